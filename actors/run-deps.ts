@@ -1,0 +1,23 @@
+import type { RunLayout } from '../persistence/layout.ts';
+import type { RunMeta } from '../persistence/records.ts';
+import type { JournalDraft } from '../persistence/journal.ts';
+import type { Plan } from '../machines/types.ts';
+
+/** Everything the run's effect actors need, injected once by the driver. */
+export interface RunDeps {
+  registryRoot: string;
+  layout: RunLayout;
+  meta: RunMeta;
+  plan: Plan;
+  packet: unknown;
+  env: NodeJS.ProcessEnv;
+  secrets: readonly string[];
+  killGraceMs: number;
+  now: () => Date;
+  /** Appends a worker-task or gate event to the journal (durable with the next flush). */
+  record: (draft: JournalDraft) => void;
+  /** Aborted when the driver stops on purpose: workers' groups are killed, nothing is judged. */
+  stopSignal: AbortSignal;
+  /** Effects still settling, awaited before the driver exits. */
+  track: <T>(work: Promise<T>) => Promise<T>;
+}

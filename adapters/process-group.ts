@@ -1,0 +1,109 @@
+import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { execa } from 'execa';
+import { isAlive, processStart, type ProcessIdentity } from '../persistence/process-identity.ts';
+
+/** What to start: a program, no shell, in its own process group, output to a file. */
+export interface GroupSpec {
+  file: string;
+  args: string[];
+  cwd: string;
+  env: Record<string, string>;
+  /** stdout and stderr both go here (appended). */
+  logFile: string;
+  /** Absolute time (ms since epoch) after which the whole group is killed. */
+  deadline: number;
+  killGraceMs: number;
+  signal?: AbortSignal;
+  /** Called once the process exists, before it is awaited: record its identity durably here. */
+  onStarted?: (identity: ProcessIdentity) => Promise<void>;
+}
+
+/** How a process group run ended; callers branch on `kind`, never on text. */
+export type GroupResult =
+  | { kind: 'exited'; exitCode: number | null; signal: string | null }
+  | { kind: 'timed_out' }
+  | { kind: 'start_failed'; message: string }
+  | { kind: 'aborted' };
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Signals a whole process group; a group that is already gone is fine. */
+export function signalGroup(pgid: number, signal: NodeJS.Signals): boolean {
+  try {
+    process.kill(-pgid, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** SIGTERM the group, wait up to the grace period for the leader, then SIGKILL whatever is left. */
+export async function stopGroup(pgid: number, leaderExited: () => boolean, graceMs: number): Promise<void> {
+  signalGroup(pgid, 'SIGTERM');
+  const until = Date.now() + graceMs;
+  while (!leaderExited() && Date.now() < until) await sleep(20);
+  signalGroup(pgid, 'SIGKILL');
+}
+
+/** Runs a program in its own process group with a hard deadline and abort, settling on the leader's exit. */
+export async function runInGroup(spec: GroupSpec): Promise<GroupResult> {
+  mkdirSync(dirname(spec.logFile), { recursive: true });
+  const fd = openSync(spec.logFile, 'a');
+  // The child writes straight into the file (no pipe through us): execa's types only list
+  // fds 3-9, but any open fd works, and no pipe means a grandchild cannot hold us open.
+  const out = fd as 3;
+  let child;
+  try {
+    child = execa(spec.file, spec.args, {
+      cwd: spec.cwd, env: spec.env, extendEnv: false, detached: true, cleanup: false, reject: false,
+      stdin: 'ignore', stdout: out, stderr: out, windowsHide: true,
+    });
+  } finally {
+    closeSync(fd);
+  }
+  const pid = child.pid;
+  if (pid === undefined) {
+    const result = await child;
+    return { kind: 'start_failed', message: result.originalMessage || result.shortMessage || 'the program could not be started' };
+  }
+  let exited: { exitCode: number | null; signal: string | null } | null = null;
+  const exit = new Promise<void>((resolve) => child.once('exit', (exitCode, signal) => { exited = { exitCode, signal }; resolve(); }));
+  void child.catch(() => {});
+  await spec.onStarted?.({ pid, start: processStart(pid) });
+
+  const remaining = Math.max(0, spec.deadline - Date.now());
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<'timeout'>((resolve) => { timer = setTimeout(() => resolve('timeout'), remaining); });
+  const aborted = new Promise<'abort'>((resolve) => {
+    if (spec.signal?.aborted) resolve('abort');
+    spec.signal?.addEventListener('abort', () => resolve('abort'), { once: true });
+  });
+  const first = await Promise.race([exit.then(() => 'exit' as const), timedOut, aborted]);
+  clearTimeout(timer);
+  if (first !== 'exit') {
+    await stopGroup(pid, () => exited !== null, spec.killGraceMs);
+    await exit;
+    return first === 'timeout' ? { kind: 'timed_out' } : { kind: 'aborted' };
+  }
+  // The leader is done; nothing it started may outlive it.
+  signalGroup(pid, 'SIGKILL');
+  const done = exited as unknown as { exitCode: number | null; signal: string | null };
+  return { kind: 'exited', exitCode: done.exitCode, signal: done.signal };
+}
+
+/** Waits for a process this driver did not start (a previous driver did) until it exits or the deadline passes. */
+export async function awaitAdopted(
+  identity: ProcessIdentity, deadline: number, killGraceMs: number, signal?: AbortSignal,
+): Promise<'exited' | 'timed_out' | 'aborted'> {
+  while (isAlive(identity)) {
+    if (signal?.aborted) return 'aborted';
+    if (Date.now() >= deadline) {
+      await stopGroup(identity.pid, () => !isAlive(identity), killGraceMs);
+      return 'timed_out';
+    }
+    await sleep(25);
+  }
+  signalGroup(identity.pid, 'SIGKILL');
+  return 'exited';
+}

@@ -1,0 +1,84 @@
+import { join } from 'node:path';
+import type { Finding, VerificationReport } from '../machines/types.ts';
+import { readIfExists, writeJsonDurable } from '../persistence/durable-file.ts';
+import { splitCommandWords } from './command-words.ts';
+import { runInGroup } from './process-group.ts';
+import { buildChildEnv } from './worker-env.ts';
+import { redact, redactFile } from './redact.ts';
+import { readOwnJson } from './json-file.ts';
+
+/** What verification needs from the run. */
+export interface VerificationContext {
+  epochDir: string;
+  workspace: string;
+  timeoutMs: number;
+  env: NodeJS.ProcessEnv;
+  secrets: readonly string[];
+  killGraceMs: number;
+  record: (draft: { type: string } & Record<string, unknown>) => void;
+  signal?: AbortSignal;
+}
+
+const TAIL_LINES = 40;
+
+/**
+ * Runs the epoch's commands in order, stopping at the first that does not pass. The
+ * policy check happened in the machine; a recorded report for the epoch is returned as is.
+ */
+export async function runVerification(ctx: VerificationContext, epoch: number, commands: string[]): Promise<VerificationReport> {
+  const reportPath = join(ctx.epochDir, 'verification.json');
+  const recorded = await readOwnJson<VerificationReport>(reportPath);
+  if (recorded !== null) return recorded;
+
+  const results: VerificationReport['commands'] = [];
+  let verdict: VerificationReport['verdict'] = 'PASS';
+  const findings: Finding[] = [];
+  let message = `all ${commands.length} verification command(s) passed`;
+  for (const [index, command] of commands.entries()) {
+    const log = join(ctx.epochDir, `command-${index + 1}.log`);
+    const words = splitCommandWords(command);
+    if (!words.ok) {
+      results.push({ command, exit_code: null, outcome: 'start_failed', log });
+      verdict = 'BLOCKED';
+      message = `verification command ${JSON.stringify(command)} cannot start: ${words.message}`;
+      break;
+    }
+    ctx.record({ type: 'verification.command', epoch, index: index + 1, command });
+    const [file, ...args] = words.words as [string, ...string[]];
+    const result = await runInGroup({
+      file, args, cwd: ctx.workspace, env: buildChildEnv(ctx.env, [], {}), logFile: log,
+      deadline: Date.now() + ctx.timeoutMs, killGraceMs: ctx.killGraceMs, signal: ctx.signal,
+    });
+    await redactFile(log, ctx.secrets);
+    if (result.kind === 'aborted') throw new Error(`verification of epoch ${epoch} was interrupted by a deliberate stop`);
+    if (result.kind === 'start_failed') {
+      results.push({ command, exit_code: null, outcome: 'start_failed', log });
+      verdict = 'BLOCKED';
+      message = `verification command ${JSON.stringify(command)} cannot start: ${result.message}`;
+      break;
+    }
+    if (result.kind === 'timed_out') {
+      results.push({ command, exit_code: null, outcome: 'timed_out', log });
+      verdict = 'BLOCKED';
+      message = `verification command ${JSON.stringify(command)} ran past ${ctx.timeoutMs} ms and was killed`;
+      break;
+    }
+    const passed = result.exitCode === 0;
+    results.push({ command, exit_code: result.exitCode, outcome: passed ? 'passed' : 'failed', log });
+    if (!passed) {
+      verdict = 'FAIL';
+      const tail = await tailOf(log, ctx.secrets);
+      message = `verification command ${JSON.stringify(command)} failed with ${result.signal ?? `exit code ${result.exitCode}`}`;
+      findings.push({ severity: 'error', message: `${message}\n${tail}`.trim(), path: log });
+      break;
+    }
+  }
+  const report: VerificationReport = { epoch, verdict, findings, message, commands: results };
+  await writeJsonDurable(reportPath, report);
+  return report;
+}
+
+async function tailOf(path: string, secrets: readonly string[]): Promise<string> {
+  const text = (await readIfExists(path)) ?? '';
+  return redact(text.split('\n').slice(-TAIL_LINES).join('\n'), secrets);
+}

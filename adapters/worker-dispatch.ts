@@ -1,0 +1,153 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseCompletion, type CompletionRead } from '../schemas/completion.ts';
+import type { WorkerConfig } from '../schemas/config.ts';
+import type { Finding, Plan, TaskRef, WorkerRun } from '../machines/types.ts';
+import { readIfExists, writeJsonDurable } from '../persistence/durable-file.ts';
+import type { ProcessIdentity } from '../persistence/process-identity.ts';
+import { isAlive } from '../persistence/process-identity.ts';
+import { awaitAdopted, runInGroup } from './process-group.ts';
+import { buildChildEnv } from './worker-env.ts';
+import { redact, redactFile } from './redact.ts';
+import { readOwnJson } from './json-file.ts';
+
+/** One dispatch to perform (the worker-task actor's input). */
+export interface DispatchRequest {
+  run_id: string;
+  task: TaskRef;
+  findings: Finding[];
+}
+
+/** What the dispatch needs from the run around it. */
+export interface DispatchContext {
+  taskDir: string;
+  workspace: string;
+  worker: WorkerConfig;
+  packet: unknown;
+  plan: Plan;
+  env: NodeJS.ProcessEnv;
+  secrets: readonly string[];
+  killGraceMs: number;
+  record: (draft: { type: string } & Record<string, unknown>) => void;
+  signal?: AbortSignal;
+}
+
+/** The dispatch intent, written before the worker is awaited so a later driver can reconcile. */
+interface DispatchIntent {
+  task_id: string;
+  process: ProcessIdentity;
+  started_at: string;
+  deadline: number;
+  interrupted: boolean;
+}
+
+/** The files of one task under the run. */
+export function taskFiles(taskDir: string) {
+  return {
+    task: join(taskDir, 'task.json'),
+    completion: join(taskDir, 'completion.json'),
+    intent: join(taskDir, 'dispatch.json'),
+    outcome: join(taskDir, 'outcome.json'),
+    log: join(taskDir, 'output.log'),
+  };
+}
+
+/**
+ * Runs one worker dispatch, idempotently: a recorded outcome is returned as is; a worker a
+ * previous driver started is adopted while alive, its completion ingested once it is gone;
+ * only a dispatch with no trace is started, and then exactly once.
+ */
+export async function dispatchWorker(ctx: DispatchContext, req: DispatchRequest): Promise<WorkerRun> {
+  const files = taskFiles(ctx.taskDir);
+  const recorded = await readOwnJson<WorkerRun>(files.outcome);
+  if (recorded !== null) return recorded;
+
+  const intent = await readOwnJson<DispatchIntent>(files.intent);
+  if (intent !== null && isAlive(intent.process)) return finish(ctx, req, await adopt(ctx, intent));
+  const existing = await readCompletion(files.completion, ctx.secrets);
+  if (existing.kind !== 'missing') {
+    ctx.record({ type: 'worker.ingested', task_id: req.task.task_id, completion: existing.kind });
+    return finish(ctx, req, { kind: 'exited', exitCode: 0, signal: null, completion: existing });
+  }
+  if (intent !== null && !intent.interrupted) {
+    return finish(ctx, req, {
+      kind: 'lost',
+      message: `its process (pid ${intent.process.pid}) ended while no driver was watching and left no completion`,
+    });
+  }
+  return finish(ctx, req, await start(ctx, req));
+}
+
+async function start(ctx: DispatchContext, req: DispatchRequest): Promise<WorkerRun> {
+  const files = taskFiles(ctx.taskDir);
+  await mkdir(ctx.taskDir, { recursive: true });
+  await writeJsonDurable(files.task, {
+    run_id: req.run_id, task_id: req.task.task_id, role: req.task.role, attempt: req.task.attempt,
+    epoch: req.task.epoch, workspace: ctx.workspace, completion_file: files.completion,
+    packet: ctx.packet, plan: ctx.plan, findings: req.findings,
+  });
+  const [file, ...args] = ctx.worker.command ?? [];
+  if (file === undefined) return { kind: 'start_failed', message: 'the worker has no command' };
+  const env = buildChildEnv(ctx.env, ctx.worker.env, {
+    BURAN_RUN_ID: req.run_id, BURAN_TASK_ID: req.task.task_id, BURAN_TASK_ROLE: req.task.role,
+    BURAN_ATTEMPT: String(req.task.attempt), BURAN_EPOCH: String(req.task.epoch),
+    BURAN_TASK_FILE: files.task, BURAN_COMPLETION_FILE: files.completion,
+  });
+  const deadline = Date.now() + ctx.worker.timeout_ms;
+  const result = await runInGroup({
+    file, args, cwd: ctx.workspace, env, logFile: files.log, deadline, killGraceMs: ctx.killGraceMs, signal: ctx.signal,
+    onStarted: async (process) => {
+      const intent: DispatchIntent = { task_id: req.task.task_id, process, started_at: new Date().toISOString(), deadline, interrupted: false };
+      await writeJsonDurable(files.intent, intent);
+      ctx.record({ type: 'worker.started', task_id: req.task.task_id, role: req.task.role, pid: process.pid });
+    },
+  });
+  await redactFile(files.log, ctx.secrets);
+  switch (result.kind) {
+    case 'start_failed': return { kind: 'start_failed', message: `${file}: ${result.message}` };
+    case 'timed_out': return { kind: 'timed_out', timeoutMs: ctx.worker.timeout_ms };
+    case 'aborted': {
+      const intent = await readOwnJson<DispatchIntent>(files.intent);
+      if (intent) await writeJsonDurable(files.intent, { ...intent, interrupted: true });
+      throw new DispatchInterrupted(req.task.task_id);
+    }
+    case 'exited':
+      return { ...result, completion: await readCompletion(files.completion, ctx.secrets) };
+  }
+}
+
+async function adopt(ctx: DispatchContext, intent: DispatchIntent): Promise<WorkerRun> {
+  ctx.record({ type: 'worker.adopted', task_id: intent.task_id, pid: intent.process.pid });
+  const files = taskFiles(ctx.taskDir);
+  const ended = await awaitAdopted(intent.process, intent.deadline, ctx.killGraceMs, ctx.signal);
+  if (ended === 'aborted') throw new DispatchInterrupted(intent.task_id);
+  if (ended === 'timed_out') return { kind: 'timed_out', timeoutMs: ctx.worker.timeout_ms };
+  await redactFile(files.log, ctx.secrets);
+  const completion = await readCompletion(files.completion, ctx.secrets);
+  // An adopted process's exit status is not ours to read: its completion is the evidence.
+  return completion.kind === 'missing'
+    ? { kind: 'lost', message: `its adopted process (pid ${intent.process.pid}) exited without a completion` }
+    : { kind: 'exited', exitCode: 0, signal: null, completion };
+}
+
+async function finish(ctx: DispatchContext, req: DispatchRequest, run: WorkerRun): Promise<WorkerRun> {
+  await writeJsonDurable(taskFiles(ctx.taskDir).outcome, run);
+  ctx.record({
+    type: 'worker.finished', task_id: req.task.task_id, kind: run.kind,
+    ...(run.kind === 'exited' ? { exit_code: run.exitCode, signal: run.signal, completion: run.completion.kind } : {}),
+  });
+  return run;
+}
+
+async function readCompletion(path: string, secrets: readonly string[]): Promise<CompletionRead> {
+  const text = await readIfExists(path);
+  return text === null ? { kind: 'missing' } : parseCompletion(redact(text, secrets));
+}
+
+/** The driver stopped on purpose while the worker ran; the task is started again on resume. */
+export class DispatchInterrupted extends Error {
+  constructor(taskId: string) {
+    super(`dispatch of ${taskId} was interrupted by a deliberate stop`);
+    this.name = 'DispatchInterrupted';
+  }
+}

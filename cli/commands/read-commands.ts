@@ -1,0 +1,50 @@
+import { readJournal } from '../../persistence/journal.ts';
+import { findRun } from '../../persistence/registry.ts';
+import { listRunIds } from '../../persistence/registry.ts';
+import { runLayout } from '../../persistence/layout.ts';
+import { readSnapshot } from '../../persistence/snapshot-store.ts';
+import type { Output } from '../output.ts';
+import { formatStatus, statusView } from '../status-view.ts';
+import { RegistryCorruptError } from '../../persistence/errors.ts';
+
+/** `buran status ID`: read-only. */
+export async function statusCommand(runId: string, registry: string, json: boolean, output: Output): Promise<number> {
+  const layout = await findRun(registry, runId);
+  const envelope = await readSnapshot(layout.snapshot);
+  if (envelope === null) throw new RegistryCorruptError(layout.snapshot, 'the run has no snapshot yet (it was created but never driven): resume it');
+  const view = statusView(envelope);
+  output.out(json ? JSON.stringify(view) : formatStatus(view));
+  return 0;
+}
+
+/** `buran list`: one line per run; a corrupt run is listed as such and does not stop the listing. */
+export async function listCommand(registry: string, json: boolean, output: Output): Promise<number> {
+  for (const runId of await listRunIds(registry)) {
+    let row: { run_id: string; state: string; updated_at: string | null; blocker: string | null };
+    try {
+      const envelope = await readSnapshot(runLayout(registry, runId).snapshot);
+      const context = envelope?.snapshot.context as { blocker?: { code: string } | null } | undefined;
+      row = { run_id: runId, state: envelope?.state ?? 'created', updated_at: envelope?.updated_at ?? null, blocker: context?.blocker?.code ?? null };
+    } catch (error) {
+      if (!(error instanceof RegistryCorruptError)) throw error;
+      row = { run_id: runId, state: 'quarantined', updated_at: null, blocker: 'registry_corrupt' };
+    }
+    output.out(json ? JSON.stringify(row) : `${row.run_id}  ${row.state}  ${row.updated_at ?? '-'}  ${row.blocker ?? '-'}`);
+  }
+  return 0;
+}
+
+/** `buran events ID`: the journal, oldest first. */
+export async function eventsCommand(runId: string, registry: string, json: boolean, output: Output): Promise<number> {
+  const layout = await findRun(registry, runId);
+  for (const entry of await readJournal(layout.journal)) {
+    if (json) {
+      output.out(JSON.stringify(entry));
+      continue;
+    }
+    const { seq, at, type, ...rest } = entry;
+    const detail = Object.entries(rest).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' ');
+    output.out(`${String(seq).padStart(4)}  ${at}  ${type}  ${detail}`);
+  }
+  return 0;
+}

@@ -1,0 +1,76 @@
+import { driveRun, type DriveResult } from '../../actors/drive-run.ts';
+import { exitForState } from '../exit-codes.ts';
+import { intakeRun, type IntakeOptions } from '../intake.ts';
+import type { Output } from '../output.ts';
+import { progressPrinter } from '../progress.ts';
+import { formatAction, formatBlocker } from '../status-view.ts';
+import { nextSafeAction } from '../../machines/next-safe-action.ts';
+import { RUN_STATES } from '../../machines/run-machine.ts';
+import { UsageError } from '../errors.ts';
+
+/** Flags of `run` and `resume` that bound a drive. */
+export interface DriveFlags {
+  registry: string;
+  until?: string;
+  maxSteps?: number;
+  json?: boolean;
+}
+
+/** `buran run PACKET …`: intake, print the id, drive. */
+export async function runCommand(intake: IntakeOptions, flags: DriveFlags, output: Output): Promise<number> {
+  checkDriveFlags(flags);
+  const meta = await intakeRun(intake);
+  if (!flags.json) output.out(meta.run_id);
+  return drive(meta.run_id, flags, output);
+}
+
+/** `buran resume ID` / `buran run --run ID`. */
+export async function resumeCommand(runId: string, flags: DriveFlags, output: Output): Promise<number> {
+  checkDriveFlags(flags);
+  if (!flags.json) output.out(runId);
+  return drive(runId, flags, output);
+}
+
+function checkDriveFlags(flags: DriveFlags): void {
+  if (flags.until !== undefined && !(RUN_STATES as readonly string[]).includes(flags.until)) {
+    throw new UsageError(`--until ${flags.until}: not a run state; use one of ${RUN_STATES.join(', ')}`);
+  }
+  if (flags.maxSteps !== undefined && (!Number.isInteger(flags.maxSteps) || flags.maxSteps < 1)) {
+    throw new UsageError('--max-steps needs a whole number of at least 1');
+  }
+}
+
+async function drive(runId: string, flags: DriveFlags, output: Output): Promise<number> {
+  const interrupt = new AbortController();
+  const onSignal = () => interrupt.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    const result = await driveRun({
+      registryRoot: flags.registry, runId, until: flags.until, maxSteps: flags.maxSteps, interrupt: interrupt.signal,
+      killGraceMs: Number(process.env.BURAN_KILL_GRACE_MS ?? 2000),
+      onEntry: output.isTTY && !flags.json ? progressPrinter(output.err) : undefined,
+    });
+    report(result, flags, output);
+    return result.stopped !== null && !result.terminal ? 6 : exitForState(result.state);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+function report(result: DriveResult, flags: DriveFlags, output: Output): void {
+  const next = nextSafeAction(result.run_id, result.state, result.blocker, result.terminal);
+  if (flags.json) {
+    output.out(JSON.stringify({ run_id: result.run_id, state: result.state, terminal: result.terminal, blocker: result.blocker, stopped: result.stopped, next_safe_action: next, handoff: result.handoff }));
+    return;
+  }
+  const handoff = result.handoff as { patch_path: string | null; summary_path: string; files_changed: number } | null;
+  output.out(`state: ${result.state}${result.stopped ? ` (stopped: ${result.stopped})` : ''}`);
+  if (result.blocker) output.out(`blocker: ${formatBlocker(result.blocker)}`);
+  if (handoff) {
+    output.out(`patch: ${handoff.patch_path ?? '(none: the workspace is not a git repo)'} (${handoff.files_changed} file(s) changed)`);
+    output.out(`summary: ${handoff.summary_path}`);
+  }
+  output.out(`next: ${formatAction(next)}`);
+}

@@ -1,0 +1,26 @@
+import { resolve } from 'node:path';
+import { isPacketObject, readPacket, type MissingItem } from '../../schemas/packet.ts';
+import { UsageError } from '../errors.ts';
+import type { Output } from '../output.ts';
+import { readDocument } from '../read-document.ts';
+
+/** `buran validate PACKET`: every missing item of every packet; writes nothing. */
+export async function validateCommand(path: string, cwd: string, json: boolean, output: Output): Promise<number> {
+  const doc = await readDocument(resolve(cwd, path), 'packet');
+  if (!isPacketObject(doc)) throw new UsageError(`packet ${path} must be a JSON/YAML object`);
+  const packets: unknown[] = Array.isArray(doc.packets) ? doc.packets : [doc];
+  const results = packets.map((packet, index) => {
+    if (!isPacketObject(packet)) return { index, task_id: null, sufficient: false, missing: [{ item: `packets.${index}`, message: 'a packet must be an object' }] as MissingItem[] };
+    const { plan, missing } = readPacket(packet);
+    return { index, task_id: plan.task_id || null, sufficient: missing.length === 0, missing };
+  });
+  if (json) {
+    output.out(JSON.stringify({ sufficient: results.every((r) => r.sufficient), packets: results }));
+  } else {
+    for (const r of results) {
+      output.out(`${r.task_id ?? `packet ${r.index + 1}`}: ${r.sufficient ? 'sufficient' : `insufficient (${r.missing.length} missing)`}`);
+      for (const m of r.missing) output.out(`  - ${m.item}: ${m.message}`);
+    }
+  }
+  return results.every((r) => r.sufficient) ? 0 : 3;
+}

@@ -1,0 +1,130 @@
+import { resolve } from 'node:path';
+import { Command, CommanderError, Option } from 'commander';
+import { UsageError } from './errors.ts';
+import { processOutput, type Output } from './output.ts';
+
+const output = processOutput();
+const cwd = process.cwd();
+
+interface Common {
+  registry?: string;
+  json?: boolean;
+}
+
+const registryOf = (opts: Common) => resolve(cwd, opts.registry ?? process.env.BURAN_REGISTRY ?? '.buran');
+
+/** Every command accepts --registry and --json (CONTRACT 1). */
+function common(command: Command): Command {
+  return command
+    .option('--registry <dir>', 'registry folder (default: $BURAN_REGISTRY, else ./.buran)')
+    .option('--json', 'machine output on stdout, nothing else');
+}
+
+const parseSteps = (value: string) => {
+  if (!/^\d+$/.test(value)) throw new UsageError(`--max-steps ${value}: needs a whole number of at least 1`);
+  return Number(value);
+};
+
+function program(): Command {
+  const cli = new Command('buran')
+    .description('Drives an approved work-item packet through implementation, verification, review and a bounded fix loop.')
+    .exitOverride()
+    .showHelpAfterError(false)
+    .configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) });
+
+  common(cli.command('validate').argument('<packet>', 'packet or packet list (JSON or YAML)'))
+    .description('check a packet against the schema and the sufficiency rules; writes nothing')
+    .action(async (packet: string, opts: Common) => {
+      const { validateCommand } = await import('./commands/validate.ts');
+      exitCode = await validateCommand(packet, cwd, opts.json === true, output);
+    });
+
+  common(cli.command('run').argument('[packet]', 'the approved packet (JSON or YAML)'))
+    .description('intake one packet and drive its run to a terminal state')
+    .option('--config <file>', 'config file (default: ./buran.config.json)')
+    .option('--workspace <dir>', 'run the workers in this folder as it is (default: the current folder)')
+    .option('--repo <dir>', 'give the run its own git worktree of this checkout')
+    .option('--run-id <id>', 'id for the new run')
+    .option('--run <id>', 'continue a recorded run instead (same as "resume")')
+    .option('--until <state>', 'stop (exit 6) once the run enters this state')
+    .addOption(new Option('--max-steps <n>', 'stop (exit 6) after this many run transitions').argParser(parseSteps))
+    .action(async (packet: string | undefined, opts: Common & Record<string, string | number | undefined>) => {
+      const flags = { registry: registryOf(opts), until: opts.until as string | undefined, maxSteps: opts.maxSteps as number | undefined, json: opts.json === true };
+      const { runCommand, resumeCommand } = await import('./commands/run.ts');
+      if (opts.run !== undefined) {
+        if (packet !== undefined) throw new UsageError('give either a packet or --run ID, not both');
+        exitCode = await resumeCommand(String(opts.run), flags, output);
+        return;
+      }
+      if (packet === undefined) throw new UsageError('run needs a packet file (or --run ID to continue a recorded run)');
+      exitCode = await runCommand({
+        packetPath: packet, config: opts.config as string | undefined, workspace: opts.workspace as string | undefined,
+        repo: opts.repo as string | undefined, runId: opts.runId as string | undefined, registry: flags.registry, cwd,
+      }, flags, output);
+    });
+
+  common(cli.command('resume').argument('<id>', 'run id'))
+    .description('continue a recorded run from the registry')
+    .option('--until <state>', 'stop (exit 6) once the run enters this state')
+    .addOption(new Option('--max-steps <n>', 'stop (exit 6) after this many run transitions').argParser(parseSteps))
+    .action(async (id: string, opts: Common & { until?: string; maxSteps?: number }) => {
+      const { resumeCommand } = await import('./commands/run.ts');
+      exitCode = await resumeCommand(id, { registry: registryOf(opts), until: opts.until, maxSteps: opts.maxSteps, json: opts.json === true }, output);
+    });
+
+  common(cli.command('status').argument('<id>', 'run id'))
+    .description('read-only report: state, epoch, budgets, tasks, blockers, next safe action')
+    .action(async (id: string, opts: Common) => {
+      const { statusCommand } = await import('./commands/read-commands.ts');
+      exitCode = await statusCommand(id, registryOf(opts), opts.json === true, output);
+    });
+
+  common(cli.command('list'))
+    .description('one line per run: id, state, updated time, blocker code')
+    .action(async (opts: Common) => {
+      const { listCommand } = await import('./commands/read-commands.ts');
+      exitCode = await listCommand(registryOf(opts), opts.json === true, output);
+    });
+
+  common(cli.command('events').argument('<id>', 'run id'))
+    .description("the run's event journal, oldest first (--json: JSON Lines)")
+    .action(async (id: string, opts: Common) => {
+      const { eventsCommand } = await import('./commands/read-commands.ts');
+      exitCode = await eventsCommand(id, registryOf(opts), opts.json === true, output);
+    });
+
+  common(cli.command('graph'))
+    .description('print the run statechart as defined in code')
+    .addOption(new Option('--format <format>', 'output format').choices(['mermaid', 'json']).default('mermaid'))
+    .action(async (opts: Common & { format: string }) => {
+      const { graphCommand } = await import('./commands/graph.ts');
+      exitCode = graphCommand(opts.json === true ? 'json' : opts.format, output);
+    });
+  return cli;
+}
+
+let exitCode = 0;
+
+async function main(): Promise<void> {
+  const json = process.argv.includes('--json');
+  try {
+    await program().parseAsync(process.argv);
+  } catch (error) {
+    exitCode = await failure(error, json, output);
+  }
+  process.exitCode = exitCode;
+}
+
+async function failure(error: unknown, json: boolean, out: Output): Promise<number> {
+  if (error instanceof CommanderError) {
+    return error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.exitCode === 0 ? 0 : 2;
+  }
+  const { classify } = await import('./classify-error.ts');
+  const { code, exit, message, details } = classify(error);
+  if (json) out.out(JSON.stringify({ error: { code, message, details } }));
+  out.err(`buran: ${message}`);
+  for (const d of details) out.err(`  - ${d}`);
+  return exit;
+}
+
+await main();

@@ -1,0 +1,83 @@
+import { TERMINAL_STATES } from '../machines/run-machine.ts';
+import { nextSafeAction, type NextSafeAction } from '../machines/next-safe-action.ts';
+import type { RunContext } from '../machines/run-rules.ts';
+import type { Blocker, TaskRecord } from '../machines/types.ts';
+import type { SnapshotEnvelope } from '../persistence/records.ts';
+
+/** `buran status --json` (CONTRACT 5 fields first). */
+export interface StatusView {
+  run_id: string;
+  state: string;
+  terminal: boolean;
+  epoch: number;
+  budgets: { name: string; used: number; limit: number }[];
+  current_task: TaskRecord | null;
+  tasks: TaskRecord[];
+  blocker: Blocker | null;
+  blockers: Blocker[];
+  next_safe_action: NextSafeAction;
+  updated_at: string;
+  seq: number;
+  handoff: RunContext['handoff'];
+  verification: RunContext['verification'];
+  review: RunContext['review'];
+}
+
+/** Builds the status report from a stored snapshot. */
+export function statusView(envelope: SnapshotEnvelope): StatusView {
+  const context = envelope.snapshot.context as unknown as RunContext;
+  const terminal = TERMINAL_STATES.has(envelope.state);
+  const current = context.current ? (context.tasks.find((t) => t.task_id === context.current?.task_id) ?? null) : null;
+  return {
+    run_id: envelope.run_id,
+    state: envelope.state,
+    terminal,
+    epoch: context.epoch,
+    budgets: [
+      { name: 'fix_attempts', used: context.fix_attempts, limit: context.settings.max_fix_attempts },
+      { name: 'dispatch_retries', used: context.current?.retry ?? context.pending?.retry ?? 0, limit: context.settings.max_dispatch_retries },
+    ],
+    current_task: terminal ? null : current,
+    tasks: context.tasks,
+    blocker: context.blocker,
+    blockers: context.blockers,
+    next_safe_action: nextSafeAction(envelope.run_id, envelope.state, context.blocker, terminal),
+    updated_at: envelope.updated_at,
+    seq: envelope.seq,
+    handoff: context.handoff,
+    verification: context.verification,
+    review: context.review,
+  };
+}
+
+/** The human form of a status report. */
+export function formatStatus(view: StatusView): string {
+  const lines = [
+    `run ${view.run_id}`,
+    `  state:    ${view.state}${view.terminal ? ' (terminal)' : ''}`,
+    `  epoch:    ${view.epoch}`,
+    `  budgets:  ${view.budgets.map((b) => `${b.name} ${b.used}/${b.limit}`).join(', ')}`,
+    `  current:  ${view.current_task ? `${view.current_task.task_id} (${view.current_task.role}, attempt ${view.current_task.attempt}, epoch ${view.current_task.epoch})` : '-'}`,
+    `  tasks:    ${view.tasks.length === 0 ? '-' : ''}`,
+    ...view.tasks.map((t) => `    ${t.task_id.padEnd(18)} ${t.role.padEnd(11)} attempt ${t.attempt} epoch ${t.epoch}  ${t.status}${t.code ? ` (${t.code})` : ''}${t.verdict ? ` ${t.verdict}` : ''}`),
+  ];
+  if (view.blockers.length > 0) {
+    lines.push('  blockers:');
+    for (const b of view.blockers) lines.push(`    ${formatBlocker(b)}`);
+  }
+  if (view.handoff) lines.push(`  handoff:  ${view.handoff.patch_path ?? '(no patch: workspace is not a git repo)'}`, `  summary:  ${view.handoff.summary_path}`);
+  lines.push(`  next:     ${formatAction(view.next_safe_action)}`);
+  return lines.join('\n');
+}
+
+/** "retry_exhausted (cause worker_timeout) [t3-fixer]: message" */
+export function formatBlocker(b: Blocker): string {
+  const cause = b.cause ? ` (cause ${b.cause})` : '';
+  const where = b.item ? ` [${b.item}]` : b.task_id ? ` [${b.task_id}]` : '';
+  return `${b.code}${cause}${where}: ${b.message}`;
+}
+
+/** "resume: buran resume ID (reason)" */
+export function formatAction(a: NextSafeAction): string {
+  return `${a.kind}${a.command ? `: ${a.command}` : ''} (${a.reason})`;
+}

@@ -1,0 +1,87 @@
+import type { AnyStateMachine, AnyStateNode } from 'xstate';
+
+/** One state of the chart, with its children (the inspector and `buran graph` share this). */
+export interface GraphNode {
+  id: string;
+  key: string;
+  type: string;
+  description: string | null;
+  invokes: string[];
+  children: GraphNode[];
+}
+
+/** One transition: from a state to a state on an event, with its guard's name. */
+export interface GraphEdge {
+  source: string;
+  target: string;
+  event: string;
+  guard: string | null;
+}
+
+/** The statechart as data, read from the machine definition itself. */
+export interface MachineGraph {
+  root: GraphNode;
+  edges: GraphEdge[];
+}
+
+/** Reads the machine's states and transitions from its definition. */
+export function machineGraph(machine: AnyStateMachine): MachineGraph {
+  const edges: GraphEdge[] = [];
+  const visit = (node: AnyStateNode): GraphNode => {
+    const transitions = [...node.transitions.values()].flat().concat(node.always ?? []);
+    for (const t of transitions) {
+      for (const target of t.target ?? []) {
+        edges.push({ source: node.id, target: target.id, event: t.eventType === '' ? 'always' : t.eventType, guard: guardName(t.guard) });
+      }
+    }
+    return {
+      id: node.id,
+      key: node.key,
+      type: node.type,
+      description: node.description ?? null,
+      invokes: node.invoke.map((i: { src: unknown }) => (typeof i.src === 'string' ? i.src : 'inline')),
+      children: Object.values(node.states as Record<string, AnyStateNode>).map(visit),
+    };
+  };
+  return { root: visit(machine.root), edges };
+}
+
+function guardName(guard: unknown): string | null {
+  if (guard === undefined || guard === null) return null;
+  if (typeof guard === 'string') return guard;
+  if (typeof guard === 'function') {
+    const check = guard as { check?: unknown; guards?: unknown[]; name?: string };
+    if (Array.isArray(check.guards)) return `${check.name === 'not' || check.check === undefined ? '' : ''}${check.guards.map(guardName).join(' & ')}`;
+    return check.name || 'guard';
+  }
+  const typed = guard as { type?: string };
+  return typed.type ?? 'guard';
+}
+
+/** Mermaid stateDiagram-v2 text for the chart. */
+export function toMermaid(graph: MachineGraph): string {
+  const lines = ['stateDiagram-v2'];
+  const name = (id: string) => id.replace(/^[^.]*\./, '').replace(/\./g, '_') || id;
+  const emit = (node: GraphNode, depth: number) => {
+    const pad = '  '.repeat(depth);
+    for (const child of node.children) {
+      if (child.children.length > 0) {
+        lines.push(`${pad}state ${name(child.id)} {`);
+        const initial = child.children[0];
+        if (initial) lines.push(`${pad}  [*] --> ${name(initial.id)}`);
+        emit(child, depth + 1);
+        lines.push(`${pad}}`);
+      } else if (child.type === 'final') {
+        lines.push(`${pad}${name(child.id)} --> [*]`);
+      }
+    }
+  };
+  const first = graph.root.children[0];
+  if (first) lines.push(`  [*] --> ${name(first.id)}`);
+  emit(graph.root, 1);
+  for (const e of graph.edges) {
+    const label = e.guard ? `${e.event} [${e.guard}]` : e.event;
+    lines.push(`  ${name(e.source)} --> ${name(e.target)} : ${label.replace(/:/g, '∶')}`);
+  }
+  return lines.join('\n');
+}

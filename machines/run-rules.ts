@@ -1,0 +1,115 @@
+import type { Blocker, BlockerCode, MissingItem, Role, RunSettings, TaskOutcome, TaskRecord, TaskRef } from './types.ts';
+
+/** The run's context: everything decisions need, nothing that grows without bound. */
+export interface RunContext {
+  run_id: string;
+  plan: import('./types.ts').Plan;
+  missing: MissingItem[];
+  settings: RunSettings;
+  /** Starts at 0; each entry to verification begins the next epoch. */
+  epoch: number;
+  fix_attempts: number;
+  review_attempts: number;
+  dispatches: number;
+  /** The stage attempt to dispatch next (set on entering a stage, bumped on retry). */
+  pending: { role: Role; attempt: number; retry: number } | null;
+  current: TaskRef | null;
+  tasks: TaskRecord[];
+  /** The accepted implementer/fixer completion the next verification judges. */
+  evidence: { task_id: string; epoch: number } | null;
+  verification: import('./types.ts').GateResult | null;
+  review: import('./types.ts').GateResult | null;
+  findings: import('./types.ts').Finding[];
+  blocker: Blocker | null;
+  blockers: Blocker[];
+  handoff: import('./types.ts').HandoffRecord | null;
+}
+
+/** What the run machine is created with. */
+export interface RunInput {
+  run_id: string;
+  plan: RunContext['plan'];
+  missing: MissingItem[];
+  settings: RunSettings;
+}
+
+/** A fresh run's context. */
+export function initialContext(input: RunInput): RunContext {
+  return {
+    ...input,
+    epoch: 0,
+    fix_attempts: 0,
+    review_attempts: 0,
+    dispatches: 0,
+    pending: null,
+    current: null,
+    tasks: [],
+    evidence: null,
+    verification: null,
+    review: null,
+    findings: [],
+    blocker: null,
+    blockers: [],
+    handoff: null,
+  };
+}
+
+/** Implementer and fixer work is judged by the epoch about to start; a reviewer judges the current one. */
+export function nextTask(context: RunContext): TaskRef {
+  const pending = context.pending ?? { role: 'implementer' as const, attempt: 1, retry: 0 };
+  const n = context.dispatches + 1;
+  return {
+    task_id: `t${n}-${pending.role}`,
+    role: pending.role,
+    attempt: pending.attempt,
+    retry: pending.retry,
+    epoch: pending.role === 'reviewer' ? context.epoch : context.epoch + 1,
+  };
+}
+
+const RETRYABLE = new Set(['completion_missing', 'completion_invalid', 'worker_failed', 'worker_timeout']);
+
+/** A failed dispatch that another dispatch of the same attempt may cure. */
+export function isRetryable(outcome: TaskOutcome): boolean {
+  return outcome.code !== null && RETRYABLE.has(outcome.code);
+}
+
+/** Records the settled outcome on the task's history line. */
+export function closeTask(tasks: TaskRecord[], outcome: TaskOutcome): TaskRecord[] {
+  return tasks.map((t) =>
+    t.task_id === outcome.task_id
+      ? { ...t, status: outcome.status, decision: outcome.decision, code: outcome.code, verdict: outcome.verdict }
+      : t,
+  );
+}
+
+/** A blocker tied to the task that caused it. */
+export function taskBlocker(code: BlockerCode, outcome: TaskOutcome, ref: TaskRef | null, extra: Partial<Blocker> = {}): Blocker {
+  return {
+    code,
+    message: outcome.message,
+    task_id: outcome.task_id,
+    ...(ref ? { epoch: ref.epoch, attempt: ref.attempt } : {}),
+    ...extra,
+  };
+}
+
+/** The blocker for a dispatch whose retries are spent. */
+export function retryExhausted(context: RunContext, outcome: TaskOutcome): Blocker {
+  const tries = (context.current?.retry ?? 0) + 1;
+  return taskBlocker('retry_exhausted', outcome, context.current, {
+    cause: outcome.code ?? 'worker_failed',
+    message: `${outcome.role} gave no acceptable completion in ${tries} dispatch(es): ${outcome.message}`,
+  });
+}
+
+/** One blocker per missing packet item (CONTRACT 5). */
+export function planBlockers(missing: MissingItem[]): Blocker[] {
+  return missing.map((m) => ({ code: 'plan_insufficient' as const, message: m.message, item: m.item }));
+}
+
+/** The packet's verification commands that the config does not allow. */
+export function deniedCommands(context: RunContext): string[] {
+  const allowed = new Set(context.settings.allowed_commands);
+  return context.plan.verification_commands.filter((c) => !allowed.has(c));
+}

@@ -1,0 +1,103 @@
+import type { Role } from '../schemas/config.ts';
+import type { Completion, CompletionRead, Finding } from '../schemas/completion.ts';
+import type { MissingItem, Plan } from '../schemas/packet.ts';
+
+export type { Role, Completion, CompletionRead, Finding, MissingItem, Plan };
+
+/** CONTRACT 5 blocker codes. */
+export const BLOCKER_CODES = [
+  'plan_insufficient', 'lock_conflict', 'adapter_unavailable', 'policy_denied',
+  'completion_missing', 'completion_invalid', 'completion_conflict', 'worker_failed',
+  'worker_blocked', 'worker_timeout', 'verification_blocked', 'review_blocked',
+  'retry_exhausted', 'fix_budget_exhausted', 'cancelled', 'registry_corrupt',
+] as const;
+export type BlockerCode = (typeof BLOCKER_CODES)[number];
+
+/** Why a run stopped or is held (CONTRACT 5). */
+export interface Blocker {
+  code: BlockerCode;
+  message: string;
+  cause?: BlockerCode;
+  task_id?: string;
+  epoch?: number;
+  attempt?: number;
+  item?: string;
+}
+
+/** What a worker process did, as the dispatch adapter observed it: facts, no decisions. */
+export type WorkerRun =
+  | { kind: 'exited'; exitCode: number | null; signal: string | null; completion: CompletionRead }
+  | { kind: 'timed_out'; timeoutMs: number }
+  | { kind: 'start_failed'; message: string }
+  | { kind: 'lost'; message: string };
+
+/** The codes a single dispatch can fail with; all but conflict and blocked are retryable. */
+export type DispatchFailure =
+  | 'completion_missing' | 'completion_invalid' | 'completion_conflict'
+  | 'worker_failed' | 'worker_timeout' | 'worker_blocked';
+
+/** Terminal status of one worker task. */
+export type TaskStatus = 'dispatched' | 'completed' | 'failed' | 'blocked' | 'timed_out' | 'cancelled';
+
+/** How the worker-task machine judged a completion (or its absence). */
+export type CompletionDecision = 'accepted' | 'duplicate' | 'conflict' | 'invalid' | 'none';
+
+/** Identity of one dispatch: unique task id, the stage attempt it serves, its retry number. */
+export interface TaskRef {
+  task_id: string;
+  role: Role;
+  attempt: number;
+  epoch: number;
+  retry: number;
+}
+
+/** The settled result of one worker task, as the run machine receives it. */
+export interface TaskOutcome {
+  task_id: string;
+  role: Role;
+  status: Exclude<TaskStatus, 'dispatched'>;
+  decision: CompletionDecision;
+  code: DispatchFailure | null;
+  message: string;
+  summary: string;
+  verdict: Completion['verdict'] | null;
+  findings: Finding[];
+}
+
+/** One line of the run's task history (status --json `tasks`). */
+export interface TaskRecord extends TaskRef {
+  status: TaskStatus;
+  decision: CompletionDecision;
+  code: DispatchFailure | null;
+  verdict: Completion['verdict'] | null;
+}
+
+/** A gate's verdict for one epoch. */
+export interface GateResult {
+  epoch: number;
+  verdict: 'PASS' | 'FAIL' | 'BLOCKED';
+  findings: Finding[];
+  message: string;
+}
+
+/** What the verification actor reports. */
+export interface VerificationReport extends GateResult {
+  commands: { command: string; exit_code: number | null; outcome: 'passed' | 'failed' | 'timed_out' | 'start_failed'; log: string }[];
+}
+
+/** Where the handoff went. */
+export interface HandoffRecord {
+  kind: 'local';
+  patch_path: string | null;
+  summary_path: string;
+  files_changed: number;
+  target: { repo: string; base_branch: string; intended_branch: string };
+}
+
+/** Settings frozen at intake that the machine's guards read. */
+export interface RunSettings {
+  roles: Record<Role, boolean>;
+  max_fix_attempts: number;
+  max_dispatch_retries: number;
+  allowed_commands: string[];
+}

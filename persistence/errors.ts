@@ -1,0 +1,35 @@
+/** A registry record that failed validation: it is never overwritten (CONTRACT 6). */
+export class RegistryCorruptError extends Error {
+  readonly code = 'registry_corrupt';
+  constructor(readonly file: string, detail: string) {
+    super(`${file}: ${detail}`);
+    this.name = 'RegistryCorruptError';
+  }
+}
+
+/** The run is not in the registry. */
+export class RunNotFoundError extends Error {
+  readonly code = 'run_not_found';
+  constructor(readonly runId: string, registry: string) {
+    super(`run ${runId} is not in the registry ${registry}: check the id with "buran list"`);
+    this.name = 'RunNotFoundError';
+  }
+}
+
+/** Another live process drives this run. */
+export class RunLockedError extends Error {
+  readonly code = 'run_locked';
+  constructor(readonly runId: string, readonly holderPid: number) {
+    super(`run ${runId} is being driven by process ${holderPid}; wait for it or stop it first`);
+    this.name = 'RunLockedError';
+  }
+}
+
+/** A run with this id already exists. */
+export class RunExistsError extends Error {
+  readonly code = 'run_exists';
+  constructor(readonly runId: string) {
+    super(`run ${runId} already exists: continue it with "buran resume ${runId}" or pick another --run-id`);
+    this.name = 'RunExistsError';
+  }
+}

@@ -1,0 +1,64 @@
+import { open, type FileHandle } from 'node:fs/promises';
+import { readIfExists } from './durable-file.ts';
+import { RegistryCorruptError } from './errors.ts';
+import { JournalEntrySchema, type JournalEntry } from './records.ts';
+
+/** An entry before the journal numbers and stamps it. */
+export type JournalDraft = { type: string } & Record<string, unknown>;
+
+/** Append-only, fsync'd event journal of one run, with contiguous sequence numbers. */
+export interface Journal {
+  readonly lastSeq: number;
+  /** Numbers, writes and fsyncs a batch; resolves once it is durable. */
+  append(drafts: JournalDraft[], now: Date): Promise<JournalEntry[]>;
+  close(): Promise<void>;
+}
+
+/** Reads and validates every line; a bad line or a gap in the numbers is corruption. */
+export async function readJournal(path: string): Promise<JournalEntry[]> {
+  const text = await readIfExists(path);
+  if (text === null) return [];
+  const entries: JournalEntry[] = [];
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (line === '') {
+      if (i === lines.length - 1) break;
+      throw new RegistryCorruptError(path, `line ${i + 1} is empty`);
+    }
+    let raw: unknown;
+    try {
+      raw = JSON.parse(line);
+    } catch {
+      throw new RegistryCorruptError(path, `line ${i + 1} is not valid JSON`);
+    }
+    const parsed = JournalEntrySchema.safeParse(raw);
+    if (!parsed.success) throw new RegistryCorruptError(path, `line ${i + 1}: ${parsed.error.issues[0]?.message}`);
+    if (parsed.data.seq !== entries.length + 1) {
+      throw new RegistryCorruptError(path, `line ${i + 1} has seq ${parsed.data.seq}, expected ${entries.length + 1}`);
+    }
+    entries.push(parsed.data);
+  }
+  return entries;
+}
+
+/** Opens the journal for appending after validating what it holds. */
+export async function openJournal(path: string): Promise<Journal> {
+  const existing = await readJournal(path);
+  let lastSeq = existing.length;
+  const handle: FileHandle = await open(path, 'a');
+  return {
+    get lastSeq() {
+      return lastSeq;
+    },
+    async append(drafts, now) {
+      if (drafts.length === 0) return [];
+      const at = now.toISOString();
+      const entries = drafts.map((d) => ({ seq: ++lastSeq, at, ...d }) as JournalEntry);
+      await handle.write(entries.map((e) => `${JSON.stringify(e)}\n`).join(''));
+      await handle.datasync();
+      return entries;
+    },
+    close: () => handle.close(),
+  };
+}

@@ -1,0 +1,46 @@
+import { z } from 'zod';
+import { ConfigSchema } from '../schemas/config.ts';
+import type { Plan } from '../schemas/packet.ts';
+
+/** The version of every record this build writes; anything else is quarantined, never rewritten. */
+export const SCHEMA_VERSION = 1;
+
+const version = z.literal(SCHEMA_VERSION, { message: `unknown schema_version (this build reads ${SCHEMA_VERSION})` });
+
+/** run.json: written once at intake; what every later process of the run needs. */
+export const RunMetaSchema = z.object({
+  schema_version: version,
+  run_id: z.string().min(1),
+  created_at: z.string(),
+  packet_source: z.string(),
+  config_source: z.string().nullable(),
+  workspace: z.string().min(1),
+  config: ConfigSchema,
+  input: z.object({
+    run_id: z.string(),
+    plan: z.custom<Plan>((v) => typeof v === 'object' && v !== null && typeof (v as Plan).task_id === 'string', 'plan must be an object'),
+    missing: z.array(z.object({ item: z.string(), message: z.string() })),
+    settings: z.object({
+      roles: z.object({ implementer: z.boolean(), fixer: z.boolean(), reviewer: z.boolean() }),
+      max_fix_attempts: z.number().int(),
+      max_dispatch_retries: z.number().int(),
+      allowed_commands: z.array(z.string()),
+    }),
+  }),
+});
+export type RunMeta = z.infer<typeof RunMetaSchema>;
+
+/** snapshot.json: the latest persisted run snapshot, a cache the journal can bring forward. */
+export const SnapshotEnvelopeSchema = z.object({
+  schema_version: version,
+  run_id: z.string(),
+  seq: z.number().int().min(0),
+  state: z.string(),
+  updated_at: z.string(),
+  snapshot: z.object({ status: z.string(), value: z.unknown(), context: z.object({ run_id: z.string() }).loose() }).loose(),
+});
+export type SnapshotEnvelope = z.infer<typeof SnapshotEnvelopeSchema>;
+
+/** One line of journal.jsonl. */
+export const JournalEntrySchema = z.object({ seq: z.number().int().min(1), at: z.string(), type: z.string().min(1) }).loose();
+export type JournalEntry = z.infer<typeof JournalEntrySchema>;

@@ -1,0 +1,58 @@
+import { Low, type Adapter } from 'lowdb';
+import { readIfExists, writeFileDurable } from './durable-file.ts';
+import { RegistryCorruptError } from './errors.ts';
+import { SnapshotEnvelopeSchema, type SnapshotEnvelope } from './records.ts';
+
+/** lowdb adapter that validates on read and writes with fsync + rename + directory fsync. */
+class DurableSnapshotFile implements Adapter<SnapshotEnvelope | null> {
+  constructor(private readonly path: string) {}
+
+  async read(): Promise<SnapshotEnvelope | null> {
+    const text = await readIfExists(this.path);
+    return text === null ? null : parseSnapshot(this.path, text);
+  }
+
+  async write(data: SnapshotEnvelope | null): Promise<void> {
+    if (data !== null) await writeFileDurable(this.path, JSON.stringify(data));
+  }
+}
+
+/** Parses snapshot.json text or throws RegistryCorruptError naming the file. */
+export function parseSnapshot(path: string, text: string): SnapshotEnvelope {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new RegistryCorruptError(path, `not valid JSON (${(error as Error).message})`);
+  }
+  const parsed = SnapshotEnvelopeSchema.safeParse(raw);
+  if (!parsed.success) throw new RegistryCorruptError(path, parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+  return parsed.data;
+}
+
+/** The run's snapshot record, through lowdb with a durable adapter. */
+export interface SnapshotStore {
+  readonly current: SnapshotEnvelope | null;
+  save(envelope: SnapshotEnvelope): Promise<void>;
+}
+
+/** Opens (and validates) a run's snapshot record. */
+export async function openSnapshotStore(path: string): Promise<SnapshotStore> {
+  const db = new Low<SnapshotEnvelope | null>(new DurableSnapshotFile(path), null);
+  await db.read();
+  return {
+    get current() {
+      return db.data;
+    },
+    async save(envelope) {
+      db.data = envelope;
+      await db.write();
+    },
+  };
+}
+
+/** Reads a snapshot without opening it for writing (status, list). */
+export async function readSnapshot(path: string): Promise<SnapshotEnvelope | null> {
+  const text = await readIfExists(path);
+  return text === null ? null : parseSnapshot(path, text);
+}

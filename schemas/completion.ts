@@ -1,0 +1,46 @@
+import { z } from 'zod';
+import { formatIssue } from './config.ts';
+
+const FindingSchema = z
+  .object({
+    severity: z.string().min(1).default('error'),
+    message: z.string().min(1),
+    path: z.string().optional(),
+  })
+  .loose();
+
+/** A finding of a gate or a reviewer, handed to the fixer. */
+export type Finding = z.infer<typeof FindingSchema>;
+
+/** The completion JSON a worker writes (CONTRACT 4). */
+export const CompletionSchema = z
+  .object({
+    task_id: z.string().min(1),
+    status: z.enum(['completed', 'failed', 'blocked']),
+    summary: z.string(),
+    artifacts: z.array(z.string()).default([]),
+    verdict: z.enum(['PASS', 'FAIL', 'BLOCKED']).optional(),
+    findings: z.array(FindingSchema).default([]),
+  })
+  .loose();
+
+export type Completion = z.infer<typeof CompletionSchema>;
+
+/** What reading a completion slot found: the machine decides what it means. */
+export type CompletionRead =
+  | { kind: 'missing' }
+  | { kind: 'invalid'; message: string }
+  | { kind: 'present'; completion: Completion };
+
+/** Parses completion file text; never throws. */
+export function parseCompletion(text: string): CompletionRead {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    return { kind: 'invalid', message: `completion is not JSON: ${(error as Error).message}` };
+  }
+  const parsed = CompletionSchema.safeParse(raw);
+  if (!parsed.success) return { kind: 'invalid', message: parsed.error.issues.map(formatIssue).join('; ') };
+  return { kind: 'present', completion: parsed.data };
+}

@@ -1,0 +1,136 @@
+import { z } from 'zod';
+
+/** One thing an insufficient packet lacks, named by its field path, with the fix. */
+export interface MissingItem {
+  item: string;
+  message: string;
+}
+
+/** The typed, normalized view of a packet that the run needs to make decisions. */
+export interface Plan {
+  task_id: string;
+  approved: boolean;
+  goal: string;
+  acceptance_criteria: string[];
+  non_goals: string[];
+  instructions: string;
+  verification_commands: string[];
+  verification_expectations: string;
+  review_criteria: string[];
+  repo: string;
+  base_branch: string;
+  intended_branch: string;
+  issue_number: number | null;
+  conflict_surface: string[];
+  max_fix_attempts: number | null;
+}
+
+const text = z.string().trim().min(1);
+const texts = z.array(z.string().trim().min(1));
+
+// Every field optional: shape errors become missing items, not a rejected packet,
+// so an insufficient packet still creates a run that says what it lacks (CONTRACT 2).
+const PacketShape = z.object({
+  task_id: text.optional(),
+  approved: z.boolean().optional(),
+  scm_target: z.object({ repo: text.optional(), base_branch: text.optional(), intended_branch: text.optional() }).loose().optional(),
+  github: z.object({ repo: text.optional(), issue_number: z.number().int().positive().optional(), intended_branch: text.optional() }).loose().optional(),
+  scope: z.object({ goal: text.optional(), acceptance_criteria: texts.optional(), non_goals: texts.optional() }).loose().optional(),
+  implementation: z.object({ instructions: text.optional() }).loose().optional(),
+  verification: z.object({ commands: texts.optional(), expectations: z.string().optional() }).loose().optional(),
+  review: z.object({ criteria: texts.optional() }).loose().optional(),
+  conflict_surface: texts.optional(),
+  limits: z.object({ max_fix_attempts: z.number().int().min(0).max(100).optional() }).loose().optional(),
+}).loose();
+
+type PacketFields = z.infer<typeof PacketShape>;
+
+/** Result of reading one packet: never throws for an object input. */
+export interface PacketReading {
+  plan: Plan;
+  missing: MissingItem[];
+}
+
+/** True when a parsed document can be a packet at all (CONTRACT 2: else exit 2). */
+export function isPacketObject(raw: unknown): raw is Record<string, unknown> {
+  return typeof raw === 'object' && raw !== null && !Array.isArray(raw);
+}
+
+/** Reads a packet object into a plan and the list of every item that makes it insufficient. */
+export function readPacket(raw: Record<string, unknown>): PacketReading {
+  const missing: MissingItem[] = [];
+  const fields = parseFieldByField(raw, missing);
+  const plan = toPlan(fields);
+  for (const rule of SUFFICIENCY_RULES) {
+    if (!rule.holds(plan) && !missing.some((m) => m.item === rule.item || m.item.startsWith(`${rule.item}.`))) {
+      missing.push({ item: rule.item, message: rule.message });
+    }
+  }
+  return { plan, missing };
+}
+
+function parseFieldByField(raw: Record<string, unknown>, missing: MissingItem[]): PacketFields {
+  const parsed = PacketShape.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  // Drop each offending field and report it; keep everything that is well formed.
+  const copy: Record<string, unknown> = structuredClone(raw);
+  for (const issue of parsed.error.issues) {
+    const path = issue.path.map(String);
+    missing.push({ item: path.join('.') || '(packet)', message: `${path.join('.')}: ${issue.message}` });
+    dropPath(copy, path);
+  }
+  const retry = PacketShape.safeParse(copy);
+  return retry.success ? retry.data : {};
+}
+
+function dropPath(target: Record<string, unknown>, path: string[]): void {
+  let node: unknown = target;
+  for (const key of path.slice(0, -1)) {
+    if (typeof node !== 'object' || node === null) return;
+    node = (node as Record<string, unknown>)[key];
+  }
+  const last = path[path.length - 1];
+  if (last === undefined || typeof node !== 'object' || node === null) return;
+  if (Array.isArray(node)) node.splice(Number(last), 1);
+  else delete (node as Record<string, unknown>)[last];
+}
+
+function toPlan(f: PacketFields): Plan {
+  const scm = f.scm_target;
+  const gh = f.github;
+  return {
+    task_id: f.task_id ?? '',
+    approved: f.approved === true,
+    goal: f.scope?.goal ?? '',
+    acceptance_criteria: f.scope?.acceptance_criteria ?? [],
+    non_goals: f.scope?.non_goals ?? [],
+    instructions: f.implementation?.instructions ?? '',
+    verification_commands: f.verification?.commands ?? [],
+    verification_expectations: f.verification?.expectations ?? '',
+    review_criteria: f.review?.criteria ?? [],
+    repo: scm?.repo ?? gh?.repo ?? '',
+    base_branch: scm?.base_branch ?? 'main',
+    intended_branch: scm?.intended_branch ?? gh?.intended_branch ?? (f.task_id ? `buran/${f.task_id}` : ''),
+    issue_number: gh?.issue_number ?? null,
+    conflict_surface: f.conflict_surface ?? [],
+    max_fix_attempts: f.limits?.max_fix_attempts ?? null,
+  };
+}
+
+interface SufficiencyRule {
+  item: string;
+  message: string;
+  holds: (plan: Plan) => boolean;
+}
+
+/** CONTRACT 2's sufficiency rules, in the order a reader fixes them. */
+export const SUFFICIENCY_RULES: readonly SufficiencyRule[] = [
+  { item: 'approved', message: 'approved must be true: only approved packets are run', holds: (p) => p.approved },
+  { item: 'task_id', message: 'task_id is missing: give the work item a non-empty id', holds: (p) => p.task_id !== '' },
+  { item: 'scope.goal', message: 'scope.goal is missing: state the goal in one sentence', holds: (p) => p.goal !== '' },
+  { item: 'scope.acceptance_criteria', message: 'scope.acceptance_criteria needs at least one criterion', holds: (p) => p.acceptance_criteria.length > 0 },
+  { item: 'implementation.instructions', message: 'implementation.instructions is missing: tell the implementer what to do', holds: (p) => p.instructions !== '' },
+  { item: 'verification.commands', message: 'verification.commands needs at least one command', holds: (p) => p.verification_commands.length > 0 },
+  { item: 'review.criteria', message: 'review.criteria needs at least one criterion', holds: (p) => p.review_criteria.length > 0 },
+  { item: 'scm_target.repo', message: 'scm_target.repo (or github.repo) is missing: name the repository', holds: (p) => p.repo !== '' },
+];
