@@ -50,9 +50,14 @@ function guardName(guard: unknown): string | null {
   if (guard === undefined || guard === null) return null;
   if (typeof guard === 'string') return guard;
   if (typeof guard === 'function') {
-    const check = guard as { check?: unknown; guards?: unknown[]; name?: string };
-    if (Array.isArray(check.guards)) return `${check.name === 'not' || check.check === undefined ? '' : ''}${check.guards.map(guardName).join(' & ')}`;
-    return check.name || 'guard';
+    // xstate's and/or/not are functions named after themselves carrying their operands.
+    const combinator = guard as { guards?: unknown[]; name?: string };
+    if (Array.isArray(combinator.guards)) {
+      const operands = combinator.guards.map(guardName);
+      if (combinator.name === 'not') return `!${operands[0]}`;
+      return operands.join(combinator.name === 'or' ? ' | ' : ' & ');
+    }
+    return combinator.name || 'guard';
   }
   const typed = guard as { type?: string };
   return typed.type ?? 'guard';
@@ -61,7 +66,8 @@ function guardName(guard: unknown): string | null {
 /** Mermaid stateDiagram-v2 text for the chart. */
 export function toMermaid(graph: MachineGraph): string {
   const lines = ['stateDiagram-v2'];
-  const name = (id: string) => id.replace(/^[^.]*\./, '').replace(/\./g, '_') || id;
+  // Root-level transitions (run.cancel) apply in every active state.
+  const name = (id: string) => (id === graph.root.id ? 'any_active_state' : id.replace(/^[^.]*\./, '').replace(/\./g, '_'));
   const emit = (node: GraphNode, depth: number) => {
     const pad = '  '.repeat(depth);
     for (const child of node.children) {
