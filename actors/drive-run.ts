@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { createActor, type AnyMachineSnapshot, type InspectionEvent } from 'xstate';
-import { TERMINAL_STATES } from '../machines/run-machine.ts';
+import { TERMINAL_STATES } from '../machines/states.ts';
 import type { Blocker } from '../machines/types.ts';
 import { secretValues } from '../adapters/redact.ts';
 import { openJournal, type JournalDraft } from '../persistence/journal.ts';

@@ -1,7 +1,7 @@
 import { fromPromise } from 'xstate';
 import { runMachine, type LeaseResult } from '../machines/run-machine.ts';
 import { workerTaskMachine, type WorkerTaskInput } from '../machines/worker-task-machine.ts';
-import { TERMINAL_STATES } from '../machines/run-machine.ts';
+import { TERMINAL_STATES } from '../machines/states.ts';
 import type { HandoffRecord, VerificationReport, WorkerRun } from '../machines/types.ts';
 import { dispatchWorker } from '../adapters/worker-dispatch.ts';
 import { runVerification } from '../adapters/verification.ts';

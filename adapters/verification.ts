@@ -19,7 +19,9 @@ export interface VerificationContext {
   signal?: AbortSignal;
 }
 
-const TAIL_LINES = 40;
+// A fixer needs both where the failures are named (often the head) and the summary (the tail).
+const HEAD_LINES = 60;
+const TAIL_LINES = 60;
 
 /**
  * Runs the epoch's commands in order, stopping at the first that does not pass. The
@@ -79,6 +81,9 @@ export async function runVerification(ctx: VerificationContext, epoch: number, c
 }
 
 async function tailOf(path: string, secrets: readonly string[]): Promise<string> {
-  const text = (await readIfExists(path)) ?? '';
-  return redact(text.split('\n').slice(-TAIL_LINES).join('\n'), secrets);
+  const lines = ((await readIfExists(path)) ?? '').split('\n');
+  const excerpt = lines.length <= HEAD_LINES + TAIL_LINES
+    ? lines
+    : [...lines.slice(0, HEAD_LINES), `… (${lines.length - HEAD_LINES - TAIL_LINES} lines omitted; full log at ${path})`, ...lines.slice(-TAIL_LINES)];
+  return redact(excerpt.join('\n'), secrets);
 }

@@ -1,4 +1,4 @@
-import { TERMINAL_STATES } from '../machines/run-machine.ts';
+import { TERMINAL_STATES } from '../machines/states.ts';
 
 /** CONTRACT 1's exit codes. */
 export const EXIT = { ok: 0, internal: 1, usage: 2, blocked: 3, failed: 4, registry: 5, stopped: 6 } as const;

@@ -1,4 +1,4 @@
-import { TERMINAL_STATES } from '../machines/run-machine.ts';
+import { TERMINAL_STATES } from '../machines/states.ts';
 import { nextSafeAction, type NextSafeAction } from '../machines/next-safe-action.ts';
 import type { RunContext } from '../machines/run-rules.ts';
 import type { Blocker, TaskRecord } from '../machines/types.ts';
@@ -58,7 +58,7 @@ export function formatStatus(view: StatusView): string {
     `  epoch:    ${view.epoch}`,
     `  budgets:  ${view.budgets.map((b) => `${b.name} ${b.used}/${b.limit}`).join(', ')}`,
     `  current:  ${view.current_task ? `${view.current_task.task_id} (${view.current_task.role}, attempt ${view.current_task.attempt}, epoch ${view.current_task.epoch})` : '-'}`,
-    `  tasks:    ${view.tasks.length === 0 ? '-' : ''}`,
+    view.tasks.length === 0 ? '  tasks:    -' : '  tasks:',
     ...view.tasks.map((t) => `    ${t.task_id.padEnd(18)} ${t.role.padEnd(11)} attempt ${t.attempt} epoch ${t.epoch}  ${t.status}${t.code ? ` (${t.code})` : ''}${t.verdict ? ` ${t.verdict}` : ''}`),
   ];
   if (view.blockers.length > 0) {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '../schemas/zod.ts';
 import { ConfigSchema } from '../schemas/config.ts';
 import type { Plan } from '../schemas/packet.ts';
 
@@ -10,11 +10,11 @@ const version = z.literal(SCHEMA_VERSION, { message: `unknown schema_version (th
 /** run.json: written once at intake; what every later process of the run needs. */
 export const RunMetaSchema = z.object({
   schema_version: version,
-  run_id: z.string().min(1),
+  run_id: z.string().check(z.minLength(1)),
   created_at: z.string(),
   packet_source: z.string(),
-  config_source: z.string().nullable(),
-  workspace: z.string().min(1),
+  config_source: z.nullable(z.string()),
+  workspace: z.string().check(z.minLength(1)),
   config: ConfigSchema,
   input: z.object({
     run_id: z.string(),
@@ -22,8 +22,8 @@ export const RunMetaSchema = z.object({
     missing: z.array(z.object({ item: z.string(), message: z.string() })),
     settings: z.object({
       roles: z.object({ implementer: z.boolean(), fixer: z.boolean(), reviewer: z.boolean() }),
-      max_fix_attempts: z.number().int(),
-      max_dispatch_retries: z.number().int(),
+      max_fix_attempts: z.int(),
+      max_dispatch_retries: z.int(),
       allowed_commands: z.array(z.string()),
     }),
   }),
@@ -34,13 +34,13 @@ export type RunMeta = z.infer<typeof RunMetaSchema>;
 export const SnapshotEnvelopeSchema = z.object({
   schema_version: version,
   run_id: z.string(),
-  seq: z.number().int().min(0),
+  seq: z.int().check(z.minimum(0)),
   state: z.string(),
   updated_at: z.string(),
-  snapshot: z.object({ status: z.string(), value: z.unknown(), context: z.object({ run_id: z.string() }).loose() }).loose(),
+  snapshot: z.looseObject({ status: z.string(), value: z.unknown(), context: z.looseObject({ run_id: z.string() }) }),
 });
 export type SnapshotEnvelope = z.infer<typeof SnapshotEnvelopeSchema>;
 
 /** One line of journal.jsonl. */
-export const JournalEntrySchema = z.object({ seq: z.number().int().min(1), at: z.string(), type: z.string().min(1) }).loose();
+export const JournalEntrySchema = z.looseObject({ seq: z.int().check(z.minimum(1)), at: z.string(), type: z.string().check(z.minLength(1)) });
 export type JournalEntry = z.infer<typeof JournalEntrySchema>;

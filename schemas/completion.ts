@@ -1,28 +1,24 @@
-import { z } from 'zod';
+import { z } from './zod.ts';
 import { formatIssue } from './config.ts';
 
-const FindingSchema = z
-  .object({
-    severity: z.string().min(1).default('error'),
-    message: z.string().min(1),
-    path: z.string().optional(),
-  })
-  .loose();
+const FindingSchema = z.looseObject({
+  severity: z._default(z.string().check(z.minLength(1)), 'error'),
+  message: z.string().check(z.minLength(1)),
+  path: z.optional(z.string()),
+});
 
 /** A finding of a gate or a reviewer, handed to the fixer. */
 export type Finding = z.infer<typeof FindingSchema>;
 
 /** The completion JSON a worker writes (CONTRACT 4). */
-export const CompletionSchema = z
-  .object({
-    task_id: z.string().min(1),
-    status: z.enum(['completed', 'failed', 'blocked']),
-    summary: z.string(),
-    artifacts: z.array(z.string()).default([]),
-    verdict: z.enum(['PASS', 'FAIL', 'BLOCKED']).optional(),
-    findings: z.array(FindingSchema).default([]),
-  })
-  .loose();
+export const CompletionSchema = z.looseObject({
+  task_id: z.string().check(z.minLength(1)),
+  status: z.enum(['completed', 'failed', 'blocked']),
+  summary: z.string(),
+  artifacts: z._default(z.array(z.string()), []),
+  verdict: z.optional(z.enum(['PASS', 'FAIL', 'BLOCKED'])),
+  findings: z._default(z.array(FindingSchema), []),
+});
 
 export type Completion = z.infer<typeof CompletionSchema>;
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from './zod.ts';
 
 /** One thing an insufficient packet lacks, named by its field path, with the fix. */
 export interface MissingItem {
@@ -25,23 +25,24 @@ export interface Plan {
   max_fix_attempts: number | null;
 }
 
-const text = z.string().trim().min(1);
-const texts = z.array(z.string().trim().min(1));
+const text = z.string().check(z.trim(), z.minLength(1));
+const texts = z.array(text);
+const opt = z.optional;
 
 // Every field optional: shape errors become missing items, not a rejected packet,
 // so an insufficient packet still creates a run that says what it lacks (CONTRACT 2).
-const PacketShape = z.object({
-  task_id: text.optional(),
-  approved: z.boolean().optional(),
-  scm_target: z.object({ repo: text.optional(), base_branch: text.optional(), intended_branch: text.optional() }).loose().optional(),
-  github: z.object({ repo: text.optional(), issue_number: z.number().int().positive().optional(), intended_branch: text.optional() }).loose().optional(),
-  scope: z.object({ goal: text.optional(), acceptance_criteria: texts.optional(), non_goals: texts.optional() }).loose().optional(),
-  implementation: z.object({ instructions: text.optional() }).loose().optional(),
-  verification: z.object({ commands: texts.optional(), expectations: z.string().optional() }).loose().optional(),
-  review: z.object({ criteria: texts.optional() }).loose().optional(),
-  conflict_surface: texts.optional(),
-  limits: z.object({ max_fix_attempts: z.number().int().min(0).max(100).optional() }).loose().optional(),
-}).loose();
+const PacketShape = z.looseObject({
+  task_id: opt(text),
+  approved: opt(z.boolean()),
+  scm_target: opt(z.looseObject({ repo: opt(text), base_branch: opt(text), intended_branch: opt(text) })),
+  github: opt(z.looseObject({ repo: opt(text), issue_number: opt(z.int().check(z.positive())), intended_branch: opt(text) })),
+  scope: opt(z.looseObject({ goal: opt(text), acceptance_criteria: opt(texts), non_goals: opt(texts) })),
+  implementation: opt(z.looseObject({ instructions: opt(text) })),
+  verification: opt(z.looseObject({ commands: opt(texts), expectations: opt(z.string()) })),
+  review: opt(z.looseObject({ criteria: opt(texts) })),
+  conflict_surface: opt(texts),
+  limits: opt(z.looseObject({ max_fix_attempts: opt(z.int().check(z.minimum(0), z.maximum(100))) })),
+});
 
 type PacketFields = z.infer<typeof PacketShape>;
 

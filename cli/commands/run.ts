@@ -5,7 +5,7 @@ import type { Output } from '../output.ts';
 import { progressPrinter } from '../progress.ts';
 import { formatAction, formatBlocker } from '../status-view.ts';
 import { nextSafeAction } from '../../machines/next-safe-action.ts';
-import { RUN_STATES } from '../../machines/run-machine.ts';
+import { RUN_STATES } from '../../machines/states.ts';
 import { UsageError } from '../errors.ts';
 
 /** Flags of `run` and `resume` that bound a drive. */

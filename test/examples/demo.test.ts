@@ -35,9 +35,10 @@ describe('examples/demo', () => {
     expect(view.budgets.find((b: any) => b.name === 'fix_attempts')).toMatchObject({ used: 1, limit: 3 });
     expect(view.verification).toMatchObject({ epoch: 2, verdict: 'PASS' });
 
-    // The first verification really failed on the implementer's off-by-one, and the fixer saw why.
-    const fixerTask = JSON.parse(readFileSync(join(registry, 'runs', runId, 'tasks', 't2-fixer', 'task.json'), 'utf8'));
-    expect(fixerTask.findings[0].message).toMatch(/node --test.*failed/);
+    // The first verification really failed on the implementer's off-by-one; the fixed code passed the second.
+    const events = await buran(['events', runId, '--json', '--registry', registry]);
+    const gates = events.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l)).filter((e) => e.event === 'xstate.done.actor.verification');
+    expect(gates.map((e) => [e.epoch, e.verdict])).toEqual([[1, 'FAIL'], [2, 'PASS']]);
 
     // The handoff patch holds the real, corrected change and nothing else.
     const { patch_path: patchPath, summary_path: summaryPath } = view.handoff;
