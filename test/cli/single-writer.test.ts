@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { buran, CLI, makeSandbox, statusOf, writeConfig, writePacket } from '../helpers/sandbox.ts';
+
+const gone = (pid: number) => { try { process.kill(pid, 0); return false; } catch { return true; } };
+async function until(check: () => boolean, ms = 10_000) {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error('condition not reached in time');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+describe('one driver per run, and SIGTERM', () => {
+  it('refuses a second driver with exit 5 naming the holder; SIGTERM stops the workers, persists, exits 6; resume finishes', async () => {
+    const sb = makeSandbox();
+    const config = writeConfig(sb, { implementer: ['hang', 'ok'], reviewer: ['pass'] });
+    const first = spawn(process.execPath, [CLI, 'run', writePacket(sb), '--config', config, '--workspace', sb.workspace, '--registry', sb.registry, '--run-id', 'held'], {
+      env: { ...process.env, BURAN_KILL_GRACE_MS: '300' }, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const exited = new Promise<number>((resolve) => first.on('exit', (code) => resolve(code ?? -1)));
+    await until(() => existsSync(sb.path('implementer.pids.json')));
+    const pids = JSON.parse(readFileSync(sb.path('implementer.pids.json'), 'utf8'));
+
+    const second = await buran(['resume', 'held', '--registry', sb.registry]);
+    expect(second.code).toBe(5);
+    expect(second.stderr).toContain(`process ${first.pid}`);
+
+    first.kill('SIGTERM');
+    expect(await exited).toBe(6);
+    await until(() => gone(pids.worker) && gone(pids.grandchild));
+    const stopped = await statusOf(sb, 'held');
+    expect(stopped.terminal).toBe(false);
+    expect(stopped.next_safe_action).toMatchObject({ kind: 'resume', command: 'buran resume held' });
+
+    const resumed = await buran(['resume', 'held', '--registry', sb.registry]);
+    expect(resumed.code).toBe(0);
+    expect((await statusOf(sb, 'held')).state).toBe('ready_for_manual_review');
+  });
+});
