@@ -45,6 +45,7 @@ export async function runVerification(ctx: VerificationContext, epoch: number, c
       message = `verification command ${JSON.stringify(command)} cannot start: ${words.message}`;
       break;
     }
+    if (ctx.signal?.aborted) throw new Error(`verification of epoch ${epoch} was interrupted by a deliberate stop`);
     ctx.record({ type: 'verification.command', epoch, index: index + 1, command });
     const [file, ...args] = words.words as [string, ...string[]];
     const result = await runInGroup({

@@ -80,6 +80,7 @@ export async function dispatchWorker(ctx: DispatchContext, req: DispatchRequest)
 
 async function start(ctx: DispatchContext, req: DispatchRequest): Promise<WorkerRun> {
   const files = taskFiles(ctx.taskDir);
+  if (ctx.signal?.aborted) throw new DispatchInterrupted(req.task.task_id);
   await mkdir(ctx.taskDir, { recursive: true });
   await writeJsonDurable(files.task, {
     run_id: req.run_id, task_id: req.task.task_id, role: req.task.role, attempt: req.task.attempt,
@@ -94,6 +95,7 @@ async function start(ctx: DispatchContext, req: DispatchRequest): Promise<Worker
     BURAN_TASK_FILE: files.task, BURAN_COMPLETION_FILE: files.completion,
   });
   const deadline = Date.now() + ctx.worker.timeout_ms;
+  if (ctx.signal?.aborted) throw new DispatchInterrupted(req.task.task_id);
   const result = await runInGroup({
     file, args, cwd: ctx.workspace, env, logFile: files.log, deadline, killGraceMs: ctx.killGraceMs, signal: ctx.signal,
     onStarted: async (process) => {
@@ -109,6 +111,7 @@ async function start(ctx: DispatchContext, req: DispatchRequest): Promise<Worker
     case 'aborted': {
       const intent = await readOwnJson<DispatchIntent>(files.intent);
       if (intent) await writeJsonDurable(files.intent, { ...intent, interrupted: true });
+      ctx.record({ type: 'worker.interrupted', task_id: req.task.task_id, pid: intent?.process.pid ?? null });
       throw new DispatchInterrupted(req.task.task_id);
     }
     case 'exited':

@@ -1,0 +1,68 @@
+import type { AnyMachineSnapshot, InspectionEvent } from 'xstate';
+import type { JournalDraft } from '../persistence/journal.ts';
+import { describeEvent } from './describe-event.ts';
+import { statePath } from './state-path.ts';
+
+// Events journalled as run transitions even when the state path does not change (a retry re-enters its stage).
+const RECORDED_EVENTS = new Set(['task.settled', 'run.cancel']);
+
+/** What the observer reports to the driver. */
+export interface ObserverSink {
+  draft: (draft: JournalDraft) => void;
+  /** A run transition was journalled; `to` is its state path. */
+  step: (to: string) => void;
+  /** Something in the actor tree changed. */
+  touch: () => void;
+}
+
+/**
+ * Turns xstate's inspection stream into journal drafts: one per run transition and one per
+ * worker-task transition. (`actor.subscribe` misses child changes; `inspect` sees them all.)
+ */
+export function transitionObserver(restored: AnyMachineSnapshot | null, sink: ObserverSink) {
+  let rootPath: string | null = restored ? statePath(restored.value) : null;
+  const taskPaths = new Map<string, string>(childPaths(restored));
+  let muted = false;
+
+  const taskStep = (taskId: string, to: string) => {
+    const id = `task:${taskId}`;
+    const from = taskPaths.get(id) ?? null;
+    if (to === from) return;
+    sink.draft({ type: 'task.transition', task_id: taskId, from, to });
+    taskPaths.set(id, to);
+  };
+
+  const inspect = (event: InspectionEvent) => {
+    if (muted) return;
+    const isRoot = event.actorRef.sessionId === event.rootId;
+    if (event.type === '@xstate.event' && isRoot && event.event.type === 'task.settled') {
+      // The child's final state is announced after the parent acted on it; journal it first.
+      const outcome = (event.event as unknown as { outcome: { task_id: string; status: string } }).outcome;
+      taskStep(outcome.task_id, outcome.status);
+      return;
+    }
+    if (event.type !== '@xstate.snapshot') return;
+    const snapshot = event.snapshot as AnyMachineSnapshot;
+    if (isRoot) {
+      if (snapshot.status === 'error') return;
+      const to = statePath(snapshot.value);
+      if (to !== rootPath || RECORDED_EVENTS.has(event.event.type)) {
+        sink.draft({ type: rootPath === null ? 'run.created' : 'run.transition', from: rootPath, to, ...describeEvent(event.event) });
+        rootPath = to;
+        sink.step(to);
+      }
+    } else {
+      const id = (event.actorRef as { id?: string }).id ?? '';
+      if (id.startsWith('task:') && snapshot.value !== undefined) taskStep(id.slice('task:'.length), statePath(snapshot.value));
+    }
+    sink.touch();
+  };
+  return { inspect, mute: () => { muted = true; } };
+}
+
+function childPaths(snapshot: AnyMachineSnapshot | null): [string, string][] {
+  const children = (snapshot as unknown as { children?: Record<string, { snapshot?: { value?: unknown } }> } | null)?.children ?? {};
+  return Object.entries(children)
+    .filter(([id, child]) => id.startsWith('task:') && child.snapshot?.value !== undefined)
+    .map(([id, child]) => [id, statePath(child.snapshot!.value as never)]);
+}
