@@ -6,5 +6,9 @@ export default defineConfig({
   input: { main: 'cli/main.ts' },
   platform: 'node',
   external: [/^node:/],
-  output: { dir: 'dist/cli', format: 'esm', entryFileNames: '[name].js', chunkFileNames: 'chunks/[name]-[hash].js', banner: '#!/usr/bin/env node' },
+  output: {
+    dir: 'dist/cli', format: 'esm', entryFileNames: '[name].js', chunkFileNames: 'chunks/[name]-[hash].js',
+    banner: (chunk) => (chunk.isEntry ? '#!/usr/bin/env node' : ''),
+    minify: process.env.BURAN_MINIFY === '1',
+  },
 });

@@ -1,6 +1,6 @@
-import { open, mkdir, readFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
-import writeFileAtomic from 'write-file-atomic';
+import { open, mkdir, readFile, rename, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
 
 /** fsync a directory so a rename or a new entry in it survives a power cut. */
 export async function fsyncDir(dir: string): Promise<void> {
@@ -12,9 +12,23 @@ export async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
-/** Writes a file so that after a crash it holds either the old or the new bytes, never a mix. */
+/**
+ * Writes a file so that after a crash it holds either the old or the new bytes, never a mix:
+ * a unique temp file beside it, fdatasync, rename over, fsync the directory.
+ */
 export async function writeFileDurable(path: string, data: string): Promise<void> {
-  await writeFileAtomic(path, data, { fsync: true });
+  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const handle = await open(temp, 'wx');
+  try {
+    await handle.writeFile(data);
+    await handle.datasync();
+  } catch (error) {
+    await handle.close();
+    await unlink(temp).catch(() => {});
+    throw error;
+  }
+  await handle.close();
+  await rename(temp, path);
   await fsyncDir(dirname(path));
 }
 
