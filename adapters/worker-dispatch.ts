@@ -8,7 +8,7 @@ import type { ProcessIdentity } from '../persistence/process-identity.ts';
 import { isAlive } from '../persistence/process-identity.ts';
 import { awaitAdopted, runInGroup } from './process-group.ts';
 import { buildChildEnv } from './worker-env.ts';
-import { redact, redactFile } from './redact.ts';
+import { redactFile } from './redact.ts';
 import { readOwnJson } from './json-file.ts';
 
 /** One dispatch to perform (the worker-task actor's input). */
@@ -142,9 +142,11 @@ async function finish(ctx: DispatchContext, req: DispatchRequest, run: WorkerRun
   return run;
 }
 
+// The worker wrote this file inside the registry: it is rewritten without secrets before it is read.
 async function readCompletion(path: string, secrets: readonly string[]): Promise<CompletionRead> {
+  await redactFile(path, secrets);
   const text = await readIfExists(path);
-  return text === null ? { kind: 'missing' } : parseCompletion(redact(text, secrets));
+  return text === null ? { kind: 'missing' } : parseCompletion(text);
 }
 
 /** The driver stopped on purpose while the worker ran; the task is started again on resume. */
