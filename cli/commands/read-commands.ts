@@ -1,6 +1,7 @@
 import { readJournal } from '../../persistence/journal.ts';
-import { findRun } from '../../persistence/registry.ts';
-import { listRunIds } from '../../persistence/registry.ts';
+import { findRun, listRunIds, readRunMeta } from '../../persistence/registry.ts';
+import { initialContext } from '../../machines/run-rules.ts';
+import { SCHEMA_VERSION, type RunMeta, type SnapshotEnvelope } from '../../persistence/records.ts';
 import { runLayout } from '../../persistence/layout.ts';
 import { readSnapshot } from '../../persistence/snapshot-store.ts';
 import type { Output } from '../output.ts';
@@ -10,8 +11,7 @@ import { RegistryCorruptError } from '../../persistence/errors.ts';
 /** `buran status ID`: read-only. */
 export async function statusCommand(runId: string, registry: string, json: boolean, output: Output): Promise<number> {
   const layout = await findRun(registry, runId);
-  const envelope = await readSnapshot(layout.snapshot);
-  if (envelope === null) throw new RegistryCorruptError(layout.snapshot, 'the run has no snapshot yet (it was created but never driven): resume it');
+  const envelope = (await readSnapshot(layout.snapshot)) ?? notYetDriven(await readRunMeta(layout));
   const view = statusView(envelope);
   output.out(json ? JSON.stringify(view) : formatStatus(view));
   return 0;
@@ -24,7 +24,7 @@ export async function listCommand(registry: string, json: boolean, output: Outpu
     try {
       const envelope = await readSnapshot(runLayout(registry, runId).snapshot);
       const context = envelope?.snapshot.context as { blocker?: { code: string } | null } | undefined;
-      row = { run_id: runId, state: envelope?.state ?? 'created', updated_at: envelope?.updated_at ?? null, blocker: context?.blocker?.code ?? null };
+      row = { run_id: runId, state: envelope?.state ?? 'packet_received', updated_at: envelope?.updated_at ?? null, blocker: context?.blocker?.code ?? null };
     } catch (error) {
       if (!(error instanceof RegistryCorruptError)) throw error;
       row = { run_id: runId, state: 'quarantined', updated_at: null, blocker: 'registry_corrupt' };
@@ -47,4 +47,12 @@ export async function eventsCommand(runId: string, registry: string, json: boole
     output.out(`${String(seq).padStart(4)}  ${at}  ${type}  ${detail}`);
   }
   return 0;
+}
+
+// A run recorded at intake whose driver died before its first transition was persisted.
+function notYetDriven(meta: RunMeta): SnapshotEnvelope {
+  return {
+    schema_version: SCHEMA_VERSION, run_id: meta.run_id, seq: 0, state: 'packet_received', updated_at: meta.created_at,
+    snapshot: { status: 'active', value: 'packet_received', context: initialContext(meta.input) as never },
+  };
 }

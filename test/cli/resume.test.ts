@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { buran, eventsOf, makeSandbox, runIn, statusOf, writeConfig, writePacket, type Sandbox } from '../helpers/sandbox.ts';
 
@@ -200,5 +200,24 @@ describe('buran resume: idempotent from recorded artifacts', () => {
       expect(result.stderr).toMatch(/unknown-id/);
     }
     expect(existsSync(join(sb.registry, 'runs', 'unknown-id'))).toBe(false);
+  });
+});
+
+describe('a run recorded at intake but never driven', () => {
+  it('shows as packet_received with next action resume, and resume drives it', async () => {
+    const sb = makeSandbox();
+    const done = await runIn(sb, writeConfig(sb, { implementer: ['ok'], reviewer: ['pass'] }), writePacket(sb), ['--run-id', 'fresh']);
+    expect(done.code).toBe(0);
+    // What a driver killed right after intake leaves: run.json and packet.json only.
+    for (const name of ['snapshot.json', 'journal.jsonl', 'intake.json']) rmSync(join(sb.registry, 'runs', 'fresh', name), { force: true });
+    rmSync(join(sb.registry, 'runs', 'fresh', 'tasks'), { recursive: true, force: true });
+    rmSync(join(sb.registry, 'runs', 'fresh', 'epochs'), { recursive: true, force: true });
+    rmSync(join(sb.registry, 'runs', 'fresh', 'handoff'), { recursive: true, force: true });
+    rmSync(join(sb.registry, 'leases'), { recursive: true, force: true });
+    const status = await statusOf(sb, 'fresh');
+    expect(status).toMatchObject({ state: 'packet_received', terminal: false, tasks: [], next_safe_action: { kind: 'resume' } });
+    expect((await buran(['list', '--registry', sb.registry])).stdout).toContain('fresh  packet_received');
+    expect((await resume(sb, 'fresh')).code).toBe(0);
+    expect((await statusOf(sb, 'fresh')).state).toBe('ready_for_manual_review');
   });
 });
