@@ -1,164 +1,41 @@
-import { and, assign, emit, fromPromise, not, setup, spawnChild, stopChild } from 'xstate';
-import { workerTaskMachine } from './worker-task-machine.ts';
-import {
-  closeTask, deniedCommands, initialContext, isRetryable, nextTask, planBlockers, retryExhausted, taskBlocker,
-  type RunContext, type RunInput,
-} from './run-rules.ts';
-import type { Blocker, GateResult, HandoffRecord, Role, TaskOutcome, VerificationReport } from './types.ts';
+import { and, not } from 'xstate';
+import { runSetup } from './run-setup.ts';
+import { initialContext } from './run-rules.ts';
+import type { Role } from './types.ts';
 
-/** Events the run accepts from outside and from its worker-task children. */
-export type RunEvent =
-  | { type: 'task.settled'; outcome: TaskOutcome }
-  | { type: 'run.cancel'; reason: string };
-
-/** Events the run emits for observers (the journal): decisions that change no state. */
-export type RunEmitted = { type: 'task.duplicate'; task_id: string; message: string };
-
-/** What the lease actor reports. */
-export type LeaseResult = { granted: true } | { granted: false; holder: string; message: string };
+export type { LeaseResult, RunEmitted, RunEvent } from './run-setup.ts';
 
 const BLOCKED = '#run.blocked_needs_human';
 
-const outcomeOf = (event: { type: string }): TaskOutcome => (event as unknown as { outcome: TaskOutcome }).outcome;
-const outputOf = <T>(event: { type: string }): T => (event as unknown as { output: T }).output;
-const block = (context: RunContext, blocker: Blocker) => ({ blocker, blockers: [...context.blockers, blocker] });
+/** Every stage first checks its role is configured, then spawns one worker-task child. */
+const dispatching = (role: Role) => ({
+  always: [
+    { guard: { type: 'roleUnavailable', params: { role } }, target: BLOCKED, actions: { type: 'blockAdapterUnavailable', params: { role } } },
+    { target: 'awaiting', actions: ['assignTask', 'spawnTask'] },
+  ],
+}) as const;
+
+/** A stale settlement changes nothing; recorded as a duplicate. */
+const ignoreStale = { guard: 'staleTask', actions: ['noteDuplicate', 'pruneTask'] } as const;
+
+/**
+ * How a stage treats a dispatch that gave no acceptable completion (CONTRACT 4): conflict and
+ * blocked stop at once, the rest retry while budget remains; only an implementation that
+ * itself failed ends failed_execution.
+ */
+const dispatchFailures = (role: Role) => [
+  { guard: 'taskConflicted', target: BLOCKED, actions: ['closeTask', 'pruneTask', { type: 'blockTask', params: { code: 'completion_conflict' } }] },
+  { guard: 'taskBlocked', target: BLOCKED, actions: ['closeTask', 'pruneTask', { type: 'blockTask', params: { code: 'worker_blocked' } }] },
+  { guard: 'canRetry', target: 'dispatching', reenter: true, actions: ['closeTask', 'pruneTask', 'planRetry'] },
+  ...(role === 'implementer'
+    ? [{ guard: 'implementationFailed', target: '#run.failed_execution', actions: ['closeTask', 'pruneTask', 'blockRetryExhausted'] }] as const
+    : []),
+  { target: BLOCKED, actions: ['closeTask', 'pruneTask', 'blockRetryExhausted'] },
+] as const;
+
 
 /** The run statechart: intake → lock → implementation → gates ⇄ fix loop → handoff. */
-export const runMachine = setup({
-  types: {
-    context: {} as RunContext,
-    input: {} as RunInput,
-    events: {} as RunEvent,
-    emitted: {} as RunEmitted,
-  },
-  actors: {
-    workerTask: workerTaskMachine,
-    recordIntake: fromPromise<void, { run_id: string }>(async () => {}),
-    prepareWorkspace: fromPromise<void, { run_id: string }>(async () => {}),
-    acquireLease: fromPromise<LeaseResult, { run_id: string }>(async () => ({ granted: true })),
-    runVerification: fromPromise<VerificationReport, { run_id: string; epoch: number; commands: string[] }>(async () => {
-      throw new Error('runVerification is provided by actors/');
-    }),
-    performHandoff: fromPromise<HandoffRecord, { run_id: string; epoch: number }>(async () => {
-      throw new Error('performHandoff is provided by actors/');
-    }),
-  },
-  guards: {
-    planSufficient: ({ context }) => context.missing.length === 0,
-    leaseGranted: ({ event }) => outputOf<LeaseResult>(event).granted,
-    roleUnavailable: ({ context }, params: { role: Role }) => !context.settings.roles[params.role],
-    staleTask: ({ context, event }) => outcomeOf(event).task_id !== context.current?.task_id,
-    taskAccepted: ({ event }) => outcomeOf(event).status === 'completed' && outcomeOf(event).decision === 'accepted',
-    taskConflicted: ({ event }) => outcomeOf(event).code === 'completion_conflict',
-    taskBlocked: ({ event }) => outcomeOf(event).status === 'blocked',
-    canRetry: ({ context, event }) =>
-      isRetryable(outcomeOf(event)) && (context.current?.retry ?? 0) < context.settings.max_dispatch_retries,
-    implementationFailed: ({ event }) => outcomeOf(event).role === 'implementer' && outcomeOf(event).code === 'worker_failed',
-    verdictPass: ({ event }) => outcomeOf(event).verdict === 'PASS',
-    verdictFail: ({ event }) => outcomeOf(event).verdict === 'FAIL',
-    gatePass: ({ event }) => outputOf<GateResult>(event).verdict === 'PASS',
-    gateFail: ({ event }) => outputOf<GateResult>(event).verdict === 'FAIL',
-    fixBudgetLeft: ({ context }) => context.fix_attempts < context.settings.max_fix_attempts,
-    evidenceForEpoch: ({ context }) => context.evidence?.epoch === context.epoch,
-    commandsDenied: ({ context }) => deniedCommands(context).length > 0,
-    gatesPassedForEpoch: ({ context }) =>
-      context.verification?.epoch === context.epoch && context.verification.verdict === 'PASS' &&
-      context.review?.epoch === context.epoch && context.review.verdict === 'PASS',
-  },
-  actions: {
-    beginStage: assign(({ context }, params: { role: Role }) => {
-      if (params.role === 'fixer') {
-        return { fix_attempts: context.fix_attempts + 1, pending: { role: 'fixer' as const, attempt: context.fix_attempts + 1, retry: 0 } };
-      }
-      if (params.role === 'reviewer') {
-        return { review_attempts: context.review_attempts + 1, pending: { role: 'reviewer' as const, attempt: context.review_attempts + 1, retry: 0 } };
-      }
-      return { pending: { role: 'implementer' as const, attempt: 1, retry: 0 } };
-    }),
-    assignTask: assign(({ context }) => {
-      const task = nextTask(context);
-      return {
-        current: task,
-        dispatches: context.dispatches + 1,
-        tasks: [...context.tasks, { ...task, status: 'dispatched' as const, decision: 'none' as const, code: null, verdict: null }],
-      };
-    }),
-    spawnTask: spawnChild('workerTask', {
-      id: ({ context }) => `task:${context.current?.task_id}`,
-      input: ({ context }) => ({ run_id: context.run_id, task: context.current!, findings: context.findings }),
-    }),
-    closeTask: assign(({ context, event }) => ({ tasks: closeTask(context.tasks, outcomeOf(event)) })),
-    pruneTask: stopChild(({ event }) => `task:${outcomeOf(event).task_id}`),
-    planRetry: assign(({ context }) => ({
-      pending: context.pending ? { ...context.pending, retry: context.pending.retry + 1 } : null,
-    })),
-    recordEvidence: assign(({ event, context }) => ({
-      evidence: { task_id: outcomeOf(event).task_id, epoch: context.current?.epoch ?? context.epoch + 1 },
-      current: null,
-    })),
-    recordReview: assign(({ context, event }) => {
-      const outcome = outcomeOf(event);
-      const review: GateResult = {
-        epoch: context.epoch, verdict: outcome.verdict ?? 'BLOCKED', findings: outcome.findings, message: outcome.summary,
-      };
-      return { review, findings: outcome.findings, current: null };
-    }),
-    recordVerification: assign(({ event }) => {
-      const report = outputOf<VerificationReport>(event);
-      return {
-        verification: { epoch: report.epoch, verdict: report.verdict, findings: report.findings, message: report.message },
-        findings: report.findings,
-      };
-    }),
-    recordHandoff: assign({ handoff: ({ event }) => outputOf<HandoffRecord>(event) }),
-    startEpoch: assign({ epoch: ({ context }) => context.epoch + 1 }),
-    noteDuplicate: emit(({ event }) => ({
-      type: 'task.duplicate' as const,
-      task_id: outcomeOf(event).task_id,
-      message: `a completion for task ${outcomeOf(event).task_id}, which is not the current task, was recorded and ignored`,
-    })),
-    blockPlan: assign(({ context }) => {
-      const blockers = planBlockers(context.missing);
-      return { blocker: blockers[0] ?? null, blockers: [...context.blockers, ...blockers] };
-    }),
-    blockLease: assign(({ context, event }) => {
-      const lease = outputOf<LeaseResult>(event);
-      return block(context, { code: 'lock_conflict', message: lease.granted ? 'lease conflict' : lease.message });
-    }),
-    blockAdapterUnavailable: assign(({ context }, params: { role: Role }) =>
-      block(context, {
-        code: 'adapter_unavailable',
-        message: `no ${params.role} worker is configured: add workers.${params.role}.command to the config, then resume`,
-      })),
-    blockTask: assign(({ context, event }, params: { code: 'completion_conflict' | 'worker_blocked' }) =>
-      block(context, taskBlocker(params.code, outcomeOf(event), context.current))),
-    blockRetryExhausted: assign(({ context, event }) => block(context, retryExhausted(context, outcomeOf(event)))),
-    blockReview: assign(({ context, event }) =>
-      block(context, taskBlocker('review_blocked', outcomeOf(event), context.current, {
-        message: `the reviewer returned BLOCKED: ${outcomeOf(event).summary}`,
-      }))),
-    blockFixBudget: assign(({ context }) =>
-      block(context, {
-        code: 'fix_budget_exhausted',
-        message: `a gate failed again after ${context.fix_attempts} of ${context.settings.max_fix_attempts} fix attempt(s)`,
-        epoch: context.epoch,
-      })),
-    blockVerification: assign(({ context, event }) =>
-      block(context, { code: 'verification_blocked', message: outputOf<GateResult>(event).message, epoch: context.epoch })),
-    blockPolicy: assign(({ context }) =>
-      block(context, {
-        code: 'policy_denied',
-        message: `verification command(s) not in verification.allowed_commands: ${deniedCommands(context).map((c) => JSON.stringify(c)).join(', ')}`,
-        epoch: context.epoch,
-      })),
-    blockNoEvidence: assign(({ context }) =>
-      block(context, { code: 'completion_missing', message: 'verification needs an accepted completion of this epoch', epoch: context.epoch })),
-    blockGatesMissing: assign(({ context }) =>
-      block(context, { code: 'verification_blocked', message: 'handoff needs verification PASS and review PASS of this epoch', epoch: context.epoch })),
-    blockCancelled: assign(({ context, event }) =>
-      block(context, { code: 'cancelled', message: (event as { reason?: string }).reason ?? 'cancelled', epoch: context.epoch })),
-  },
-}).createMachine({
+export const runMachine = runSetup.createMachine({
   id: 'run',
   context: ({ input }) => initialContext(input),
   initial: 'packet_received',
@@ -194,22 +71,13 @@ export const runMachine = setup({
       entry: { type: 'beginStage', params: { role: 'implementer' } },
       initial: 'dispatching',
       states: {
-        dispatching: {
-          always: [
-            { guard: { type: 'roleUnavailable', params: { role: 'implementer' } }, target: BLOCKED, actions: { type: 'blockAdapterUnavailable', params: { role: 'implementer' } } },
-            { target: 'awaiting', actions: ['assignTask', 'spawnTask'] },
-          ],
-        },
+        dispatching: dispatching('implementer'),
         awaiting: {
           on: {
             'task.settled': [
-              { guard: 'staleTask', actions: ['noteDuplicate', 'pruneTask'] },
+              ignoreStale,
               { guard: 'taskAccepted', target: '#run.verification', actions: ['closeTask', 'pruneTask', 'recordEvidence'] },
-              { guard: 'taskConflicted', target: BLOCKED, actions: ['closeTask', 'pruneTask', { type: 'blockTask', params: { code: 'completion_conflict' } }] },
-              { guard: 'taskBlocked', target: BLOCKED, actions: ['closeTask', 'pruneTask', { type: 'blockTask', params: { code: 'worker_blocked' } }] },
-              { guard: 'canRetry', target: 'dispatching', reenter: true, actions: ['closeTask', 'pruneTask', 'planRetry'] },
-              { guard: 'implementationFailed', target: '#run.failed_execution', actions: ['closeTask', 'pruneTask', 'blockRetryExhausted'] },
-              { target: BLOCKED, actions: ['closeTask', 'pruneTask', 'blockRetryExhausted'] },
+              ...dispatchFailures('implementer'),
             ],
           },
         },
@@ -247,24 +115,16 @@ export const runMachine = setup({
       entry: { type: 'beginStage', params: { role: 'reviewer' } },
       initial: 'dispatching',
       states: {
-        dispatching: {
-          always: [
-            { guard: { type: 'roleUnavailable', params: { role: 'reviewer' } }, target: BLOCKED, actions: { type: 'blockAdapterUnavailable', params: { role: 'reviewer' } } },
-            { target: 'awaiting', actions: ['assignTask', 'spawnTask'] },
-          ],
-        },
+        dispatching: dispatching('reviewer'),
         awaiting: {
           on: {
             'task.settled': [
-              { guard: 'staleTask', actions: ['noteDuplicate', 'pruneTask'] },
+              ignoreStale,
               { guard: and(['taskAccepted', 'verdictPass']), target: '#run.handoff_ready', actions: ['closeTask', 'pruneTask', 'recordReview'] },
               { guard: and(['taskAccepted', 'verdictFail', 'fixBudgetLeft']), target: '#run.fix_loop', actions: ['closeTask', 'pruneTask', 'recordReview'] },
               { guard: and(['taskAccepted', 'verdictFail']), target: BLOCKED, actions: ['closeTask', 'pruneTask', 'recordReview', 'blockFixBudget'] },
               { guard: 'taskAccepted', target: BLOCKED, actions: ['closeTask', 'pruneTask', 'recordReview', 'blockReview'] },
-              { guard: 'taskConflicted', target: BLOCKED, actions: ['closeTask', 'pruneTask', { type: 'blockTask', params: { code: 'completion_conflict' } }] },
-              { guard: 'taskBlocked', target: BLOCKED, actions: ['closeTask', 'pruneTask', { type: 'blockTask', params: { code: 'worker_blocked' } }] },
-              { guard: 'canRetry', target: 'dispatching', reenter: true, actions: ['closeTask', 'pruneTask', 'planRetry'] },
-              { target: BLOCKED, actions: ['closeTask', 'pruneTask', 'blockRetryExhausted'] },
+              ...dispatchFailures('reviewer'),
             ],
           },
         },
@@ -275,21 +135,13 @@ export const runMachine = setup({
       entry: { type: 'beginStage', params: { role: 'fixer' } },
       initial: 'dispatching',
       states: {
-        dispatching: {
-          always: [
-            { guard: { type: 'roleUnavailable', params: { role: 'fixer' } }, target: BLOCKED, actions: { type: 'blockAdapterUnavailable', params: { role: 'fixer' } } },
-            { target: 'awaiting', actions: ['assignTask', 'spawnTask'] },
-          ],
-        },
+        dispatching: dispatching('fixer'),
         awaiting: {
           on: {
             'task.settled': [
-              { guard: 'staleTask', actions: ['noteDuplicate', 'pruneTask'] },
+              ignoreStale,
               { guard: 'taskAccepted', target: '#run.verification', actions: ['closeTask', 'pruneTask', 'recordEvidence'] },
-              { guard: 'taskConflicted', target: BLOCKED, actions: ['closeTask', 'pruneTask', { type: 'blockTask', params: { code: 'completion_conflict' } }] },
-              { guard: 'taskBlocked', target: BLOCKED, actions: ['closeTask', 'pruneTask', { type: 'blockTask', params: { code: 'worker_blocked' } }] },
-              { guard: 'canRetry', target: 'dispatching', reenter: true, actions: ['closeTask', 'pruneTask', 'planRetry'] },
-              { target: BLOCKED, actions: ['closeTask', 'pruneTask', 'blockRetryExhausted'] },
+              ...dispatchFailures('fixer'),
             ],
           },
         },
