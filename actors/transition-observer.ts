@@ -2,6 +2,7 @@ import type { AnyMachineSnapshot, InspectionEvent } from 'xstate';
 import type { JournalDraft } from '../persistence/journal.ts';
 import { describeEvent } from './describe-event.ts';
 import { statePath } from './state-path.ts';
+import type { TaskOutcome, TaskRef } from '../machines/types.ts';
 
 // Events journalled as run transitions even when the state path does not change (a retry re-enters its stage).
 const RECORDED_EVENTS = new Set(['task.settled', 'run.cancel']);
@@ -24,11 +25,13 @@ export function transitionObserver(restored: AnyMachineSnapshot | null, sink: Ob
   const taskPaths = new Map<string, string>(childPaths(restored));
   let muted = false;
 
-  const taskStep = (taskId: string, to: string) => {
+  // The first entry of a task names it fully; the last carries its judgement: together they
+  // are the task history `status` shows, so the snapshot need not keep it.
+  const taskStep = (taskId: string, to: string, detail: Record<string, unknown>) => {
     const id = `task:${taskId}`;
     const from = taskPaths.get(id) ?? null;
     if (to === from) return;
-    sink.draft({ type: 'task.transition', task_id: taskId, from, to });
+    sink.draft({ type: 'task.transition', task_id: taskId, from, to, ...detail });
     taskPaths.set(id, to);
   };
 
@@ -37,8 +40,8 @@ export function transitionObserver(restored: AnyMachineSnapshot | null, sink: Ob
     const isRoot = event.actorRef.sessionId === event.rootId;
     if (event.type === '@xstate.event' && isRoot && event.event.type === 'task.settled') {
       // The child's final state is announced after the parent acted on it; journal it first.
-      const outcome = (event.event as unknown as { outcome: { task_id: string; status: string } }).outcome;
-      taskStep(outcome.task_id, outcome.status);
+      const outcome = (event.event as unknown as { outcome: TaskOutcome }).outcome;
+      taskStep(outcome.task_id, outcome.status, { role: outcome.role, decision: outcome.decision, code: outcome.code, verdict: outcome.verdict });
       return;
     }
     if (event.type !== '@xstate.snapshot') return;
@@ -53,7 +56,11 @@ export function transitionObserver(restored: AnyMachineSnapshot | null, sink: Ob
       }
     } else {
       const id = (event.actorRef as { id?: string }).id ?? '';
-      if (id.startsWith('task:') && snapshot.value !== undefined) taskStep(id.slice('task:'.length), statePath(snapshot.value));
+      if (id.startsWith('task:') && snapshot.value !== undefined) {
+        const task = (snapshot.context as { task?: TaskRef } | undefined)?.task;
+        const named = task && !taskPaths.has(id) ? { role: task.role, attempt: task.attempt, epoch: task.epoch, retry: task.retry } : {};
+        taskStep(id.slice('task:'.length), statePath(snapshot.value), named);
+      }
     }
     sink.touch();
   };

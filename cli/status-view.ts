@@ -23,11 +23,13 @@ export interface StatusView {
   review: RunContext['review'];
 }
 
-/** Builds the status report from a stored snapshot. */
-export function statusView(envelope: SnapshotEnvelope): StatusView {
+/** Builds the status report from a stored snapshot and the task history from the journal. */
+export function statusView(envelope: SnapshotEnvelope, tasks: TaskRecord[]): StatusView {
   const context = envelope.snapshot.context as unknown as RunContext;
   const terminal = TERMINAL_STATES.has(envelope.state);
-  const current = context.current ? (context.tasks.find((t) => t.task_id === context.current?.task_id) ?? null) : null;
+  const current = context.current
+    ? (tasks.find((t) => t.task_id === context.current?.task_id) ?? { ...context.current, status: 'dispatched' as const, decision: 'none' as const, code: null, verdict: null })
+    : null;
   return {
     run_id: envelope.run_id,
     state: envelope.state,
@@ -38,7 +40,7 @@ export function statusView(envelope: SnapshotEnvelope): StatusView {
       { name: 'dispatch_retries', used: context.current?.retry ?? context.pending?.retry ?? 0, limit: context.settings.max_dispatch_retries },
     ],
     current_task: terminal ? null : current,
-    tasks: context.tasks,
+    tasks,
     blocker: context.blocker,
     blockers: context.blockers,
     next_safe_action: nextSafeAction(envelope.run_id, envelope.state, context.blocker, terminal),

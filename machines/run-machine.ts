@@ -24,13 +24,13 @@ const ignoreStale = { guard: 'staleTask', actions: ['noteDuplicate', 'pruneTask'
  * itself failed ends failed_execution.
  */
 const dispatchFailures = (role: Role) => [
-  { guard: 'taskConflicted', target: BLOCKED, actions: ['closeTask', 'pruneTask', { type: 'blockTask', params: { code: 'completion_conflict' } }] },
-  { guard: 'taskBlocked', target: BLOCKED, actions: ['closeTask', 'pruneTask', { type: 'blockTask', params: { code: 'worker_blocked' } }] },
-  { guard: 'canRetry', target: 'dispatching', reenter: true, actions: ['closeTask', 'pruneTask', 'planRetry'] },
+  { guard: 'taskConflicted', target: BLOCKED, actions: ['pruneTask', { type: 'blockTask', params: { code: 'completion_conflict' } }] },
+  { guard: 'taskBlocked', target: BLOCKED, actions: ['pruneTask', { type: 'blockTask', params: { code: 'worker_blocked' } }] },
+  { guard: 'canRetry', target: 'dispatching', reenter: true, actions: ['pruneTask', 'planRetry'] },
   ...(role === 'implementer'
-    ? [{ guard: 'implementationFailed', target: '#run.failed_execution', actions: ['closeTask', 'pruneTask', 'blockRetryExhausted'] }] as const
+    ? [{ guard: 'implementationFailed', target: '#run.failed_execution', actions: ['pruneTask', 'blockRetryExhausted'] }] as const
     : []),
-  { target: BLOCKED, actions: ['closeTask', 'pruneTask', 'blockRetryExhausted'] },
+  { target: BLOCKED, actions: ['pruneTask', 'blockRetryExhausted'] },
 ] as const;
 
 
@@ -76,7 +76,7 @@ export const runMachine = runSetup.createMachine({
           on: {
             'task.settled': [
               ignoreStale,
-              { guard: 'taskAccepted', target: '#run.verification', actions: ['closeTask', 'pruneTask', 'recordEvidence'] },
+              { guard: 'taskAccepted', target: '#run.verification', actions: ['pruneTask', 'recordEvidence'] },
               ...dispatchFailures('implementer'),
             ],
           },
@@ -120,10 +120,10 @@ export const runMachine = runSetup.createMachine({
           on: {
             'task.settled': [
               ignoreStale,
-              { guard: and(['taskAccepted', 'verdictPass']), target: '#run.handoff_ready', actions: ['closeTask', 'pruneTask', 'recordReview'] },
-              { guard: and(['taskAccepted', 'verdictFail', 'fixBudgetLeft']), target: '#run.fix_loop', actions: ['closeTask', 'pruneTask', 'recordReview'] },
-              { guard: and(['taskAccepted', 'verdictFail']), target: BLOCKED, actions: ['closeTask', 'pruneTask', 'recordReview', 'blockFixBudget'] },
-              { guard: 'taskAccepted', target: BLOCKED, actions: ['closeTask', 'pruneTask', 'recordReview', 'blockReview'] },
+              { guard: and(['taskAccepted', 'verdictPass']), target: '#run.handoff_ready', actions: ['pruneTask', 'recordReview'] },
+              { guard: and(['taskAccepted', 'verdictFail', 'fixBudgetLeft']), target: '#run.fix_loop', actions: ['pruneTask', 'recordReview'] },
+              { guard: and(['taskAccepted', 'verdictFail']), target: BLOCKED, actions: ['pruneTask', 'recordReview', 'blockFixBudget'] },
+              { guard: 'taskAccepted', target: BLOCKED, actions: ['pruneTask', 'recordReview', 'blockReview'] },
               ...dispatchFailures('reviewer'),
             ],
           },
@@ -140,7 +140,7 @@ export const runMachine = runSetup.createMachine({
           on: {
             'task.settled': [
               ignoreStale,
-              { guard: 'taskAccepted', target: '#run.verification', actions: ['closeTask', 'pruneTask', 'recordEvidence'] },
+              { guard: 'taskAccepted', target: '#run.verification', actions: ['pruneTask', 'recordEvidence'] },
               ...dispatchFailures('fixer'),
             ],
           },

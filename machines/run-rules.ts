@@ -1,6 +1,9 @@
-import type { Blocker, BlockerCode, MissingItem, Role, RunSettings, TaskOutcome, TaskRecord, TaskRef } from './types.ts';
+import type { Blocker, BlockerCode, MissingItem, Role, RunSettings, TaskOutcome, TaskRef } from './types.ts';
 
-/** The run's context: everything decisions need, nothing that grows without bound. */
+/**
+ * The run's context: everything decisions need, nothing that grows with the run's length
+ * (task history lives in the journal, so persisting a snapshot costs the same at any step).
+ */
 export interface RunContext {
   run_id: string;
   plan: import('./types.ts').Plan;
@@ -14,7 +17,6 @@ export interface RunContext {
   /** The stage attempt to dispatch next (set on entering a stage, bumped on retry). */
   pending: { role: Role; attempt: number; retry: number } | null;
   current: TaskRef | null;
-  tasks: TaskRecord[];
   /** The accepted implementer/fixer completion the next verification judges. */
   evidence: { task_id: string; epoch: number } | null;
   verification: import('./types.ts').GateResult | null;
@@ -43,7 +45,6 @@ export function initialContext(input: RunInput): RunContext {
     dispatches: 0,
     pending: null,
     current: null,
-    tasks: [],
     evidence: null,
     verification: null,
     review: null,
@@ -72,15 +73,6 @@ const RETRYABLE = new Set(['completion_missing', 'completion_invalid', 'worker_f
 /** A failed dispatch that another dispatch of the same attempt may cure. */
 export function isRetryable(outcome: TaskOutcome): boolean {
   return outcome.code !== null && RETRYABLE.has(outcome.code);
-}
-
-/** Records the settled outcome on the task's history line. */
-export function closeTask(tasks: TaskRecord[], outcome: TaskOutcome): TaskRecord[] {
-  return tasks.map((t) =>
-    t.task_id === outcome.task_id
-      ? { ...t, status: outcome.status, decision: outcome.decision, code: outcome.code, verdict: outcome.verdict }
-      : t,
-  );
 }
 
 /** A blocker tied to the task that caused it. */

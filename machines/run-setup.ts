@@ -1,7 +1,7 @@
 import { assign, emit, fromPromise, setup, spawnChild, stopChild } from 'xstate';
 import { workerTaskMachine } from './worker-task-machine.ts';
 import {
-  closeTask, deniedCommands, isRetryable, nextTask, planBlockers, retryExhausted, taskBlocker,
+  deniedCommands, isRetryable, nextTask, planBlockers, retryExhausted, taskBlocker,
   type RunContext, type RunInput,
 } from './run-rules.ts';
 import type { Blocker, GateResult, HandoffRecord, Role, TaskOutcome, VerificationReport } from './types.ts';
@@ -76,17 +76,12 @@ export const runSetup = setup({
     }),
     assignTask: assign(({ context }) => {
       const task = nextTask(context);
-      return {
-        current: task,
-        dispatches: context.dispatches + 1,
-        tasks: [...context.tasks, { ...task, status: 'dispatched' as const, decision: 'none' as const, code: null, verdict: null }],
-      };
+      return { current: task, dispatches: context.dispatches + 1 };
     }),
     spawnTask: spawnChild('workerTask', {
       id: ({ context }) => `task:${context.current?.task_id}`,
       input: ({ context }) => ({ run_id: context.run_id, task: context.current!, findings: context.findings }),
     }),
-    closeTask: assign(({ context, event }) => ({ tasks: closeTask(context.tasks, outcomeOf(event)) })),
     pruneTask: stopChild(({ event }) => `task:${outcomeOf(event).task_id}`),
     planRetry: assign(({ context }) => ({
       pending: context.pending ? { ...context.pending, retry: context.pending.retry + 1 } : null,

@@ -1,4 +1,5 @@
 import { readJournal } from '../../persistence/journal.ts';
+import { taskHistory } from '../../persistence/task-history.ts';
 import { findRun, listRunIds, readRunMeta } from '../../persistence/registry.ts';
 import { initialContext } from '../../machines/run-rules.ts';
 import { SCHEMA_VERSION, type RunMeta, type SnapshotEnvelope } from '../../persistence/records.ts';
@@ -12,7 +13,7 @@ import { RegistryCorruptError } from '../../persistence/errors.ts';
 export async function statusCommand(runId: string, registry: string, json: boolean, output: Output): Promise<number> {
   const layout = await findRun(registry, runId);
   const envelope = (await readSnapshot(layout.snapshot)) ?? notYetDriven(await readRunMeta(layout));
-  const view = statusView(envelope);
+  const view = statusView(envelope, taskHistory(await readJournal(layout.journal)));
   output.out(json ? JSON.stringify(view) : formatStatus(view));
   return 0;
 }

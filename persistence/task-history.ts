@@ -1,0 +1,26 @@
+import type { TaskRecord } from '../machines/types.ts';
+import type { JournalEntry } from './records.ts';
+
+const SETTLED = new Set(['completed', 'failed', 'blocked', 'timed_out', 'cancelled']);
+
+/** Every worker task of a run, rebuilt from its journal's task.transition entries. */
+export function taskHistory(entries: readonly JournalEntry[]): TaskRecord[] {
+  const tasks = new Map<string, TaskRecord>();
+  for (const entry of entries) {
+    if (entry.type !== 'task.transition') continue;
+    const e = entry as JournalEntry & Partial<TaskRecord> & { task_id: string; to: string };
+    const known = tasks.get(e.task_id);
+    const record: TaskRecord = known ?? {
+      task_id: e.task_id, role: e.role ?? 'implementer', attempt: e.attempt ?? 1, epoch: e.epoch ?? 0, retry: e.retry ?? 0,
+      status: 'dispatched', decision: 'none', code: null, verdict: null,
+    };
+    if (SETTLED.has(e.to)) {
+      record.status = e.to as TaskRecord['status'];
+      record.decision = e.decision ?? record.decision;
+      record.code = e.code ?? null;
+      record.verdict = e.verdict ?? null;
+    }
+    tasks.set(e.task_id, record);
+  }
+  return [...tasks.values()];
+}
