@@ -9,6 +9,9 @@ import { findRun, readRunMeta } from '../persistence/registry.ts';
 import { acquireRunLock } from '../persistence/run-lock.ts';
 import { openSnapshotStore } from '../persistence/snapshot-store.ts';
 import { releaseLease } from '../persistence/lease.ts';
+import { RegistryCorruptError } from '../persistence/errors.ts';
+import { STATE_ENTRY_TYPES } from '../persistence/journal-rules.ts';
+import { checkRunRecords, quarantineRun, refuseIfQuarantined } from '../persistence/quarantine.ts';
 import { provideRunMachine } from './provide.ts';
 import { statePath, topState } from './state-path.ts';
 import { RunRecorder } from './run-recorder.ts';
@@ -19,6 +22,8 @@ export interface DriveOptions {
   registryRoot: string;
   runId: string;
   until?: string;
+  /** Send run.cancel with this reason as soon as the run is restored (buran cancel). */
+  cancel?: string;
   maxSteps?: number;
   env?: NodeJS.ProcessEnv;
   killGraceMs?: number;
@@ -53,9 +58,14 @@ export class DriveError extends Error {
  */
 export async function driveRun(options: DriveOptions): Promise<DriveResult> {
   const layout = await findRun(options.registryRoot, options.runId);
+  await refuseIfQuarantined(layout);
   const lock = await acquireRunLock(layout.lock, options.runId);
   try {
     return await driveLocked(options, layout);
+  } catch (error) {
+    // Records that fail validation are set aside, never rewritten (CONTRACT 6).
+    if (error instanceof RegistryCorruptError) await quarantineRun(layout, error);
+    throw error;
   } finally {
     await lock.release();
   }
@@ -64,10 +74,21 @@ export async function driveRun(options: DriveOptions): Promise<DriveResult> {
 async function driveLocked(options: DriveOptions, layout: Awaited<ReturnType<typeof findRun>>): Promise<DriveResult> {
   const meta = await readRunMeta(layout);
   const store = await openSnapshotStore(layout.snapshot);
-  const restored = (store.current?.snapshot ?? null) as unknown as AnyMachineSnapshot | null;
-  if (restored !== null && TERMINAL_STATES.has(store.current!.state)) return resultOf(options.runId, restored, null);
-
   const journal = await openJournal(layout.journal);
+  try {
+    checkRunRecords(layout, options.runId, store.current, journal.existing);
+  } catch (error) {
+    await journal.close();
+    throw error;
+  }
+  const restored = (store.current?.snapshot ?? null) as unknown as AnyMachineSnapshot | null;
+  if (restored !== null && TERMINAL_STATES.has(store.current!.state)) {
+    await journal.close();
+    const after = journal.existing.find((e) => e.seq > store.current!.seq && STATE_ENTRY_TYPES.has(e.type));
+    if (after) throw new RegistryCorruptError(layout.journal, `seq ${after.seq} records a step after the run ended in ${store.current!.state}`);
+    return resultOf(options.runId, restored, null);
+  }
+
   const packet: unknown = JSON.parse(await readFile(layout.packet, 'utf8'));
   const env = options.env ?? process.env;
   const stop = new AbortController();
@@ -76,7 +97,9 @@ async function driveLocked(options: DriveOptions, layout: Awaited<ReturnType<typ
   let steps = 0;
   let settle: () => void = () => {};
   let actor: ReturnType<typeof createActor<ReturnType<typeof provideRunMachine>>> | null = null;
-  const recorder = new RunRecorder(options.runId, journal, store, () => actor!.getPersistedSnapshot() as AnyMachineSnapshot, options.onEntry);
+  const recorder = new RunRecorder(
+    options.runId, journal, store, () => actor!.getPersistedSnapshot() as AnyMachineSnapshot, store.current?.seq ?? 0, options.onEntry,
+  );
 
   // A deliberate stop takes effect at the transition that asked for it: that snapshot is the
   // one persisted, later transitions are not recorded, and no effect starts anything new.
@@ -88,10 +111,21 @@ async function driveLocked(options: DriveOptions, layout: Awaited<ReturnType<typ
     stop.abort();
     settle();
   };
+  const halt = () => {
+    observer.mute();
+    stop.abort();
+    settle();
+  };
   const observer = transitionObserver(restored, {
-    draft: (draft) => recorder.record(draft),
+    draft: (draft) => {
+      const fresh = recorder.record(draft);
+      if (recorder.contradiction !== null) halt();
+      return fresh;
+    },
     touch: () => recorder.touch(),
-    step: (to) => {
+    step: (to, fresh) => {
+      // Steps re-executed to bring the snapshot forward were taken before; they do not count.
+      if (!fresh) return;
       steps++;
       if (TERMINAL_STATES.has(topState(to))) return;
       if (options.maxSteps !== undefined && steps >= options.maxSteps) stopAt('max_steps');
@@ -125,6 +159,8 @@ async function driveLocked(options: DriveOptions, layout: Awaited<ReturnType<typ
   const onInterrupt = () => stopAt('interrupted');
   options.interrupt?.addEventListener('abort', onInterrupt, { once: true });
   actor.start();
+  // Sent before any restored effect gets past its first await: nothing new is started.
+  if (options.cancel !== undefined) actor.send({ type: 'run.cancel', reason: options.cancel });
   if (options.interrupt?.aborted) onInterrupt();
   await finished;
   options.interrupt?.removeEventListener('abort', onInterrupt);
@@ -140,6 +176,7 @@ async function driveLocked(options: DriveOptions, layout: Awaited<ReturnType<typ
     await releaseLease(options.registryRoot, `workspace:${meta.workspace}`, options.runId);
   }
   await recorder.close();
+  if (recorder.contradiction !== null) throw new RegistryCorruptError(layout.journal, `the journal contradicts the run: ${recorder.contradiction}`);
   if (failure !== null) throw new DriveError(`the run actor failed: ${(failure as Error)?.message ?? String(failure)}`, failure);
   const reported = stopReason === null ? final : (JSON.parse(JSON.stringify(store.current?.snapshot)) as AnyMachineSnapshot);
   return resultOf(options.runId, reported, stopReason);

@@ -4,11 +4,17 @@ import type { JournalEntry } from '../persistence/records.ts';
 import { SCHEMA_VERSION } from '../persistence/records.ts';
 import type { SnapshotStore } from '../persistence/snapshot-store.ts';
 import { statePath, topState } from './state-path.ts';
+import { STATE_ENTRY_TYPES, sameStep } from '../persistence/journal-rules.ts';
 
 /**
  * Makes a run's history durable: journal drafts are appended (one write, one fdatasync per
  * batch) and then the snapshot taken at the same instant is saved with the journal's seq,
  * so the snapshot is never ahead of the journal. Once frozen, only the frozen snapshot is saved.
+ *
+ * A snapshot behind the journal (the driver died between the two writes) is brought forward
+ * by replay: the restored run re-executes, its effects return their recorded results, and
+ * each state step it takes is matched against the journal's tail instead of appended again.
+ * A step the tail does not have is a journal that contradicts the run: nothing more is written.
  */
 export class RunRecorder {
   private readonly pending: JournalDraft[] = [];
@@ -16,20 +22,47 @@ export class RunRecorder {
   private flushing: Promise<void> | null = null;
   private frozen: AnyMachineSnapshot | null = null;
   private closed = false;
+  private readonly tail: JournalEntry[];
+  /** The seq of the last journal entry the live snapshot accounts for. */
+  private accounted: number;
+  /** Set when replay met a step the journal does not have. */
+  contradiction: string | null = null;
 
   constructor(
     private readonly runId: string,
     private readonly journal: Journal,
     private readonly store: SnapshotStore,
     private readonly liveSnapshot: () => AnyMachineSnapshot,
+    snapshotSeq: number,
     private readonly onEntry?: (entry: JournalEntry) => void,
-  ) {}
+  ) {
+    this.accounted = snapshotSeq;
+    this.tail = journal.existing.filter((e) => e.seq > snapshotSeq && STATE_ENTRY_TYPES.has(e.type));
+  }
 
-  /** Queues a journal entry; it is durable once the next flush completes. */
-  record(draft: JournalDraft): void {
-    if (this.closed) return;
+  /** True while the run is re-executing steps the journal already holds. */
+  get replaying(): boolean {
+    return this.tail.length > 0;
+  }
+
+  /** Queues a journal entry (durable once the next flush completes); false if replay matched it. */
+  record(draft: JournalDraft): boolean {
+    if (this.closed || this.contradiction !== null) return false;
+    if (this.tail.length > 0 && STATE_ENTRY_TYPES.has(draft.type)) {
+      const expected = this.tail.shift()!;
+      if (!sameStep(expected, draft)) {
+        this.contradiction = `journal seq ${expected.seq} records ${describe(expected)}, but the run replayed ${describe(draft)}`;
+        this.closed = true;
+        return false;
+      }
+      this.accounted = expected.seq;
+      this.dirty = this.frozen === null;
+      this.schedule();
+      return false;
+    }
     this.pending.push(draft);
     this.schedule();
+    return true;
   }
 
   /** The run's snapshot changed: save it with the next flush. */
@@ -58,27 +91,46 @@ export class RunRecorder {
     await this.journal.close();
   }
 
+
   private schedule(): void {
+    if (this.closed) return;
     this.flushing ??= Promise.resolve()
       .then(() => this.flushLoop())
       .finally(() => { this.flushing = null; });
   }
 
   private async flushLoop(): Promise<void> {
-    while (this.pending.length > 0 || this.dirty) {
+    while (!this.closed && (this.pending.length > 0 || this.dirty)) {
       // Taken together, between macrosteps: the snapshot matches the entries before it.
       const batch = this.pending.splice(0);
       const snapshot = this.frozen ?? this.liveSnapshot();
       const saveSnapshot = this.dirty && snapshot.status !== 'error';
       this.dirty = false;
       const entries = await this.journal.append(batch, new Date());
+      crashPoint('journal', this.journal.lastSeq);
+      // While replaying, the tail's unmatched steps are ahead of this snapshot: say so by seq.
+      if (this.tail.length === 0) this.accounted = this.journal.lastSeq;
       if (saveSnapshot) {
         await this.store.save({
-          schema_version: SCHEMA_VERSION, run_id: this.runId, seq: this.journal.lastSeq,
+          schema_version: SCHEMA_VERSION, run_id: this.runId, seq: this.accounted,
           state: topState(statePath(snapshot.value)), updated_at: new Date().toISOString(), snapshot: snapshot as never,
         });
+        crashPoint('snapshot', this.journal.lastSeq);
       }
       for (const entry of entries) this.onEntry?.(entry);
     }
   }
+}
+
+function describe(step: Record<string, unknown>): string {
+  const who = step.task_id ? `task ${String(step.task_id)} ` : '';
+  return `${String(step.type)} ${who}${String(step.from)} → ${String(step.to)}`;
+}
+
+// Fault injection for the crash tests (never set in use): BURAN_FAULT_KILL=journal:N kills
+// this process with SIGKILL right after the journal write that reaches seq N, before the
+// snapshot is saved; snapshot:N right after the snapshot save that follows it.
+const FAULT = /^(journal|snapshot):(\d+)$/.exec(process.env.BURAN_FAULT_KILL ?? '');
+function crashPoint(phase: 'journal' | 'snapshot', seq: number): void {
+  if (FAULT && FAULT[1] === phase && seq >= Number(FAULT[2])) process.kill(process.pid, 'SIGKILL');
 }

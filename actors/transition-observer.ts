@@ -9,9 +9,10 @@ const RECORDED_EVENTS = new Set(['task.settled', 'run.cancel']);
 
 /** What the observer reports to the driver. */
 export interface ObserverSink {
-  draft: (draft: JournalDraft) => void;
-  /** A run transition was journalled; `to` is its state path. */
-  step: (to: string) => void;
+  /** Returns false when the draft re-executes a step the journal already holds. */
+  draft: (draft: JournalDraft) => boolean;
+  /** A run transition was journalled (fresh) or replayed; `to` is its state path. */
+  step: (to: string, fresh: boolean) => void;
   /** Something in the actor tree changed. */
   touch: () => void;
 }
@@ -50,9 +51,9 @@ export function transitionObserver(restored: AnyMachineSnapshot | null, sink: Ob
       if (snapshot.status === 'error') return;
       const to = statePath(snapshot.value);
       if (to !== rootPath || RECORDED_EVENTS.has(event.event.type)) {
-        sink.draft({ type: rootPath === null ? 'run.created' : 'run.transition', from: rootPath, to, ...describeEvent(event.event) });
+        const fresh = sink.draft({ type: rootPath === null ? 'run.created' : 'run.transition', from: rootPath, to, ...describeEvent(event.event) });
         rootPath = to;
-        sink.step(to);
+        sink.step(to, fresh);
       }
     } else {
       const id = (event.actorRef as { id?: string }).id ?? '';

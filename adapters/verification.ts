@@ -2,7 +2,9 @@ import { join } from 'node:path';
 import type { Finding, VerificationReport } from '../machines/types.ts';
 import { readIfExists, writeJsonDurable } from '../persistence/durable-file.ts';
 import { splitCommandWords } from './command-words.ts';
-import { runInGroup } from './process-group.ts';
+import { rm } from 'node:fs/promises';
+import { runInGroup, signalGroup } from './process-group.ts';
+import { isAlive, type ProcessIdentity } from '../persistence/process-identity.ts';
 import { buildChildEnv } from './worker-env.ts';
 import { redact, redactFile } from './redact.ts';
 import { readOwnJson } from './json-file.ts';
@@ -31,6 +33,7 @@ export async function runVerification(ctx: VerificationContext, epoch: number, c
   const reportPath = join(ctx.epochDir, 'verification.json');
   const recorded = await readOwnJson<VerificationReport>(reportPath);
   if (recorded !== null) return recorded;
+  await stopOrphan(ctx, epoch);
 
   const results: VerificationReport['commands'] = [];
   let verdict: VerificationReport['verdict'] = 'PASS';
@@ -51,6 +54,7 @@ export async function runVerification(ctx: VerificationContext, epoch: number, c
     const result = await runInGroup({
       file, args, cwd: ctx.workspace, env: buildChildEnv(ctx.env, [], {}), logFile: log,
       deadline: Date.now() + ctx.timeoutMs, killGraceMs: ctx.killGraceMs, signal: ctx.signal,
+      onStarted: (process) => writeJsonDurable(join(ctx.epochDir, RUNNING), { process, index: index + 1, command }),
     });
     await redactFile(log, ctx.secrets);
     if (result.kind === 'aborted') throw new Error(`verification of epoch ${epoch} was interrupted by a deliberate stop`);
@@ -78,7 +82,18 @@ export async function runVerification(ctx: VerificationContext, epoch: number, c
   }
   const report: VerificationReport = { epoch, verdict, findings, message, commands: results };
   await writeJsonDurable(reportPath, report);
+  await rm(join(ctx.epochDir, RUNNING), { force: true });
   return report;
+}
+
+// A verification command a dead driver left running would race the new one: its group is
+// killed before the epoch's commands run again from the first.
+const RUNNING = 'running.json';
+async function stopOrphan(ctx: VerificationContext, epoch: number): Promise<void> {
+  const running = await readOwnJson<{ process: ProcessIdentity; command: string }>(join(ctx.epochDir, RUNNING));
+  if (running === null || !isAlive(running.process)) return;
+  signalGroup(running.process.pid, 'SIGKILL');
+  ctx.record({ type: 'verification.orphan_killed', epoch, pid: running.process.pid, command: running.command });
 }
 
 async function tailOf(path: string, secrets: readonly string[]): Promise<string> {

@@ -5,7 +5,7 @@ import type { WorkerConfig } from '../schemas/config.ts';
 import type { Finding, Plan, TaskRef, WorkerRun } from '../machines/types.ts';
 import { readIfExists, writeJsonDurable } from '../persistence/durable-file.ts';
 import type { ProcessIdentity } from '../persistence/process-identity.ts';
-import { isAlive } from '../persistence/process-identity.ts';
+import { findProcessByEnv, isAlive } from '../persistence/process-identity.ts';
 import { awaitAdopted, runInGroup } from './process-group.ts';
 import { buildChildEnv } from './worker-env.ts';
 import { redactFile } from './redact.ts';
@@ -35,7 +35,8 @@ export interface DispatchContext {
 /** The dispatch intent, written before the worker is awaited so a later driver can reconcile. */
 interface DispatchIntent {
   task_id: string;
-  process: ProcessIdentity;
+  /** Null between "about to start" and "started": a crash there leaves only the environment to go by. */
+  process: ProcessIdentity | null;
   started_at: string;
   deadline: number;
   interrupted: boolean;
@@ -63,16 +64,20 @@ export async function dispatchWorker(ctx: DispatchContext, req: DispatchRequest)
   if (recorded !== null) return recorded;
 
   const intent = await readOwnJson<DispatchIntent>(files.intent);
-  if (intent !== null && isAlive(intent.process)) return finish(ctx, req, await adopt(ctx, intent));
+  const live = intent === null ? null : liveProcessOf(intent, req);
+  if (intent !== null && live !== null) return finish(ctx, req, await adopt(ctx, { ...intent, process: live }));
+  // A log a dead driver left unredacted is cleaned before anything else reads it.
+  await redactFile(files.log, ctx.secrets);
   const existing = await readCompletion(files.completion, ctx.secrets);
   if (existing.kind !== 'missing') {
     ctx.record({ type: 'worker.ingested', task_id: req.task.task_id, completion: existing.kind });
     return finish(ctx, req, { kind: 'exited', exitCode: 0, signal: null, completion: existing });
   }
-  if (intent !== null && !intent.interrupted) {
+  // A start that never got a process is no evidence a worker ran: it is started (again).
+  if (intent !== null && intent.process !== null && !intent.interrupted) {
     return finish(ctx, req, {
       kind: 'lost',
-      message: `its process (pid ${intent.process.pid}) ended while no driver was watching and left no completion`,
+      message: `its process (pid ${intent.process?.pid}) ended while no driver was watching and left no completion`,
     });
   }
   return finish(ctx, req, await start(ctx, req));
@@ -96,11 +101,12 @@ async function start(ctx: DispatchContext, req: DispatchRequest): Promise<Worker
   });
   const deadline = Date.now() + ctx.worker.timeout_ms;
   if (ctx.signal?.aborted) throw new DispatchInterrupted(req.task.task_id);
+  const starting: DispatchIntent = { task_id: req.task.task_id, process: null, started_at: new Date().toISOString(), deadline, interrupted: false };
+  await writeJsonDurable(files.intent, starting);
   const result = await runInGroup({
     file, args, cwd: ctx.workspace, env, logFile: files.log, deadline, killGraceMs: ctx.killGraceMs, signal: ctx.signal,
     onStarted: async (process) => {
-      const intent: DispatchIntent = { task_id: req.task.task_id, process, started_at: new Date().toISOString(), deadline, interrupted: false };
-      await writeJsonDurable(files.intent, intent);
+      await writeJsonDurable(files.intent, { ...starting, process });
       ctx.record({ type: 'worker.started', task_id: req.task.task_id, role: req.task.role, pid: process.pid });
     },
   });
@@ -111,7 +117,7 @@ async function start(ctx: DispatchContext, req: DispatchRequest): Promise<Worker
     case 'aborted': {
       const intent = await readOwnJson<DispatchIntent>(files.intent);
       if (intent) await writeJsonDurable(files.intent, { ...intent, interrupted: true });
-      ctx.record({ type: 'worker.interrupted', task_id: req.task.task_id, pid: intent?.process.pid ?? null });
+      ctx.record({ type: 'worker.interrupted', task_id: req.task.task_id, pid: intent?.process?.pid ?? null });
       throw new DispatchInterrupted(req.task.task_id);
     }
     case 'exited':
@@ -119,7 +125,12 @@ async function start(ctx: DispatchContext, req: DispatchRequest): Promise<Worker
   }
 }
 
-async function adopt(ctx: DispatchContext, intent: DispatchIntent): Promise<WorkerRun> {
+function liveProcessOf(intent: DispatchIntent, req: DispatchRequest): ProcessIdentity | null {
+  if (intent.process !== null) return isAlive(intent.process) ? intent.process : null;
+  return findProcessByEnv({ BURAN_RUN_ID: req.run_id, BURAN_TASK_ID: req.task.task_id });
+}
+
+async function adopt(ctx: DispatchContext, intent: DispatchIntent & { process: ProcessIdentity }): Promise<WorkerRun> {
   ctx.record({ type: 'worker.adopted', task_id: intent.task_id, pid: intent.process.pid });
   const files = taskFiles(ctx.taskDir);
   const ended = await awaitAdopted(intent.process, intent.deadline, ctx.killGraceMs, ctx.signal);

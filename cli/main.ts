@@ -93,6 +93,20 @@ function program(): Command {
       exitCode = await eventsCommand(id, registryOf(opts), opts.json === true, output);
     });
 
+  common(cli.command('cancel').argument('<id>', 'run id'))
+    .description("stop the run's workers (and its driver, if live) and end it blocked_needs_human / cancelled; idempotent")
+    .action(async (id: string, opts: Common) => {
+      const { cancelCommand } = await import('./commands/manage.ts');
+      exitCode = await cancelCommand(id, registryOf(opts), opts.json === true, output);
+    });
+
+  common(cli.command('reclaim').argument('<id>', 'run id'))
+    .description('release the expired workspace lease of a run no live process drives')
+    .action(async (id: string, opts: Common) => {
+      const { reclaimCommand } = await import('./commands/manage.ts');
+      exitCode = await reclaimCommand(id, registryOf(opts), opts.json === true, output);
+    });
+
   common(cli.command('graph'))
     .description('print the run statechart as defined in code')
     .addOption(new Option('--format <format>', 'output format').choices(['mermaid', 'json']).default('mermaid'))

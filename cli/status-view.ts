@@ -52,6 +52,17 @@ export function statusView(envelope: SnapshotEnvelope, tasks: TaskRecord[]): Sta
   };
 }
 
+/** The report for a run whose records failed validation: set aside, never rewritten. */
+export function quarantinedView(runId: string, error: { message: string }): StatusView {
+  const blocker: Blocker = { code: 'registry_corrupt', message: error.message };
+  return {
+    run_id: runId, state: 'quarantined', terminal: true, epoch: 0, budgets: [], current_task: null, tasks: [],
+    blocker, blockers: [blocker],
+    next_safe_action: { kind: 'inspect_quarantine', reason: `the run's records failed validation and were left untouched: ${error.message}` },
+    updated_at: '', seq: 0, handoff: null, verification: null, review: null,
+  };
+}
+
 /** The human form of a status report. */
 export function formatStatus(view: StatusView): string {
   const lines = [

@@ -33,3 +33,12 @@ export class RunExistsError extends Error {
     this.name = 'RunExistsError';
   }
 }
+
+/** A lease that has not expired is never reclaimed. */
+export class LeaseNotExpiredError extends Error {
+  readonly code = 'lease_live';
+  constructor(readonly runId: string, detail: string) {
+    super(`run ${runId} holds lease(s) that have not expired (${detail}); reclaim after that, or cancel the run`);
+    this.name = 'LeaseNotExpiredError';
+  }
+}

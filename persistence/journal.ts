@@ -9,6 +9,8 @@ export type JournalDraft = { type: string } & Record<string, unknown>;
 /** Append-only, fsync'd event journal of one run, with contiguous sequence numbers. */
 export interface Journal {
   readonly lastSeq: number;
+  /** The entries the journal held when it was opened. */
+  readonly existing: readonly JournalEntry[];
   /** Numbers, writes and fsyncs a batch; resolves once it is durable. */
   append(drafts: JournalDraft[], now: Date): Promise<JournalEntry[]>;
   close(): Promise<void>;
@@ -48,6 +50,7 @@ export async function openJournal(path: string): Promise<Journal> {
   let lastSeq = existing.length;
   const handle: FileHandle = await open(path, 'a');
   return {
+    existing,
     get lastSeq() {
       return lastSeq;
     },

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdir, open, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readIfExists, writeJsonDurable } from './durable-file.ts';
 import { leasesDir } from './layout.ts';
@@ -58,4 +58,22 @@ async function readLease(path: string): Promise<Lease | null> {
   } catch {
     return null;
   }
+}
+
+/** Every lease a run holds. */
+export async function leasesHeldBy(root: string, runId: string): Promise<Array<{ path: string; lease: Lease }>> {
+  const names = await readdir(leasesDir(root)).catch(() => [] as string[]);
+  const held: Array<{ path: string; lease: Lease }> = [];
+  for (const name of names.filter((n) => n.endsWith('.json'))) {
+    const path = join(leasesDir(root), name);
+    const lease = await readLease(path);
+    if (lease?.run_id === runId) held.push({ path, lease });
+  }
+  return held;
+}
+
+/** Removes one lease file, if it still names this run. */
+export async function dropLease(path: string, runId: string): Promise<void> {
+  const lease = await readLease(path);
+  if (lease?.run_id === runId) await unlink(path).catch(() => {});
 }

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /** A process named by pid and kernel start time, so a reused pid is not mistaken for it. */
 export interface ProcessIdentity {
@@ -43,4 +43,33 @@ function isZombie(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * Finds a live process whose environment holds all these NAME=value pairs (Linux /proc).
+ * It names a worker whose start a dead driver could not record: the run and task ids are
+ * in every worker's environment.
+ */
+export function findProcessByEnv(pairs: Record<string, string>): ProcessIdentity | null {
+  let pids: string[];
+  try {
+    pids = readdirSync('/proc').filter((name) => /^\d+$/.test(name));
+  } catch {
+    return null;
+  }
+  const wanted = Object.entries(pairs).map(([name, value]) => `${name}=${value}`);
+  for (const pid of pids) {
+    let environ: string;
+    try {
+      environ = readFileSync(`/proc/${pid}/environ`, 'latin1');
+    } catch {
+      continue;
+    }
+    const vars = new Set(environ.split('\0'));
+    if (wanted.every((w) => vars.has(w))) {
+      const identity = { pid: Number(pid), start: processStart(Number(pid)) };
+      if (isAlive(identity)) return identity;
+    }
+  }
+  return null;
 }

@@ -6,16 +6,26 @@ import { SCHEMA_VERSION, type RunMeta, type SnapshotEnvelope } from '../../persi
 import { runLayout } from '../../persistence/layout.ts';
 import { readSnapshot } from '../../persistence/snapshot-store.ts';
 import type { Output } from '../output.ts';
-import { formatStatus, statusView } from '../status-view.ts';
+import { formatStatus, quarantinedView, statusView, type StatusView } from '../status-view.ts';
+import { checkRunRecords, refuseIfQuarantined } from '../../persistence/quarantine.ts';
 import { RegistryCorruptError } from '../../persistence/errors.ts';
 
-/** `buran status ID`: read-only. */
+/** `buran status ID`: read-only; a run whose records fail validation is reported quarantined (exit 5). */
 export async function statusCommand(runId: string, registry: string, json: boolean, output: Output): Promise<number> {
   const layout = await findRun(registry, runId);
-  const envelope = (await readSnapshot(layout.snapshot)) ?? notYetDriven(await readRunMeta(layout));
-  const view = statusView(envelope, taskHistory(await readJournal(layout.journal)));
+  let view: StatusView;
+  try {
+    await refuseIfQuarantined(layout);
+    const stored = await readSnapshot(layout.snapshot);
+    const entries = await readJournal(layout.journal);
+    checkRunRecords(layout, runId, stored, entries);
+    view = statusView(stored ?? notYetDriven(await readRunMeta(layout)), taskHistory(entries));
+  } catch (error) {
+    if (!(error instanceof RegistryCorruptError)) throw error;
+    view = quarantinedView(runId, error);
+  }
   output.out(json ? JSON.stringify(view) : formatStatus(view));
-  return 0;
+  return view.state === 'quarantined' ? 5 : 0;
 }
 
 /** `buran list`: one line per run; a corrupt run is listed as such and does not stop the listing. */
@@ -23,7 +33,9 @@ export async function listCommand(registry: string, json: boolean, output: Outpu
   for (const runId of await listRunIds(registry)) {
     let row: { run_id: string; state: string; updated_at: string | null; blocker: string | null };
     try {
-      const envelope = await readSnapshot(runLayout(registry, runId).snapshot);
+      const layout = runLayout(registry, runId);
+      await refuseIfQuarantined(layout);
+      const envelope = await readSnapshot(layout.snapshot);
       const context = envelope?.snapshot.context as { blocker?: { code: string } | null } | undefined;
       row = { run_id: runId, state: envelope?.state ?? 'packet_received', updated_at: envelope?.updated_at ?? null, blocker: context?.blocker?.code ?? null };
     } catch (error) {

@@ -39,9 +39,11 @@ export function makeSandbox(): Sandbox {
   };
 }
 
-// Verification fixture: plays the n-th exit code of check-exit.txt ("1,0" fails once then passes).
+// Verification fixture: plays the n-th exit code of check-exit.txt ("1,0" fails once then passes);
+// "needs-fix" fails until a worker started with --touch fixed.txt has run (same result on re-runs).
 const CHECK_SCRIPT = `import { existsSync, readFileSync, appendFileSync } from 'node:fs';
 const codes = existsSync('check-exit.txt') ? readFileSync('check-exit.txt', 'utf8').trim().split(',') : ['0'];
+if (codes[0] === 'needs-fix') process.exit(existsSync('fixed.txt') ? 0 : 1);
 const runs = existsSync('.check-runs') ? readFileSync('.check-runs', 'utf8').length : 0;
 appendFileSync('.check-runs', 'x');
 const code = Number(codes[Math.min(runs, codes.length - 1)]);
@@ -56,6 +58,8 @@ export interface WorkerPlan {
   reviewer?: string[];
   timeoutMs?: number;
   extra?: Record<string, unknown>;
+  /** Extra arguments per role for the fixture worker (e.g. ['--touch', 'fixed.txt']). */
+  args?: Partial<Record<'implementer' | 'fixer' | 'reviewer', string[]>>;
 }
 
 /** Writes a config whose workers are the scripted fixture; returns its path. */
@@ -65,7 +69,7 @@ export function writeConfig(sandbox: Sandbox, plan: WorkerPlan, overrides: Recor
     const modes = plan[role];
     if (!modes) continue;
     workers[role] = {
-      command: ['node', WORKER, '--log', sandbox.path(`${role}.calls.jsonl`), '--sequence', modes.join(','), '--pids', sandbox.path(`${role}.pids.json`)],
+      command: ['node', WORKER, '--log', sandbox.path(`${role}.calls.jsonl`), '--sequence', modes.join(','), '--pids', sandbox.path(`${role}.pids.json`), ...(plan.args?.[role] ?? [])],
       ...(plan.timeoutMs ? { timeout_ms: plan.timeoutMs } : {}),
       ...(plan.extra ?? {}),
     };

@@ -1,0 +1,39 @@
+import { stopRunProcesses } from '../adapters/orphans.ts';
+import { findRun } from '../persistence/registry.ts';
+import { readLockHolder } from '../persistence/run-lock.ts';
+import { isAlive } from '../persistence/process-identity.ts';
+import { refuseIfQuarantined } from '../persistence/quarantine.ts';
+import { driveRun, type DriveResult } from './drive-run.ts';
+
+/** What `buran cancel` needs. */
+export interface CancelOptions {
+  registryRoot: string;
+  runId: string;
+  reason: string;
+  killGraceMs: number;
+  /** How long a live driver gets to stop after SIGTERM before it is killed. */
+  driverGraceMs: number;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Cancels a run: stops its live driver (SIGTERM, then SIGKILL after the grace period), stops
+ * every process its workers left, then drives it to blocked_needs_human with blocker
+ * `cancelled`. A run that already ended is left as it is (idempotent).
+ */
+export async function cancelRun(options: CancelOptions): Promise<DriveResult & { stopped_pids: number[] }> {
+  const layout = await findRun(options.registryRoot, options.runId);
+  await refuseIfQuarantined(layout);
+  const holder = await readLockHolder(layout.lock);
+  if (holder !== null && holder.pid > 0 && holder.pid !== process.pid && isAlive(holder)) {
+    process.kill(holder.pid, 'SIGTERM');
+    const until = Date.now() + options.driverGraceMs;
+    while (isAlive(holder) && Date.now() < until) await sleep(25);
+    if (isAlive(holder)) process.kill(holder.pid, 'SIGKILL');
+    while (isAlive(holder)) await sleep(10);
+  }
+  const stopped = await stopRunProcesses(layout, options.runId, options.killGraceMs);
+  const result = await driveRun({ registryRoot: options.registryRoot, runId: options.runId, cancel: options.reason, killGraceMs: options.killGraceMs });
+  return { ...result, stopped_pids: stopped };
+}

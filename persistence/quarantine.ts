@@ -1,0 +1,58 @@
+import { open } from 'node:fs/promises';
+import { join } from 'node:path';
+import { readIfExists } from './durable-file.ts';
+import { RegistryCorruptError } from './errors.ts';
+import { findContradiction } from './journal-rules.ts';
+import type { JournalEntry, SnapshotEnvelope } from './records.ts';
+import type { RunLayout } from './layout.ts';
+
+/** Why a run was quarantined, as recorded beside its untouched files. */
+export interface QuarantineRecord {
+  at: string;
+  file: string;
+  reason: string;
+}
+
+const markerPath = (layout: RunLayout) => join(layout.dir, 'quarantine.json');
+
+/** Records the quarantine (once: an existing marker is kept) and leaves every other file as it is. */
+export async function quarantineRun(layout: RunLayout, error: RegistryCorruptError): Promise<void> {
+  try {
+    const handle = await open(markerPath(layout), 'wx');
+    await handle.writeFile(JSON.stringify({ at: new Date().toISOString(), file: error.file, reason: error.message } satisfies QuarantineRecord, null, 2));
+    await handle.sync();
+    await handle.close();
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+  }
+}
+
+/** The run's quarantine record, or null. */
+export async function readQuarantine(layout: RunLayout): Promise<QuarantineRecord | null> {
+  const text = await readIfExists(markerPath(layout));
+  if (text === null) return null;
+  try {
+    return JSON.parse(text) as QuarantineRecord;
+  } catch {
+    return { at: '', file: markerPath(layout), reason: 'quarantined (marker unreadable)' };
+  }
+}
+
+/** Throws RegistryCorruptError when a quarantined run is opened again. */
+export async function refuseIfQuarantined(layout: RunLayout): Promise<void> {
+  const record = await readQuarantine(layout);
+  if (record !== null) throw new RegistryCorruptError(record.file, `quarantined at ${record.at}: ${record.reason}`);
+}
+
+/** The checks that span files: the snapshot is not ahead of the journal, and the journal agrees with itself. */
+export function checkRunRecords(layout: RunLayout, runId: string, envelope: SnapshotEnvelope | null, entries: readonly JournalEntry[]): void {
+  if (envelope !== null && envelope.run_id !== runId) {
+    throw new RegistryCorruptError(layout.snapshot, `belongs to run ${envelope.run_id}, not ${runId}`);
+  }
+  const lastSeq = entries.length;
+  if (envelope !== null && envelope.seq > lastSeq) {
+    throw new RegistryCorruptError(layout.journal, `the snapshot records seq ${envelope.seq} but the journal ends at ${lastSeq}`);
+  }
+  const contradiction = findContradiction(entries);
+  if (contradiction !== null) throw new RegistryCorruptError(layout.journal, `the journal contradicts itself: ${contradiction}`);
+}

@@ -1,0 +1,17 @@
+import { describe, expect, it } from 'vitest';
+import { crashAndResume, reference } from './crash-harness.ts';
+
+// The driver is SIGKILLed right after each journal write (before the snapshot that follows it);
+// `resume` must reach the same end having started no worker twice.
+describe('SIGKILL at every step: fixLoop path', () => {
+  it('resumes to the same terminal state, a contiguous journal, the same completions and worker starts', { timeout: 300_000 }, async () => {
+    const ref = await reference('fixLoop');
+    expect(ref.state).toBe('ready_for_manual_review');
+    for (const phase of ['journal']) {
+      for (let seq = 1; seq < ref.lastSeq; seq++) {
+        const got = await crashAndResume('fixLoop', `${phase}:${seq}`);
+        expect({ fault: `${phase}:${seq}`, ...got, lastSeq: 0 }).toEqual({ fault: `${phase}:${seq}`, ...ref, lastSeq: 0 });
+      }
+    }
+  });
+});
