@@ -14,7 +14,7 @@ import { STATE_ENTRY_TYPES } from '../persistence/journal-rules.ts';
 import { checkRunRecords, quarantineRun, refuseIfQuarantined } from '../persistence/quarantine.ts';
 import { provideRunMachine } from './provide.ts';
 import { statePath, topState } from './state-path.ts';
-import { RunRecorder } from './run-recorder.ts';
+import { RunRecorder, type FlushStats } from './run-recorder.ts';
 import { transitionObserver } from './transition-observer.ts';
 
 /** How far to drive and what to tell the caller along the way. */
@@ -31,6 +31,10 @@ export interface DriveOptions {
   interrupt?: AbortSignal;
   /** Each journal entry once it is durable (progress output). */
   onEntry?: (entry: JournalEntry) => void;
+  /** Each flush's cost (benchmarks). */
+  onFlush?: (stats: FlushStats) => void;
+  /** Replaces effect actors by key (benchmarks that measure the driver, not the workers). */
+  effects?: Parameters<ReturnType<typeof provideRunMachine>['provide']>[0]['actors'];
 }
 
 /** Where the drive left the run. */
@@ -98,7 +102,7 @@ async function driveLocked(options: DriveOptions, layout: Awaited<ReturnType<typ
   let settle: () => void = () => {};
   let actor: ReturnType<typeof createActor<ReturnType<typeof provideRunMachine>>> | null = null;
   const recorder = new RunRecorder(
-    options.runId, journal, store, () => actor!.getPersistedSnapshot() as AnyMachineSnapshot, store.current?.seq ?? 0, options.onEntry,
+    options.runId, journal, store, () => actor!.getPersistedSnapshot() as AnyMachineSnapshot, store.current?.seq ?? 0, options.onEntry, options.onFlush,
   );
 
   // A deliberate stop takes effect at the transition that asked for it: that snapshot is the
@@ -132,7 +136,7 @@ async function driveLocked(options: DriveOptions, layout: Awaited<ReturnType<typ
       else if (options.until !== undefined && topState(to) === options.until) stopAt('until');
     },
   });
-  const machine = provideRunMachine({
+  const provided = provideRunMachine({
     registryRoot: options.registryRoot, layout, meta, plan: meta.input.plan, packet, env,
     secrets: secretValues(env), killGraceMs: options.killGraceMs ?? 2000, now: () => new Date(),
     record: (draft) => recorder.record(draft), stopSignal: stop.signal,
@@ -142,6 +146,7 @@ async function driveLocked(options: DriveOptions, layout: Awaited<ReturnType<typ
       return work;
     },
   });
+  const machine = options.effects ? provided.provide({ actors: options.effects }) : provided;
   actor = restored
     ? createActor(machine, { snapshot: restored as never, input: meta.input as never, inspect: observer.inspect })
     : createActor(machine, { input: meta.input as never, inspect: observer.inspect });

@@ -6,6 +6,14 @@ import type { SnapshotStore } from '../persistence/snapshot-store.ts';
 import { statePath, topState } from './state-path.ts';
 import { STATE_ENTRY_TYPES, sameStep } from '../persistence/journal-rules.ts';
 
+/** What one flush cost: how many entries it appended, how big the snapshot was, how long it took. */
+export interface FlushStats {
+  seq: number;
+  entries: number;
+  snapshotBytes: number;
+  ms: number;
+}
+
 /**
  * Makes a run's history durable: journal drafts are appended (one write, one fdatasync per
  * batch) and then the snapshot taken at the same instant is saved with the journal's seq,
@@ -35,6 +43,7 @@ export class RunRecorder {
     private readonly liveSnapshot: () => AnyMachineSnapshot,
     snapshotSeq: number,
     private readonly onEntry?: (entry: JournalEntry) => void,
+    private readonly onFlush?: (stats: FlushStats) => void,
   ) {
     this.accounted = snapshotSeq;
     this.tail = journal.existing.filter((e) => e.seq > snapshotSeq && STATE_ENTRY_TYPES.has(e.type));
@@ -102,6 +111,7 @@ export class RunRecorder {
   private async flushLoop(): Promise<void> {
     while (!this.closed && (this.pending.length > 0 || this.dirty)) {
       // Taken together, between macrosteps: the snapshot matches the entries before it.
+      const started = performance.now();
       const batch = this.pending.splice(0);
       const snapshot = this.frozen ?? this.liveSnapshot();
       const saveSnapshot = this.dirty && snapshot.status !== 'error';
@@ -110,13 +120,15 @@ export class RunRecorder {
       crashPoint('journal', this.journal.lastSeq);
       // While replaying, the tail's unmatched steps are ahead of this snapshot: say so by seq.
       if (this.tail.length === 0) this.accounted = this.journal.lastSeq;
+      let bytes = 0;
       if (saveSnapshot) {
-        await this.store.save({
+        bytes = await this.store.save({
           schema_version: SCHEMA_VERSION, run_id: this.runId, seq: this.accounted,
           state: topState(statePath(snapshot.value)), updated_at: new Date().toISOString(), snapshot: snapshot as never,
         });
         crashPoint('snapshot', this.journal.lastSeq);
       }
+      this.onFlush?.({ seq: this.journal.lastSeq, entries: batch.length, snapshotBytes: bytes, ms: performance.now() - started });
       for (const entry of entries) this.onEntry?.(entry);
     }
   }

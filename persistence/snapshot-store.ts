@@ -12,8 +12,13 @@ class DurableSnapshotFile implements Adapter<SnapshotEnvelope | null> {
     return text === null ? null : parseSnapshot(this.path, text);
   }
 
+  lastBytes = 0;
+
   async write(data: SnapshotEnvelope | null): Promise<void> {
-    if (data !== null) await writeFileDurable(this.path, JSON.stringify(data));
+    if (data === null) return;
+    const text = JSON.stringify(data);
+    this.lastBytes = text.length;
+    await writeFileDurable(this.path, text);
   }
 }
 
@@ -33,12 +38,14 @@ export function parseSnapshot(path: string, text: string): SnapshotEnvelope {
 /** The run's snapshot record, through lowdb with a durable adapter. */
 export interface SnapshotStore {
   readonly current: SnapshotEnvelope | null;
-  save(envelope: SnapshotEnvelope): Promise<void>;
+  /** Saves durably; resolves to the record's size in bytes. */
+  save(envelope: SnapshotEnvelope): Promise<number>;
 }
 
 /** Opens (and validates) a run's snapshot record. */
 export async function openSnapshotStore(path: string): Promise<SnapshotStore> {
-  const db = new Low<SnapshotEnvelope | null>(new DurableSnapshotFile(path), null);
+  const file = new DurableSnapshotFile(path);
+  const db = new Low<SnapshotEnvelope | null>(file, null);
   await db.read();
   return {
     get current() {
@@ -47,6 +54,7 @@ export async function openSnapshotStore(path: string): Promise<SnapshotStore> {
     async save(envelope) {
       db.data = envelope;
       await db.write();
+      return file.lastBytes;
     },
   };
 }
