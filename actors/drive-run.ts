@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { createActor, type AnyMachineSnapshot } from 'xstate';
+import { createActor, type AnyMachineSnapshot, type InspectionEvent } from 'xstate';
 import { TERMINAL_STATES } from '../machines/states.ts';
 import type { Blocker } from '../machines/types.ts';
 import { secretValues } from '../adapters/redact.ts';
@@ -31,6 +31,11 @@ export interface DriveOptions {
   interrupt?: AbortSignal;
   /** Each journal entry once it is durable (progress output). */
   onEntry?: (entry: JournalEntry) => void;
+  /**
+   * Every xstate inspection event of the run's actor tree, as it happens (the live inspector).
+   * Called synchronously: it must only queue, never block or throw.
+   */
+  inspect?: (event: InspectionEvent) => void;
   /** Each flush's cost (benchmarks). */
   onFlush?: (stats: FlushStats) => void;
   /** Replaces effect actors by key (benchmarks that measure the driver, not the workers). */
@@ -147,9 +152,16 @@ async function driveLocked(options: DriveOptions, layout: Awaited<ReturnType<typ
     },
   });
   const machine = options.effects ? provided.provide({ actors: options.effects }) : provided;
+  const watch = options.inspect;
+  const inspect = watch === undefined
+    ? observer.inspect
+    : (event: InspectionEvent) => {
+      observer.inspect(event);
+      try { watch(event); } catch { /* an observer never affects the run */ }
+    };
   actor = restored
-    ? createActor(machine, { snapshot: restored as never, input: meta.input as never, inspect: observer.inspect })
-    : createActor(machine, { input: meta.input as never, inspect: observer.inspect });
+    ? createActor(machine, { snapshot: restored as never, input: meta.input as never, inspect })
+    : createActor(machine, { input: meta.input as never, inspect });
   actor.on('task.duplicate', (emitted) => recorder.record({ type: 'task.duplicate', task_id: emitted.task_id, message: emitted.message }));
 
   let failure: unknown = null;
