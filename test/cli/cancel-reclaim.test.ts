@@ -2,16 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buran, CLI, makeSandbox, runIn, statusOf, writeConfig, writePacket } from '../helpers/sandbox.ts';
-
-const gone = (pid: number) => { try { process.kill(pid, 0); return false; } catch { return true; } };
-async function until(check: () => boolean, ms = 10_000) {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('condition not reached in time');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+import { buran, CLI, makeSandbox, runIn, statusOf, writeConfig, writePacket, processGone, until } from '../helpers/sandbox.ts';
 
 describe('buran cancel', () => {
   it('stops a live driver and its worker (and the grandchild), ends blocked_needs_human / cancelled, idempotently', async () => {
@@ -27,7 +18,7 @@ describe('buran cancel', () => {
     const cancel = await buran(['cancel', 'doomed', '--registry', sb.registry]);
     expect(cancel.code, cancel.stderr).toBe(0);
     expect(await driverExit).toBe(6);
-    await until(() => gone(pids.worker) && gone(pids.grandchild), 3000);
+    await until(() => processGone(pids.worker) && processGone(pids.grandchild), 3000);
     const status = await statusOf(sb, 'doomed');
     expect(status).toMatchObject({ state: 'blocked_needs_human', terminal: true, blocker: { code: 'cancelled' }, next_safe_action: { kind: 'none' } });
 
@@ -45,10 +36,10 @@ describe('buran cancel', () => {
     const pids = JSON.parse(readFileSync(sb.path('implementer.pids.json'), 'utf8'));
     driver.kill('SIGKILL');
     await new Promise((r) => driver.on('exit', r));
-    expect(gone(pids.worker)).toBe(false);
+    expect(processGone(pids.worker)).toBe(false);
 
     expect((await buran(['cancel', 'orphaned', '--registry', sb.registry])).code).toBe(0);
-    await until(() => gone(pids.worker) && gone(pids.grandchild));
+    await until(() => processGone(pids.worker) && processGone(pids.grandchild));
     expect((await statusOf(sb, 'orphaned')).blocker.code).toBe('cancelled');
 
     const done = await runIn(sb, writeConfig(sb, { implementer: ['ok'], reviewer: ['pass'] }), writePacket(sb), ['--run-id', 'finished']);

@@ -1,16 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { buran, CLI, makeSandbox, statusOf, writeConfig, writePacket } from '../helpers/sandbox.ts';
-
-const gone = (pid: number) => { try { process.kill(pid, 0); return false; } catch { return true; } };
-async function until(check: () => boolean, ms = 10_000) {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('condition not reached in time');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+import { buran, CLI, makeSandbox, statusOf, writeConfig, writePacket, processGone, until } from '../helpers/sandbox.ts';
 
 describe('one driver per run, and SIGTERM', () => {
   it('refuses a second driver with exit 5 naming the holder; SIGTERM stops the workers, persists, exits 6; resume finishes', async () => {
@@ -29,7 +20,7 @@ describe('one driver per run, and SIGTERM', () => {
 
     first.kill('SIGTERM');
     expect(await exited).toBe(6);
-    await until(() => gone(pids.worker) && gone(pids.grandchild));
+    await until(() => processGone(pids.worker) && processGone(pids.grandchild));
     const stopped = await statusOf(sb, 'held');
     expect(stopped.terminal).toBe(false);
     expect(stopped.next_safe_action).toMatchObject({ kind: 'resume', command: 'buran resume held' });

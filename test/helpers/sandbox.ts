@@ -127,3 +127,22 @@ export async function eventsOf(sandbox: Sandbox, runId: string): Promise<Array<R
   if (result.code !== 0) throw new Error(`events exited ${result.code}: ${result.stderr}`);
   return result.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l));
 }
+
+/** True once no process has this pid (kill 0 fails). */
+export const processGone = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch {
+    return true;
+  }
+};
+
+/** Polls a condition every 25 ms; rejects after `ms`. */
+export async function until(check: () => boolean, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error('condition not reached in time');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
