@@ -2,7 +2,7 @@
 // ends, and check every invariant against an uninterrupted run of the same scenario.
 // Usage: node bench/chaos.mjs [cycles=20] [seed=1]    (needs `npm run build` first)
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -94,7 +94,8 @@ for (let cycle = 1; cycle <= cycles; cycle++) {
   }
   const got = ending(sb);
   const bad = [...got.problems, ...(outcome !== 0 ? [`never finished (last exit ${outcome})`] : []), ...(got.summary !== reference[name] ? [`ended ${got.summary}, expected ${reference[name]}`] : [])];
-  if (bad.length > 0) violations.push(`cycle ${cycle} (${name}, ${sb.dir}): ${bad.join('; ')}`);
+  if (bad.length > 0) violations.push(`cycle ${cycle} (${name}, kept in ${sb.dir}): ${bad.join('; ')}`);
+  else rmSync(sb.dir, { recursive: true, force: true });
 }
 console.log(`chaos (seed ${process.argv[3] ?? 1}): ${cycles} cycles, ${kills} SIGKILLs, ${resumes} resumes, ${violations.length} violations, ${((Date.now() - started) / 1000).toFixed(1)} s`);
 for (const v of violations) console.log(`  ${v}`);
