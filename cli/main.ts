@@ -25,6 +25,28 @@ const parseSteps = (value: string) => {
   return Number(value);
 };
 
+const parsePort = (value: string) => {
+  if (!/^\d+$/.test(value) || Number(value) > 65535) throw new UsageError(`port ${value}: needs a whole number from 0 to 65535 (0 = any free port)`);
+  return Number(value);
+};
+
+/** --inspect flags of run/resume (CONTRACT 7); --inspect-port or --inspect-wait imply --inspect. */
+function inspectable(command: Command): Command {
+  return command
+    .option('--inspect', 'serve the live statechart inspector on 127.0.0.1 while the run is driven (URL on stderr)')
+    .addOption(new Option('--inspect-port <n>', 'inspector port (default 4777; 0 = any free port)').argParser(parsePort))
+    .option('--inspect-wait', 'keep the inspector serving after the run ends, until Ctrl-C');
+}
+
+interface InspectOpts {
+  inspect?: boolean;
+  inspectPort?: number;
+  inspectWait?: boolean;
+}
+
+const inspectFlag = (opts: InspectOpts) =>
+  opts.inspect || opts.inspectPort !== undefined || opts.inspectWait ? { port: opts.inspectPort ?? 4777, wait: opts.inspectWait === true } : undefined;
+
 function program(): Command {
   const cli = new Command('buran')
     .description('Drives an approved work-item packet through implementation, verification, review and a bounded fix loop.')
@@ -39,7 +61,7 @@ function program(): Command {
       exitCode = await validateCommand(packet, cwd, opts.json === true, output);
     });
 
-  common(cli.command('run').argument('[packet]', 'the approved packet (JSON or YAML)'))
+  inspectable(common(cli.command('run').argument('[packet]', 'the approved packet (JSON or YAML)')))
     .description('intake one packet and drive its run to a terminal state')
     .option('--config <file>', 'config file (default: ./buran.config.json)')
     .option('--workspace <dir>', 'run the workers in this folder as it is (default: the current folder)')
@@ -49,7 +71,10 @@ function program(): Command {
     .option('--until <state>', 'stop (exit 6) once the run enters this state')
     .addOption(new Option('--max-steps <n>', 'stop (exit 6) after this many run transitions').argParser(parseSteps))
     .action(async (packet: string | undefined, opts: Common & Record<string, string | number | undefined>) => {
-      const flags = { registry: registryOf(opts), until: opts.until as string | undefined, maxSteps: opts.maxSteps as number | undefined, json: opts.json === true };
+      const flags = {
+        registry: registryOf(opts), until: opts.until as string | undefined, maxSteps: opts.maxSteps as number | undefined, json: opts.json === true,
+        inspect: inspectFlag(opts as InspectOpts),
+      };
       const { runCommand, resumeCommand } = await import('./commands/run.ts');
       if (opts.run !== undefined) {
         if (packet !== undefined) throw new UsageError('give either a packet or --run ID, not both');
@@ -63,13 +88,13 @@ function program(): Command {
       }, flags, output);
     });
 
-  common(cli.command('resume').argument('<id>', 'run id'))
+  inspectable(common(cli.command('resume').argument('<id>', 'run id')))
     .description('continue a recorded run from the registry')
     .option('--until <state>', 'stop (exit 6) once the run enters this state')
     .addOption(new Option('--max-steps <n>', 'stop (exit 6) after this many run transitions').argParser(parseSteps))
-    .action(async (id: string, opts: Common & { until?: string; maxSteps?: number }) => {
+    .action(async (id: string, opts: Common & InspectOpts & { until?: string; maxSteps?: number }) => {
       const { resumeCommand } = await import('./commands/run.ts');
-      exitCode = await resumeCommand(id, { registry: registryOf(opts), until: opts.until, maxSteps: opts.maxSteps, json: opts.json === true }, output);
+      exitCode = await resumeCommand(id, { registry: registryOf(opts), until: opts.until, maxSteps: opts.maxSteps, json: opts.json === true, inspect: inspectFlag(opts) }, output);
     });
 
   common(cli.command('status').argument('<id>', 'run id'))
@@ -109,10 +134,18 @@ function program(): Command {
 
   common(cli.command('graph'))
     .description('print the run statechart as defined in code')
-    .addOption(new Option('--format <format>', 'output format').choices(['mermaid', 'json']).default('mermaid'))
+    .addOption(new Option('--format <format>', 'output format').choices(['mermaid', 'json', 'scxml']).default('mermaid'))
     .action(async (opts: Common & { format: string }) => {
       const { graphCommand } = await import('./commands/graph.ts');
       exitCode = graphCommand(opts.json === true ? 'json' : opts.format, output);
+    });
+
+  common(cli.command('inspect').argument('[id]', 'a recorded run the page opens in replay'))
+    .description('serve the statechart inspector on 127.0.0.1 until Ctrl-C (live view: buran run … --inspect)')
+    .addOption(new Option('--port <n>', 'port (default 4777; 0 = any free port)').argParser(parsePort))
+    .action(async (id: string | undefined, opts: Common & { port?: number }) => {
+      const { inspectCommand } = await import('./commands/inspect.ts');
+      exitCode = await inspectCommand(id, { registry: registryOf(opts), port: opts.port ?? 4777, json: opts.json === true }, output);
     });
   return cli;
 }

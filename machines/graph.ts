@@ -91,3 +91,36 @@ export function toMermaid(graph: MachineGraph): string {
   }
   return lines.join('\n');
 }
+
+const xml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+
+/**
+ * W3C SCXML for the chart. The root's own transitions (run.cancel) need a state to live on,
+ * so the chart sits in one compound <state id="run">. Ids are xstate's ("run.running.awaiting",
+ * valid XML ids); an eventless (always) transition has no event attribute; guards are named in
+ * `cond`; initial states are the first child, as in the machine definition (SCXML's default too).
+ */
+export function toScxml(graph: MachineGraph): string {
+  const bySource = new Map<string, GraphEdge[]>();
+  for (const e of graph.edges) bySource.set(e.source, [...(bySource.get(e.source) ?? []), e]);
+  const lines = ['<?xml version="1.0" encoding="UTF-8"?>'];
+  lines.push(`<scxml xmlns="http://www.w3.org/2005/07/scxml" version="1.0" name="${xml(graph.root.key)}" initial="${xml(graph.root.id)}">`);
+  const emit = (node: GraphNode, depth: number) => {
+    const pad = '  '.repeat(depth);
+    const tag = node.type === 'final' ? 'final' : node.type === 'parallel' ? 'parallel' : 'state';
+    const initial = tag === 'state' && node.children[0] ? ` initial="${xml(node.children[0].id)}"` : '';
+    lines.push(`${pad}<${tag} id="${xml(node.id)}"${initial}>`);
+    if (node.description) lines.push(`${pad}  <!-- ${xml(node.description).replace(/--/g, '- -')} -->`);
+    for (const src of node.invokes) lines.push(`${pad}  <invoke type="xstate" src="${xml(src)}"/>`);
+    for (const e of bySource.get(node.id) ?? []) {
+      const event = e.event === 'always' ? '' : ` event="${xml(e.event)}"`;
+      const cond = e.guard ? ` cond="${xml(e.guard)}"` : '';
+      lines.push(`${pad}  <transition${event}${cond} target="${xml(e.target)}"/>`);
+    }
+    for (const child of node.children) emit(child, depth + 1);
+    lines.push(`${pad}</${tag}>`);
+  };
+  emit(graph.root, 1);
+  lines.push('</scxml>');
+  return lines.join('\n');
+}

@@ -7,6 +7,7 @@ import { formatAction, formatBlocker } from '../status-view.ts';
 import { nextSafeAction } from '../../machines/next-safe-action.ts';
 import { RUN_STATES } from '../../machines/states.ts';
 import { UsageError } from '../errors.ts';
+import type { RunInspector } from './inspect.ts';
 
 /** Flags of `run` and `resume` that bound a drive. */
 export interface DriveFlags {
@@ -14,21 +15,40 @@ export interface DriveFlags {
   until?: string;
   maxSteps?: number;
   json?: boolean;
+  /** --inspect: serve the live inspector on this port while driving; --inspect-wait keeps it up after. */
+  inspect?: { port: number; wait: boolean };
 }
 
 /** `buran run PACKET …`: intake, print the id, drive. */
 export async function runCommand(intake: IntakeOptions, flags: DriveFlags, output: Output): Promise<number> {
   checkDriveFlags(flags);
-  const meta = await intakeRun(intake);
-  if (!flags.json) output.out(meta.run_id);
-  return drive(meta.run_id, flags, output);
+  const inspector = await openInspector(flags, output);
+  try {
+    const meta = await intakeRun(intake);
+    if (!flags.json) output.out(meta.run_id);
+    return await drive(meta.run_id, flags, output, inspector);
+  } finally {
+    await inspector?.finish();
+  }
 }
 
 /** `buran resume ID` / `buran run --run ID`. */
 export async function resumeCommand(runId: string, flags: DriveFlags, output: Output): Promise<number> {
   checkDriveFlags(flags);
-  if (!flags.json) output.out(runId);
-  return drive(runId, flags, output);
+  const inspector = await openInspector(flags, output);
+  try {
+    if (!flags.json) output.out(runId);
+    return await drive(runId, flags, output, inspector);
+  } finally {
+    await inspector?.finish();
+  }
+}
+
+// Started before intake, so a busy port is a usage error with nothing written.
+async function openInspector(flags: DriveFlags, output: Output): Promise<RunInspector | null> {
+  if (!flags.inspect) return null;
+  const { openRunInspector } = await import('./inspect.ts');
+  return openRunInspector({ registry: flags.registry, ...flags.inspect }, output);
 }
 
 function checkDriveFlags(flags: DriveFlags): void {
@@ -40,17 +60,20 @@ function checkDriveFlags(flags: DriveFlags): void {
   }
 }
 
-async function drive(runId: string, flags: DriveFlags, output: Output): Promise<number> {
+async function drive(runId: string, flags: DriveFlags, output: Output, inspector: RunInspector | null): Promise<number> {
   const interrupt = new AbortController();
   const onSignal = () => interrupt.abort();
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
+    inspector?.started(runId);
     const result = await driveRun({
       registryRoot: flags.registry, runId, until: flags.until, maxSteps: flags.maxSteps, interrupt: interrupt.signal,
       killGraceMs: Number(process.env.BURAN_KILL_GRACE_MS ?? 2000),
       onEntry: output.isTTY && !flags.json ? progressPrinter(output.err) : undefined,
+      inspect: inspector?.inspect,
     });
+    inspector?.ended(result);
     report(result, flags, output);
     return result.stopped !== null && !result.terminal ? 6 : exitForState(result.state);
   } finally {
