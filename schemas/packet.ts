@@ -80,9 +80,13 @@ function parseFieldByField(raw: Record<string, unknown>, missing: MissingItem[])
     missing.push({ item: path.join('.') || '(packet)', message: `${path.join('.')}: ${issue.message}` });
     dropPath(copy, path);
   }
-  const retry = PacketShape.safeParse(copy);
+  const retry = PacketShape.safeParse(withoutDropped(copy));
   return retry.success ? retry.data : {};
 }
+
+// Array entries are marked, not spliced, while issues are applied: each issue's index refers
+// to the original array, and splicing would shift the entries after it.
+const DROPPED = Symbol('dropped');
 
 function dropPath(target: Record<string, unknown>, path: string[]): void {
   let node: unknown = target;
@@ -92,8 +96,16 @@ function dropPath(target: Record<string, unknown>, path: string[]): void {
   }
   const last = path[path.length - 1];
   if (last === undefined || typeof node !== 'object' || node === null) return;
-  if (Array.isArray(node)) node.splice(Number(last), 1);
+  if (Array.isArray(node)) node[Number(last)] = DROPPED;
   else delete (node as Record<string, unknown>)[last];
+}
+
+function withoutDropped(value: unknown): unknown {
+  if (Array.isArray(value)) return value.filter((v) => v !== DROPPED).map(withoutDropped);
+  if (typeof value === 'object' && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withoutDropped(v)]));
+  }
+  return value;
 }
 
 function toPlan(f: PacketFields): Plan {

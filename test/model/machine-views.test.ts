@@ -1,0 +1,86 @@
+// In-process tests of machines/ views the CLI prints: the statechart graph and its Mermaid text, and next_safe_action.
+import { describe, expect, it } from 'vitest';
+import { machineGraph, toMermaid } from '../../machines/graph.ts';
+import { nextSafeAction } from '../../machines/next-safe-action.ts';
+import { runMachine } from '../../machines/run-machine.ts';
+import { RUN_STATES, TERMINAL_STATES } from '../../machines/states.ts';
+import type { BlockerCode } from '../../machines/types.ts';
+import { edgeName } from './model-kit.ts';
+
+const flat = (id: string) => (id === 'run' ? 'any_active_state' : id.replace(/^run\./, '').replace(/\./g, '_'));
+
+describe('machineGraph / toMermaid', () => {
+  it('the graph has every CONTRACT state in order, with types, descriptions and invoked actor names', () => {
+    const graph = machineGraph(runMachine);
+    expect(graph.root.children.map((c) => c.key)).toEqual([...RUN_STATES]);
+    expect(graph.root.children.filter((c) => c.type === 'final').map((c) => c.key).sort()).toEqual([...TERMINAL_STATES].sort());
+    const byKey = Object.fromEntries(graph.root.children.map((c) => [c.key, c]));
+    expect(byKey.packet_received!.invokes).toEqual(['recordIntake']);
+    expect(byKey.running!.type).toBe('compound');
+    expect(byKey.running!.children.map((c) => c.key)).toEqual(['dispatching', 'awaiting']);
+    expect(byKey.verification!.children.find((c) => c.key === 'running_commands')!.invokes).toEqual(['runVerification']);
+    expect(byKey.queued!.description).toMatch(/workspace/);
+    expect(byKey.ready_for_manual_review!.description).toBeNull();
+  });
+
+  it('edges carry their event and guard names, combinators included', () => {
+    const graph = machineGraph(runMachine);
+    const names = graph.edges.map(edgeName);
+    expect(names).toContain('run → run.blocked_needs_human on run.cancel');
+    expect(names).toContain('run.waiting_for_lock → run.running on xstate.done.actor.lease [leaseGranted]');
+    expect(names).toContain('run.verification.checking → run.blocked_needs_human on always [!evidenceForEpoch]');
+    expect(names).toContain('run.internal_review.awaiting → run.fix_loop on task.settled [taskAccepted & verdictFail & fixBudgetLeft]');
+    expect(names).toContain('run.running.dispatching → run.blocked_needs_human on always [roleUnavailable]');
+    expect(names).toContain('run.queued → run.waiting_for_lock on xstate.done.actor.workspace');
+  });
+
+  it('Mermaid: one line per edge with its label, compound states as blocks with their initial state, finals to [*]', () => {
+    const graph = machineGraph(runMachine);
+    const mermaid = toMermaid(graph).split('\n');
+    expect(mermaid[0]).toBe('stateDiagram-v2');
+    expect(mermaid[1]).toBe('  [*] --> packet_received');
+    for (const e of graph.edges) {
+      const label = (e.guard ? `${e.event} [${e.guard}]` : e.event).replace(/:/g, '∶');
+      expect(mermaid, edgeName(e)).toContain(`  ${flat(e.source)} --> ${flat(e.target)} : ${label}`);
+    }
+    expect(mermaid).toContain('  state running {');
+    expect(mermaid).toContain('    [*] --> running_dispatching');
+    expect(mermaid).toContain('  state handoff_ready {');
+    expect(mermaid).toContain('    [*] --> handoff_ready_checking');
+    for (const t of TERMINAL_STATES) expect(mermaid).toContain(`  ${t} --> [*]`);
+    expect(mermaid.filter((l) => l.trim() === '}').length).toBe(mermaid.filter((l) => /^\s*state \w+ \{$/.test(l)).length);
+    const compound = graph.root.children.filter((c) => c.children.length > 0).length;
+    expect(mermaid.length).toBe(2 + graph.edges.length + TERMINAL_STATES.size + compound * 3);
+  });
+
+  it('a colon in a label is replaced so Mermaid does not cut it', () => {
+    const graph = machineGraph(runMachine);
+    const text = toMermaid({ root: { ...graph.root, children: [] }, edges: [{ source: 'run.a', target: 'run.b', event: 'x:y', guard: 'g:h' }] });
+    expect(text.split('\n')).toEqual(['stateDiagram-v2', '  a --> b : x∶y [g∶h]']);
+  });
+});
+
+describe('nextSafeAction', () => {
+  const blocker = (code: BlockerCode, message = `m-${code}`) => ({ code, message });
+
+  it('a run that is not terminal is resumed with its id', () => {
+    expect(nextSafeAction('r9', 'verification', null, false)).toEqual({
+      kind: 'resume', command: 'buran resume r9', reason: 'the run stopped in verification and can continue from there',
+    });
+  });
+
+  it('each ending gets the CONTRACT 5 kind, and the reason carries the blocker where it helps', () => {
+    expect(nextSafeAction('r', 'ready_for_manual_review', null, true).kind).toBe('manual_review');
+    expect(nextSafeAction('r', 'blocked_plan_insufficient', blocker('plan_insufficient'), true)).toMatchObject({ kind: 'run', command: 'buran validate PACKET && buran run PACKET' });
+    expect(nextSafeAction('r', 'blocked_lock_conflict', blocker('lock_conflict', 'held by r0'), true)).toMatchObject({ kind: 'wait', reason: expect.stringMatching(/^held by r0; /) });
+    expect(nextSafeAction('r', 'blocked_lock_conflict', null, true).kind).toBe('manual_review');
+    for (const code of ['adapter_unavailable', 'policy_denied'] as const) {
+      expect(nextSafeAction('r', 'blocked_needs_human', blocker(code), true)).toMatchObject({ kind: 'fix_config', command: 'buran run PACKET --config FILE', reason: expect.stringMatching(new RegExp(`^m-${code}; `)) });
+    }
+    expect(nextSafeAction('r', 'quarantined', blocker('registry_corrupt'), true)).toMatchObject({ kind: 'inspect_quarantine', reason: expect.stringMatching(/failed validation/) });
+    expect(nextSafeAction('r', 'blocked_needs_human', blocker('cancelled'), true)).toEqual({ kind: 'none', reason: 'the run was cancelled on purpose' });
+    expect(nextSafeAction('r', 'blocked_needs_human', blocker('fix_budget_exhausted'), true)).toMatchObject({ kind: 'manual_review', reason: expect.stringContaining('(fix_budget_exhausted)') });
+    expect(nextSafeAction('r', 'failed_execution', null, true).reason).toContain('(failed_execution)');
+  });
+
+});
