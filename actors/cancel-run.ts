@@ -3,6 +3,7 @@ import { findRun } from '../persistence/registry.ts';
 import { readLockHolder } from '../persistence/run-lock.ts';
 import { isAlive } from '../persistence/process-identity.ts';
 import { refuseIfQuarantined } from '../persistence/quarantine.ts';
+import { RunLockedError } from '../persistence/errors.ts';
 import { driveRun, type DriveResult } from './drive-run.ts';
 
 /** What `buran cancel` needs. */
@@ -31,7 +32,9 @@ export async function cancelRun(options: CancelOptions): Promise<DriveResult & {
     const until = Date.now() + options.driverGraceMs;
     while (isAlive(holder) && Date.now() < until) await sleep(25);
     if (isAlive(holder)) process.kill(holder.pid, 'SIGKILL');
-    while (isAlive(holder)) await sleep(10);
+    const hard = Date.now() + 5_000;
+    while (isAlive(holder) && Date.now() < hard) await sleep(10);
+    if (isAlive(holder)) throw new RunLockedError(options.runId, holder.pid);
   }
   const stopped = await stopRunProcesses(layout, options.runId, options.killGraceMs);
   const result = await driveRun({ registryRoot: options.registryRoot, runId: options.runId, cancel: options.reason, killGraceMs: options.killGraceMs });
