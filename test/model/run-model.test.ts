@@ -1,5 +1,5 @@
 // Model-based tests of the run machine: generated paths cover every state and transition, keep the invariants and the CONTRACT oracle, survive persistence.
-import { afterAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createActor, type AnyMachineSnapshot } from 'xstate';
 import type { RunContext } from '../../machines/run-rules.ts';
 import { nextSafeAction } from '../../machines/next-safe-action.ts';
@@ -9,15 +9,24 @@ import { projectRun, runEvents, runPaths, runSpec, runStepper, SCENARIOS } from 
 import { consistencyViolations, dispatchHistory, safetyViolations, stepViolations } from './run-invariants.ts';
 import { expectedBlockers, expectedEnding, expectedGate } from './run-oracle.ts';
 
-// Built inside the first test that needs it (not at import), so a machine that breaks generation fails a test.
+// Built once in beforeAll, not at import: a machine that breaks generation then fails every test (model() rethrows)
+// instead of failing the file's collection (which mutation testing would not count as a failure).
 let built: { paths: ModelPath[]; runs: StepRecord[][]; distinct: StepRecord[]; unique: number; ms: number } | undefined;
+let failure: unknown;
+beforeAll(() => {
+  try {
+    const started = performance.now();
+    const paths = runPaths();
+    const runs = replayAll(runStepper, runSpec(), paths);
+    const distinct = [...new Set(runs.flat())];
+    built = { paths, runs, distinct, unique: distinct.length, ms: performance.now() - started };
+  } catch (error) {
+    failure = error;
+  }
+});
 function model() {
-  if (built) return built;
-  const started = performance.now();
-  const paths = runPaths();
-  const runs = replayAll(runStepper, runSpec(), paths);
-  const distinct = [...new Set(runs.flat())];
-  return (built = { paths, runs, distinct, unique: distinct.length, ms: performance.now() - started });
+  if (!built) throw failure;
+  return built;
 }
 const ctx = (s: AnyMachineSnapshot) => s.context as RunContext;
 const top = (s: AnyMachineSnapshot) => (typeof s.value === 'string' ? s.value : Object.keys(s.value)[0]!);

@@ -1,17 +1,26 @@
 // Model-based tests of the worker-task machine: every path, every state and transition, one honest report per task, persistence.
-import { describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { createActor } from 'xstate';
 import { workerTaskMachine } from '../../machines/worker-task-machine.ts';
 import type { TaskOutcome } from '../../machines/types.ts';
 import { coverage, replayAll, snapshotFacts, type ModelPath, type StepRecord } from './model-kit.ts';
 import { settledSent, settlementsFor, WORKER_TASKS, workerPaths, workerSpec, workerStepper } from './worker-task-model.ts';
 
-// Built inside the first test that needs it (not at import), so a machine that breaks generation fails a test.
+// Built once in beforeAll, not at import: a machine that breaks generation then fails every test (model() rethrows)
+// instead of failing the file's collection (which mutation testing would not count as a failure).
 let built: { paths: ModelPath[]; runs: StepRecord[][] } | undefined;
+let failure: unknown;
+beforeAll(() => {
+  try {
+    const paths = workerPaths();
+    built = { paths, runs: replayAll(workerStepper, workerSpec(), paths) };
+  } catch (error) {
+    failure = error;
+  }
+});
 const model = () => {
-  if (built) return built;
-  const paths = workerPaths();
-  return (built = { paths, runs: replayAll(workerStepper, workerSpec(), paths) });
+  if (!built) throw failure;
+  return built;
 };
 const where = (i: number) => `${model().paths[i]!.scenario}: ${model().paths[i]!.events.map((e) => e.variant).join(' → ')}`;
 
