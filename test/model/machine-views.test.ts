@@ -1,6 +1,6 @@
-// In-process tests of machines/ views the CLI prints: the statechart graph and its Mermaid text, and next_safe_action.
+// In-process tests of machines/ views the CLI prints: the statechart graph, its Mermaid and SCXML text, and next_safe_action.
 import { describe, expect, it } from 'vitest';
-import { machineGraph, toMermaid } from '../../machines/graph.ts';
+import { machineGraph, toMermaid, toScxml } from '../../machines/graph.ts';
 import { nextSafeAction } from '../../machines/next-safe-action.ts';
 import { runMachine } from '../../machines/run-machine.ts';
 import { RUN_STATES, TERMINAL_STATES } from '../../machines/states.ts';
@@ -9,7 +9,7 @@ import { edgeName } from './model-kit.ts';
 
 const flat = (id: string) => (id === 'run' ? 'any_active_state' : id.replace(/^run\./, '').replace(/\./g, '_'));
 
-describe('machineGraph / toMermaid', () => {
+describe('machineGraph / toMermaid / toScxml', () => {
   it('the graph has every CONTRACT state in order, with types, descriptions and invoked actor names', () => {
     const graph = machineGraph(runMachine);
     expect(graph.root.children.map((c) => c.key)).toEqual([...RUN_STATES]);
@@ -51,6 +51,39 @@ describe('machineGraph / toMermaid', () => {
     expect(mermaid.filter((l) => l.trim() === '}').length).toBe(mermaid.filter((l) => /^\s*state \w+ \{$/.test(l)).length);
     const compound = graph.root.children.filter((c) => c.children.length > 0).length;
     expect(mermaid.length).toBe(2 + graph.edges.length + TERMINAL_STATES.size + compound * 3);
+  });
+
+  it('SCXML: every state and final in one <state id="run">, every edge a <transition> with event/cond, invokes, comments', () => {
+    const graph = machineGraph(runMachine);
+    const lines = toScxml(graph).split('\n');
+    expect(lines[0]).toBe('<?xml version="1.0" encoding="UTF-8"?>');
+    expect(lines[1]).toBe('<scxml xmlns="http://www.w3.org/2005/07/scxml" version="1.0" name="run" initial="run">');
+    expect(lines[2]).toBe('  <state id="run" initial="run.packet_received">');
+    expect(lines.at(-1)).toBe('</scxml>');
+    expect(lines).toContain('    <state id="run.running" initial="run.running.dispatching">');
+    expect(lines).toContain('      <state id="run.running.awaiting">');
+    for (const t of TERMINAL_STATES) expect(lines).toContain(`    <final id="run.${t}">`);
+    expect(lines).toContain('      <invoke type="xstate" src="recordIntake"/>');
+    expect(lines).toContain('      <!-- The workspace is prepared. -->');
+    expect(lines).toContain('    <transition event="run.cancel" target="run.blocked_needs_human"/>');
+    expect(lines).toContain('      <transition event="xstate.done.actor.lease" cond="leaseGranted" target="run.running"/>');
+    expect(lines).toContain('        <transition cond="!evidenceForEpoch" target="run.blocked_needs_human"/>');
+    expect(lines).toContain('        <transition target="run.verification.running_commands"/>');
+    expect(lines.filter((l) => l.trim().startsWith('<transition')).length).toBe(graph.edges.length);
+    const opened = lines.filter((l) => /^\s*<(state|final|parallel) /.test(l)).length;
+    expect(lines.filter((l) => /^\s*<\/(state|final|parallel)>$/.test(l)).length).toBe(opened);
+  });
+
+  it('SCXML escapes markup in names and keeps comments well formed; parallel states get their own tag', () => {
+    const node = (id: string, type: string, children: any[] = [], description: string | null = null) =>
+      ({ id, key: id, type, description, invokes: [], children });
+    const root = node('m', 'compound', [node('a<&>"', 'parallel', [], 'one -- two'), node('b', 'atomic')]);
+    const text = toScxml({ root, edges: [{ source: 'a<&>"', target: 'b', event: 'e<"x">', guard: 'g&h' }] });
+    expect(text).toContain('<parallel id="a&lt;&amp;&gt;&quot;">');
+    expect(text).toContain('<!-- one - - two -->');
+    expect(text).toContain('<transition event="e&lt;&quot;x&quot;&gt;" cond="g&amp;h" target="b"/>');
+    expect(text).toContain('<state id="m" initial="a&lt;&amp;&gt;&quot;">');
+    expect(text).toContain('<state id="b">');
   });
 
   it('a colon in a label is replaced so Mermaid does not cut it', () => {

@@ -65,6 +65,8 @@ describe('worker-task machine model (every path)', () => {
       if (sent.length !== 1) violations.push(`${where(i)} reported ${sent.length} settlements`);
       else violations.push(...outcomeViolations(String(last.value), sent[0]!.outcome, steps).map((v) => `${v} (${where(i)})`));
       // Before its final state a task has judged nothing and reported nothing.
+      const start = paths[i]!.start.snapshot.context as any;
+      if (start.decision !== 'none' || start.code !== null || start.message !== '' || start.run !== null) violations.push(`judged at start (${where(i)})`);
       for (const st of steps.slice(0, -1)) {
         const c = st.next.context as any;
         if (c.decision !== 'none' || c.code !== null || c.message !== '' || settledSent(st).length > 0) violations.push(`judged early (${where(i)})`);
@@ -97,6 +99,7 @@ describe('worker-task machine model (every path)', () => {
       'run:start-failed': ['failed', 'worker_failed', 'none', /^ could not start: spawn ENOENT$/],
       'run:lost': ['failed', 'completion_missing', 'none', /^: the recorded worker process is gone and left no completion$/],
       'run:threw': ['failed', 'worker_failed', 'none', /^ could not start: runWorker threw: EACCES$/],
+      'run:threw-nothing': ['failed', 'worker_failed', 'none', /^ could not start: undefined$/],
       cancel: ['cancelled', null, 'none', /^ was cancelled before it finished$/],
     };
     const reviewerWithoutVerdict: (typeof judged)[string] = ['failed', 'completion_invalid', 'invalid', /^: a reviewer completion needs a verdict \(PASS, FAIL or BLOCKED\)$/];

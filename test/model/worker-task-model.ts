@@ -51,7 +51,10 @@ export function workerEvents(snapshot: AnyMachineSnapshot, drop: ReadonlySet<str
   // A cancel can arrive in any state, whether or not the chart lists it there.
   for (const type of new Set([...eventTypes(snapshot), 'task.cancel'])) {
     if (type === DONE) out.push(...workerRuns(task).map((w) => ({ type, output: w.run, variant: `run:${w.label}` })));
-    else if (type === ERROR) out.push({ type, error: new Error('runWorker threw: EACCES'), variant: 'run:threw' });
+    else if (type === ERROR) {
+      out.push({ type, error: new Error('runWorker threw: EACCES'), variant: 'run:threw' });
+      out.push({ type, error: undefined, variant: 'run:threw-nothing' }); // a promise rejected with no reason
+    }
     else if (type === 'task.cancel') out.push({ type, variant: 'cancel' });
     else throw new Error(`no payload variants for worker-task event ${type}`);
   }
