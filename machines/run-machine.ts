@@ -2,6 +2,7 @@ import { and, not } from 'xstate';
 import { runSetup } from './run-setup.ts';
 import { initialContext } from './run-rules.ts';
 import type { Role } from './types.ts';
+import type { EffectFailureCode } from './run-setup.ts';
 
 export type { LeaseResult, RunEmitted, RunEvent } from './run-setup.ts';
 
@@ -14,6 +15,10 @@ const dispatching = (role: Role) => ({
     { target: 'awaiting', actions: ['assignTask', 'spawnTask'] },
   ],
 }) as const;
+
+/** An effect that threw: the run stops with a blocker naming the stage and the error, never an internal error. */
+const effectFailed = (code: EffectFailureCode, stage: string) =>
+  ({ target: BLOCKED, actions: { type: 'blockEffect', params: { code, stage } } }) as const;
 
 /** A stale settlement changes nothing; recorded as a duplicate. */
 const ignoreStale = { guard: 'staleTask', actions: ['noteDuplicate', 'pruneTask'] } as const;
@@ -50,20 +55,55 @@ export const runMachine = runSetup.createMachine({
         id: 'intake',
         src: 'recordIntake',
         input: ({ context }) => ({ run_id: context.run_id }),
-        onDone: [{ guard: 'planSufficient', target: 'queued' }, { target: 'blocked_plan_insufficient', actions: 'blockPlan' }],
+        onDone: [
+          { guard: not('planSufficient'), target: 'blocked_plan_insufficient', actions: 'blockPlan' },
+          // Refused before any worker is paid for, not at the end.
+          { guard: 'handoffRepoDenied', target: 'blocked_needs_human', actions: 'blockHandoffPolicy' },
+          { target: 'queued' },
+        ],
+        onError: effectFailed('adapter_unavailable', 'recording the intake'),
       },
     },
     queued: {
-      description: 'The workspace is prepared.',
-      invoke: { id: 'workspace', src: 'prepareWorkspace', input: ({ context }) => ({ run_id: context.run_id }), onDone: 'waiting_for_lock' },
+      description: 'The workspace is prepared: a git worktree of its own when the run has a repo.',
+      invoke: {
+        id: 'workspace',
+        src: 'prepareWorkspace',
+        input: ({ context }) => ({ run_id: context.run_id }),
+        onDone: 'waiting_for_lock',
+        onError: effectFailed('adapter_unavailable', 'preparing the workspace'),
+      },
     },
     waiting_for_lock: {
-      description: 'The workspace lease is taken; a live holder blocks the run.',
-      invoke: {
-        id: 'lease',
-        src: 'acquireLease',
-        input: ({ context }) => ({ run_id: context.run_id }),
-        onDone: [{ guard: 'leaseGranted', target: 'running' }, { target: 'blocked_lock_conflict', actions: 'blockLease' }],
+      description: 'Every lease of the run is taken at once; a live holder is waited for up to lease.wait_ms, then blocks the run.',
+      initial: 'acquiring',
+      states: {
+        acquiring: {
+          invoke: {
+            id: 'lease',
+            src: 'acquireLease',
+            input: ({ context }) => ({ run_id: context.run_id }),
+            onDone: [
+              { guard: 'leaseGranted', target: '#run.running' },
+              { guard: 'mayWaitForLease', target: 'waiting', actions: 'startLeaseWait' },
+              { target: '#run.blocked_lock_conflict', actions: 'blockLease' },
+            ],
+            onError: effectFailed('adapter_unavailable', 'taking the leases'),
+          },
+        },
+        waiting: {
+          // The deadline is an absolute time in context: a restored run waits only for what remains.
+          invoke: {
+            id: 'leaseWait',
+            src: 'awaitLease',
+            input: ({ context }) => ({ run_id: context.run_id, until: context.lease_wait_until ?? 0 }),
+            onDone: [
+              { guard: 'leaseGranted', target: '#run.running' },
+              { target: '#run.blocked_lock_conflict', actions: 'blockLease' },
+            ],
+            onError: effectFailed('adapter_unavailable', 'waiting for the leases'),
+          },
+        },
       },
     },
     running: {
@@ -98,7 +138,7 @@ export const runMachine = runSetup.createMachine({
         running_commands: {
           invoke: {
             id: 'verification',
-        src: 'runVerification',
+            src: 'runVerification',
             input: ({ context }) => ({ run_id: context.run_id, epoch: context.epoch, commands: context.plan.verification_commands }),
             onDone: [
               { guard: 'gatePass', target: '#run.internal_review', actions: 'recordVerification' },
@@ -152,14 +192,18 @@ export const runMachine = runSetup.createMachine({
       initial: 'checking',
       states: {
         checking: {
-          always: [{ guard: not('gatesPassedForEpoch'), target: BLOCKED, actions: 'blockGatesMissing' }, { target: 'handing_off' }],
+          always: [
+            { guard: not('gatesPassedForEpoch'), target: BLOCKED, actions: 'blockGatesMissing' },
+            { target: 'handing_off' },
+          ],
         },
         handing_off: {
           invoke: {
             id: 'handoff',
-        src: 'performHandoff',
+            src: 'performHandoff',
             input: ({ context }) => ({ run_id: context.run_id, epoch: context.epoch }),
             onDone: { target: '#run.ready_for_manual_review', actions: 'recordHandoff' },
+            onError: effectFailed('adapter_unavailable', 'handing off'),
           },
         },
       },

@@ -25,6 +25,8 @@ export interface RunContext {
   blocker: Blocker | null;
   blockers: Blocker[];
   handoff: import('./types.ts').HandoffRecord | null;
+  /** When waiting for a conflicting lease holder stops (ms since epoch), or null when not waiting. */
+  lease_wait_until: number | null;
 }
 
 /** What the run machine is created with. */
@@ -52,6 +54,7 @@ export function initialContext(input: RunInput): RunContext {
     blocker: null,
     blockers: [],
     handoff: null,
+    lease_wait_until: null,
   };
 }
 

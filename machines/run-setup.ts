@@ -14,8 +14,16 @@ export type RunEvent =
 /** Events the run emits for observers (the journal): decisions that change no state. */
 export type RunEmitted = { type: 'task.duplicate'; task_id: string; message: string };
 
-/** What the lease actor reports. */
-export type LeaseResult = { granted: true } | { granted: false; holder: string; message: string };
+/** What the lease actors report; `at` is when the conflict was seen (the machine keeps no clock). */
+export type LeaseResult = { granted: true } | { granted: false; holder: string; message: string; at: number };
+
+/** Blocker codes an effect that threw can end a run with. */
+export type EffectFailureCode = 'adapter_unavailable' | 'verification_blocked';
+
+const errorText = (event: { type: string }) => {
+  const error = (event as { error?: unknown }).error;
+  return error instanceof Error ? error.message : String(error);
+};
 
 
 const outcomeOf = (event: { type: string }): TaskOutcome => (event as unknown as { outcome: TaskOutcome }).outcome;
@@ -35,6 +43,7 @@ export const runSetup = setup({
     recordIntake: fromPromise<void, { run_id: string }>(async () => {}),
     prepareWorkspace: fromPromise<void, { run_id: string }>(async () => {}),
     acquireLease: fromPromise<LeaseResult, { run_id: string }>(async () => ({ granted: true })),
+    awaitLease: fromPromise<LeaseResult, { run_id: string; until: number }>(async () => ({ granted: true })),
     runVerification: fromPromise<VerificationReport, { run_id: string; epoch: number; commands: string[] }>(async () => {
       throw new Error('runVerification is provided by actors/');
     }),
@@ -45,6 +54,9 @@ export const runSetup = setup({
   guards: {
     planSufficient: ({ context }) => context.missing.length === 0,
     leaseGranted: ({ event }) => outputOf<LeaseResult>(event).granted,
+    mayWaitForLease: ({ context }) => context.settings.lease_wait_ms > 0,
+    handoffRepoDenied: ({ context }) =>
+      context.settings.handoff.kind === 'github-pr' && !context.settings.handoff.allowed_repos.includes(context.plan.repo),
     roleUnavailable: ({ context }, params: { role: Role }) => !context.settings.roles[params.role],
     staleTask: ({ context, event }) => outcomeOf(event).task_id !== context.current?.task_id,
     taskAccepted: ({ event }) => outcomeOf(event).status === 'completed' && outcomeOf(event).decision === 'accepted',
@@ -115,10 +127,22 @@ export const runSetup = setup({
       const blockers = planBlockers(context.missing);
       return { blocker: blockers[0] ?? null, blockers: [...context.blockers, ...blockers] };
     }),
+    startLeaseWait: assign(({ context, event }) => {
+      const lease = outputOf<LeaseResult>(event);
+      return { lease_wait_until: (lease.granted ? 0 : lease.at) + context.settings.lease_wait_ms };
+    }),
     blockLease: assign(({ context, event }) => {
       const lease = outputOf<LeaseResult>(event);
-      return block(context, { code: 'lock_conflict', message: lease.granted ? 'lease conflict' : lease.message });
+      const waited = context.lease_wait_until === null ? '' : ` (waited lease.wait_ms = ${context.settings.lease_wait_ms} ms)`;
+      return block(context, { code: 'lock_conflict', message: `${lease.granted ? 'lease conflict' : lease.message}${waited}` });
     }),
+    blockHandoffPolicy: assign(({ context }) =>
+      block(context, {
+        code: 'policy_denied',
+        message: `handoff github-pr: repo ${JSON.stringify(context.plan.repo)} is not in handoff.allowed_repos; add it there or use another handoff.kind`,
+      })),
+    blockEffect: assign(({ context, event }, params: { code: EffectFailureCode; stage: string }) =>
+      block(context, { code: params.code, message: `${params.stage} failed: ${errorText(event)}`, ...(context.epoch > 0 ? { epoch: context.epoch } : {}) })),
     blockAdapterUnavailable: assign(({ context }, params: { role: Role }) =>
       block(context, {
         code: 'adapter_unavailable',

@@ -70,6 +70,9 @@ export interface TaskRecord extends TaskRef {
   decision: CompletionDecision;
   code: DispatchFailure | null;
   verdict: Completion['verdict'] | null;
+  /** A preset agent's reported cost (USD; codex reports none) and turns. */
+  cost_usd?: number | null;
+  turns?: number | null;
 }
 
 /** A gate's verdict for one epoch. */
@@ -85,13 +88,20 @@ export interface VerificationReport extends GateResult {
   commands: { command: string; exit_code: number | null; outcome: 'passed' | 'failed' | 'timed_out' | 'start_failed'; log: string }[];
 }
 
-/** Where the handoff went. */
+/** The handoff kinds of CONTRACT 8. */
+export type HandoffKind = 'local' | 'git-branch' | 'github-pr';
+
+/** Where the handoff went: always a patch/summary; a commit for git-branch; a push and PR for github-pr. */
 export interface HandoffRecord {
-  kind: 'local';
+  kind: HandoffKind;
   patch_path: string | null;
   summary_path: string;
   files_changed: number;
   target: { repo: string; base_branch: string; intended_branch: string };
+  branch?: string;
+  commit?: string;
+  pushed?: boolean;
+  pr?: { number: number; url: string; action: 'created' | 'updated' } | null;
 }
 
 /** Settings frozen at intake that the machine's guards read. */
@@ -100,4 +110,7 @@ export interface RunSettings {
   max_fix_attempts: number;
   max_dispatch_retries: number;
   allowed_commands: string[];
+  /** 0: a lease conflict blocks at once. */
+  lease_wait_ms: number;
+  handoff: { kind: HandoffKind; allowed_repos: string[] };
 }

@@ -12,6 +12,8 @@ export interface Script {
   worker: (input: WorkerTaskInput, call: number) => WorkerRun;
   verdicts?: Array<'PASS' | 'FAIL' | 'BLOCKED'>;
   lease?: LeaseResult;
+  /** What waiting for the lease ends with (default: the same as the first attempt). */
+  laterLease?: LeaseResult;
 }
 
 /** A completion the fixture would write for this dispatch. */
@@ -36,6 +38,7 @@ export function scriptedMachine(script: Script) {
         },
       }),
       acquireLease: fromPromise<LeaseResult, { run_id: string }>(async () => script.lease ?? { granted: true }),
+      awaitLease: fromPromise<LeaseResult, { run_id: string; until: number }>(async () => script.laterLease ?? script.lease ?? { granted: true }),
       runVerification: fromPromise<VerificationReport, { run_id: string; epoch: number; commands: string[] }>(async ({ input }) => {
         const verdict = script.verdicts?.[Math.min(epochs++, (script.verdicts?.length ?? 1) - 1)] ?? 'PASS';
         return { epoch: input.epoch, verdict, findings: verdict === 'FAIL' ? [{ severity: 'error', message: 'test failed' }] : [], message: verdict, commands: [] };
@@ -55,7 +58,7 @@ export function runInput(settings: Partial<RunInput['settings']> = {}, packetPat
     run_id: 'r1', plan, missing,
     settings: {
       roles: { implementer: true, fixer: true, reviewer: true }, max_fix_attempts: 2, max_dispatch_retries: 1,
-      allowed_commands: ['node check.mjs'], ...settings,
+      allowed_commands: ['node check.mjs'], lease_wait_ms: 0, handoff: { kind: 'local', allowed_repos: [] }, ...settings,
     },
   };
 }

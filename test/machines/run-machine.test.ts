@@ -1,3 +1,5 @@
+import { fromPromise } from 'xstate';
+import type { HandoffRecord } from '../../machines/types.ts';
 import { describe, expect, it } from 'vitest';
 import { completed, createActor, runInput, scriptedMachine, settle } from './harness.ts';
 
@@ -50,10 +52,53 @@ describe('run machine (scripted effects)', () => {
   });
 
   it('ends blocked_lock_conflict when the lease is held', async () => {
-    const { machine } = scriptedMachine({ worker: (input) => completed(input), lease: { granted: false, holder: 'other', message: 'held by other' } });
+    const { machine, dispatched } = scriptedMachine({ worker: (input) => completed(input), lease: { granted: false, holder: 'other', message: 'held by other', at: 1000 } });
     const snap = await settle(createActor(machine, { input: runInput() }).start());
     expect(stateOf(snap)).toBe('blocked_lock_conflict');
     expect(snap.context.blocker).toMatchObject({ code: 'lock_conflict', message: 'held by other' });
+    expect(dispatched).toHaveLength(0);
+  });
+
+  it('waits for a held lease up to lease_wait_ms from when the conflict was seen, then runs once it is granted', async () => {
+    const { machine, dispatched } = scriptedMachine({
+      worker: (input) => completed(input, input.task.role === 'reviewer' ? { verdict: 'PASS' } : {}),
+      lease: { granted: false, holder: 'other', message: 'held by other', at: 5000 },
+      laterLease: { granted: true },
+    });
+    const actor = createActor(machine, { input: runInput({ lease_wait_ms: 250 }) });
+    const seen: unknown[] = [];
+    actor.subscribe((s) => seen.push(s.value));
+    const snap = await settle(actor.start());
+    expect(seen).toContainEqual({ waiting_for_lock: 'waiting' });
+    expect(snap.context.lease_wait_until).toBe(5250);
+    expect(stateOf(snap)).toBe('ready_for_manual_review');
+    expect(dispatched.length).toBeGreaterThan(0);
+  });
+
+  it('ends blocked_lock_conflict naming the holder when the wait runs out', async () => {
+    const held = { granted: false as const, holder: 'other', message: 'surface:/r#src is leased to run other', at: 1 };
+    const { machine } = scriptedMachine({ worker: (input) => completed(input), lease: held });
+    const snap = await settle(createActor(machine, { input: runInput({ lease_wait_ms: 10 }) }).start());
+    expect(stateOf(snap)).toBe('blocked_lock_conflict');
+    expect(snap.context.blocker.message).toContain('leased to run other');
+    expect(snap.context.blocker.message).toContain('lease.wait_ms = 10 ms');
+  });
+
+  it('a github-pr run whose repo is not allowed is refused before any worker starts', async () => {
+    const { machine, dispatched } = scriptedMachine({ worker: (input) => completed(input) });
+    const snap = await settle(createActor(machine, { input: runInput({ handoff: { kind: 'github-pr', allowed_repos: ['someone/else'] } }) }).start());
+    expect(stateOf(snap)).toBe('blocked_needs_human');
+    expect(snap.context.blocker).toMatchObject({ code: 'policy_denied' });
+    expect(snap.context.blocker.message).toContain('handoff.allowed_repos');
+    expect(dispatched).toHaveLength(0);
+  });
+
+  it('an effect that throws ends the run with a blocker naming the stage, not an actor error', async () => {
+    const { machine } = scriptedMachine({ worker: (input) => completed(input, input.task.role === 'reviewer' ? { verdict: 'PASS' } : {}) });
+    const failing = machine.provide({ actors: { performHandoff: fromPromise<HandoffRecord, { run_id: string; epoch: number }>(async () => { throw new Error('push rejected'); }) } });
+    const snap = await settle(createActor(failing, { input: runInput() }).start());
+    expect(stateOf(snap)).toBe('blocked_needs_human');
+    expect(snap.context.blocker).toMatchObject({ code: 'adapter_unavailable', message: 'handing off failed: push rejected', epoch: 1 });
   });
 
   it('cancels from any non-terminal state into blocked_needs_human / cancelled', async () => {

@@ -27,8 +27,9 @@ describe('coverage checks fail when a transition is unreached', () => {
   });
 
   it('run: without lease refusals, blocked_lock_conflict is neither entered nor reached', () => {
-    const dropped = runCoverage(['lease:held']);
-    expect(dropped.edges.missing).toContain('run.waiting_for_lock → run.blocked_lock_conflict on xstate.done.actor.lease');
+    const dropped = runCoverage(['lease:held', 'leaseWait:held']);
+    expect(dropped.edges.missing).toContain('run.waiting_for_lock.acquiring → run.blocked_lock_conflict on xstate.done.actor.lease');
+    expect(dropped.edges.missing).toContain('run.waiting_for_lock.waiting → run.blocked_lock_conflict on xstate.done.actor.leaseWait');
     expect(dropped.states.missing).toContain('run.blocked_lock_conflict');
   });
 

@@ -50,7 +50,7 @@ describe('machines/ (loaded inside the tests)', () => {
 
   it('a fresh run dispatches the implementer\'s first attempt, judged in epoch 1, with nothing else recorded', async () => {
     const m = await load();
-    const settings = { roles: { implementer: true, fixer: true, reviewer: true }, max_fix_attempts: 1, max_dispatch_retries: 1, allowed_commands: [] };
+    const settings = { roles: { implementer: true, fixer: true, reviewer: true }, max_fix_attempts: 1, max_dispatch_retries: 1, allowed_commands: [], lease_wait_ms: 0, handoff: { kind: 'local' as const, allowed_repos: [] } };
     const context = m.initialContext({ run_id: 'r', plan: {} as never, missing: [], settings });
     expect(m.nextTask(context)).toEqual({ task_id: 't1-implementer', role: 'implementer', attempt: 1, retry: 0, epoch: 1 });
     expect(context).toMatchObject({ epoch: 0, fix_attempts: 0, review_attempts: 0, dispatches: 0, pending: null, current: null, evidence: null,

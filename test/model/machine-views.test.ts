@@ -27,7 +27,7 @@ describe('machineGraph / toMermaid / toScxml', () => {
     const graph = machineGraph(runMachine);
     const names = graph.edges.map(edgeName);
     expect(names).toContain('run → run.blocked_needs_human on run.cancel');
-    expect(names).toContain('run.waiting_for_lock → run.running on xstate.done.actor.lease [leaseGranted]');
+    expect(names).toContain('run.waiting_for_lock.acquiring → run.running on xstate.done.actor.lease [leaseGranted]');
     expect(names).toContain('run.verification.checking → run.blocked_needs_human on always [!evidenceForEpoch]');
     expect(names).toContain('run.internal_review.awaiting → run.fix_loop on task.settled [taskAccepted & verdictFail & fixBudgetLeft]');
     expect(names).toContain('run.running.dispatching → run.blocked_needs_human on always [roleUnavailable]');
@@ -64,9 +64,9 @@ describe('machineGraph / toMermaid / toScxml', () => {
     expect(lines).toContain('      <state id="run.running.awaiting">');
     for (const t of TERMINAL_STATES) expect(lines).toContain(`    <final id="run.${t}">`);
     expect(lines).toContain('      <invoke type="xstate" src="recordIntake"/>');
-    expect(lines).toContain('      <!-- The workspace is prepared. -->');
+    expect(lines).toContain('      <!-- The workspace is prepared: a git worktree of its own when the run has a repo. -->');
     expect(lines).toContain('    <transition event="run.cancel" target="run.blocked_needs_human"/>');
-    expect(lines).toContain('      <transition event="xstate.done.actor.lease" cond="leaseGranted" target="run.running"/>');
+    expect(lines).toContain('        <transition event="xstate.done.actor.lease" cond="leaseGranted" target="run.running"/>');
     expect(lines).toContain('        <transition cond="!evidenceForEpoch" target="run.blocked_needs_human"/>');
     expect(lines).toContain('        <transition target="run.verification.running_commands"/>');
     expect(lines.filter((l) => l.trim().startsWith('<transition')).length).toBe(graph.edges.length);

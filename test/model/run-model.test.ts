@@ -233,12 +233,13 @@ describe('run machine steps against the CONTRACT oracle (every distinct step of 
       for (const p of spawns(st as StepRecord).filter((x) => x.src !== 'workerTask')) {
         const c = ctx(st.next);
         const expected = p.src === 'runVerification' ? { run_id: c.run_id, epoch: c.epoch, commands: c.plan.verification_commands }
-          : p.src === 'performHandoff' ? { run_id: c.run_id, epoch: c.epoch } : { run_id: c.run_id };
+          : p.src === 'performHandoff' ? { run_id: c.run_id, epoch: c.epoch }
+          : p.src === 'awaitLease' ? { run_id: c.run_id, until: c.lease_wait_until } : { run_id: c.run_id };
         expect(p.input, p.src).toEqual(expected);
         inputs.set(p.src, [...(inputs.get(p.src) ?? []), p.input]);
       }
     }
-    expect([...inputs.keys()].sort()).toEqual(['acquireLease', 'performHandoff', 'prepareWorkspace', 'recordIntake', 'runVerification']);
+    expect([...inputs.keys()].sort()).toEqual(['acquireLease', 'awaitLease', 'performHandoff', 'prepareWorkspace', 'recordIntake', 'runVerification']);
   });
 
   it('a settlement of a task that is not current changes nothing and is emitted as a duplicate', () => {

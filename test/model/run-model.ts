@@ -35,6 +35,9 @@ export const SCENARIOS: Scenario[] = [
   scenario('insufficient', {}, { approved: false, review: { criteria: [] } }),
   scenario('no-implementer', { roles: { ...ALL, implementer: false } }),
   scenario('no-fixer-no-reviewer', { roles: { implementer: true, fixer: false, reviewer: false }, max_fix_attempts: 1, max_dispatch_retries: 0 }),
+  scenario('lease-wait', { roles: ALL, max_fix_attempts: 0, max_dispatch_retries: 0, lease_wait_ms: 1000 }),
+  // The CLI replay plays local handoffs only.
+  { ...scenario('pr-not-allowed', { handoff: { kind: 'github-pr', allowed_repos: ['someone/else'] } }), cli: null },
   scenario('denied-command', { allowed_commands: ['node check.mjs'] }, { verification: { commands: ['npm test', 'node check.mjs', 'npm run lint'] } }),
   {
     // A registry record whose current task claims an epoch the run is not in (corrupt or hand-edited): the
@@ -80,7 +83,19 @@ export function runEvents(snapshot: AnyMachineSnapshot, drop: ReadonlySet<string
       case 'xstate.done.actor.workspace': out.push({ type, variant: 'workspace' }); break;
       case 'xstate.done.actor.lease':
         out.push({ type, output: { granted: true }, variant: 'lease:granted' });
-        out.push({ type, output: { granted: false, holder: 'r0', message: 'workspace leased to r0' }, variant: 'lease:held' });
+        out.push({ type, output: { granted: false, holder: 'r0', message: 'workspace leased to r0', at: 1000 }, variant: 'lease:held' });
+        break;
+      case 'xstate.done.actor.leaseWait':
+        out.push({ type, output: { granted: true }, variant: 'leaseWait:granted' });
+        out.push({ type, output: { granted: false, holder: 'r0', message: 'workspace leased to r0', at: 2000 }, variant: 'leaseWait:held' });
+        break;
+      case 'xstate.error.actor.intake':
+      case 'xstate.error.actor.workspace':
+      case 'xstate.error.actor.lease':
+      case 'xstate.error.actor.leaseWait':
+      case 'xstate.error.actor.verification':
+      case 'xstate.error.actor.handoff':
+        out.push({ type, error: new Error('the effect threw'), variant: `${type.slice('xstate.error.actor.'.length)}:error` });
         break;
       case 'xstate.done.actor.verification':
         out.push({ type, output: report(c.epoch, 'PASS', 'all commands passed'), variant: 'verification:pass' });
@@ -114,7 +129,7 @@ export function projectRun(s: AnyMachineSnapshot): unknown {
     c.current && [c.current.role, c.current.attempt, c.current.retry, c.current.epoch],
     c.evidence?.epoch ?? null, c.verification && [c.verification.verdict, c.verification.epoch],
     c.review && [c.review.verdict, c.review.epoch], c.findings.length,
-    c.blocker && [c.blocker.code, c.blocker.cause ?? null], c.blockers.length, c.handoff !== null,
+    c.blocker && [c.blocker.code, c.blocker.cause ?? null], c.blockers.length, c.handoff !== null, c.lease_wait_until !== null,
     taskChildren.map((k) => (k === `task:${c.current?.task_id}` ? 'current' : 'other')),
   ];
 }

@@ -47,15 +47,36 @@ function settled(c: RunContext, o: TaskOutcome): Expected[] {
   return [{ code: 'retry_exhausted', cause: o.code ?? 'worker_failed', message, ...ref }];
 }
 
+/** An effect that threw: the blocker code and the stage its message names. */
+const EFFECT_ERRORS: Record<string, [Blocker['code'], string]> = {
+  'intake:error': ['adapter_unavailable', 'recording the intake'],
+  'workspace:error': ['adapter_unavailable', 'preparing the workspace'],
+  'lease:error': ['adapter_unavailable', 'taking the leases'],
+  'leaseWait:error': ['adapter_unavailable', 'waiting for the leases'],
+  'verification:error': ['verification_blocked', 'running verification'],
+  'handoff:error': ['adapter_unavailable', 'handing off'],
+};
+
 /** The blockers a step must append (in order), judged from the state before it and the event. */
 export function expectedBlockers(step: StepRecord): Expected[] {
   const c = step.prev.context as RunContext;
   const e = step.event as any;
   const [kind] = step.event.variant.split(':');
   if (step.event.variant === 'cancel') return [{ code: 'cancelled', message: e.reason, epoch: c.epoch }];
-  if (kind === 'intake') return c.missing.map((m) => ({ code: 'plan_insufficient' as const, message: m.message, item: m.item }));
-  if (step.event.variant === 'lease:held') return [{ code: 'lock_conflict', message: e.output.message }];
-  if (step.event.variant === 'lease:granted') return roleGap(c, 'implementer');
+  const effectError = EFFECT_ERRORS[step.event.variant];
+  if (effectError) return [{ code: effectError[0], message: `${effectError[1]} failed: the effect threw`, ...(c.epoch > 0 ? { epoch: c.epoch } : {}) }];
+  if (kind === 'intake') {
+    if (c.missing.length > 0) return c.missing.map((m) => ({ code: 'plan_insufficient' as const, message: m.message, item: m.item }));
+    // CONTRACT 8: github-pr only for allowlisted repos; refused before any worker runs.
+    const h = c.settings.handoff;
+    if (h.kind === 'github-pr' && !h.allowed_repos.includes(c.plan.repo)) {
+      return [{ code: 'policy_denied', message: `handoff github-pr: repo ${JSON.stringify(c.plan.repo)} is not in handoff.allowed_repos; add it there or use another handoff.kind` }];
+    }
+    return [];
+  }
+  if (step.event.variant === 'lease:held') return c.settings.lease_wait_ms > 0 ? [] : [{ code: 'lock_conflict', message: e.output.message }];
+  if (step.event.variant === 'leaseWait:held') return [{ code: 'lock_conflict', message: `${e.output.message} (waited lease.wait_ms = ${c.settings.lease_wait_ms} ms)` }];
+  if (step.event.variant === 'lease:granted' || step.event.variant === 'leaseWait:granted') return roleGap(c, 'implementer');
   if (kind === 'verification') {
     const report = e.output as VerificationReport;
     if (report.verdict === 'PASS') return roleGap(c, 'reviewer');
