@@ -8,7 +8,8 @@ import type { JournalEntry } from '../persistence/records.ts';
 import { findRun, readRunMeta } from '../persistence/registry.ts';
 import { acquireRunLock } from '../persistence/run-lock.ts';
 import { openSnapshotStore } from '../persistence/snapshot-store.ts';
-import { releaseLease } from '../persistence/lease.ts';
+import { releaseLeases } from '../persistence/lease.ts';
+import { keepLeasesRenewed } from './leases.ts';
 import { RegistryCorruptError } from '../persistence/errors.ts';
 import { STATE_ENTRY_TYPES } from '../persistence/journal-rules.ts';
 import { checkRunRecords, quarantineRun, refuseIfQuarantined } from '../persistence/quarantine.ts';
@@ -175,11 +176,13 @@ async function driveLocked(options: DriveOptions, layout: Awaited<ReturnType<typ
   });
   const onInterrupt = () => stopAt('interrupted');
   options.interrupt?.addEventListener('abort', onInterrupt, { once: true });
+  const stopRenewing = keepLeasesRenewed(options.registryRoot, meta);
   actor.start();
   // Sent before any restored effect gets past its first await: nothing new is started.
   if (options.cancel !== undefined) actor.send({ type: 'run.cancel', reason: options.cancel });
   if (options.interrupt?.aborted) onInterrupt();
   await finished;
+  stopRenewing();
   options.interrupt?.removeEventListener('abort', onInterrupt);
 
   const final = actor.getSnapshot() as AnyMachineSnapshot;
@@ -190,7 +193,7 @@ async function driveLocked(options: DriveOptions, layout: Awaited<ReturnType<typ
     // Workers' groups are killed and their interruption recorded before the journal closes.
     await Promise.allSettled([...inFlight]);
   } else {
-    await releaseLease(options.registryRoot, `workspace:${meta.workspace}`, options.runId);
+    await releaseLeases(options.registryRoot, options.runId);
   }
   await recorder.close();
   if (recorder.contradiction !== null) throw new RegistryCorruptError(layout.journal, `the journal contradicts the run: ${recorder.contradiction}`);

@@ -1,79 +1,102 @@
-import { createHash } from 'node:crypto';
-import { mkdir, open, readdir, unlink } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { readIfExists, writeJsonDurable } from './durable-file.ts';
+import { writeJsonDurable } from './durable-file.ts';
 import { leasesDir } from './layout.ts';
+import { withFileMutex } from './file-mutex.ts';
+import { conflictsWith, type LeaseClaim } from './lease-resources.ts';
 
-/** A lease record: one holder per workspace until it expires or its run ends. */
-export interface Lease {
-  resource: string;
+export { conflictsWith, type LeaseClaim } from './lease-resources.ts';
+
+/** One held claim: a resource, how it is held, by which run, until when. */
+export interface Lease extends LeaseClaim {
   run_id: string;
   acquired_at: string;
   expires_at: string;
 }
 
-/** Decides whether a recorded holder still holds the resource. */
+/** Decides whether a recorded holder still holds its claims (not expired, run not finished). */
 export type HolderIsLive = (lease: Lease, now: Date) => Promise<boolean>;
 
-const leasePath = (root: string, resource: string) =>
-  join(leasesDir(root), `${createHash('sha256').update(resource).digest('hex').slice(0, 32)}.json`);
+export type LeaseOutcome =
+  | { granted: true; leases: Lease[] }
+  | { granted: false; holder: Lease; wanted: LeaseClaim };
 
-/** Takes (or renews) the lease on a resource for a run; returns the live holder on conflict. */
-export async function acquireLease(
-  root: string, resource: string, runId: string, ttlMs: number, now: Date, holderIsLive: HolderIsLive,
-): Promise<{ granted: true; lease: Lease } | { granted: false; holder: Lease }> {
-  await mkdir(leasesDir(root), { recursive: true });
-  const path = leasePath(root, resource);
-  const lease: Lease = {
-    resource, run_id: runId, acquired_at: now.toISOString(), expires_at: new Date(now.getTime() + ttlMs).toISOString(),
-  };
-  const existing = await readLease(path);
-  if (existing && existing.run_id !== runId && (await holderIsLive(existing, now))) return { granted: false, holder: existing };
-  if (existing === null) {
-    try {
-      const handle = await open(path, 'wx');
-      await handle.close();
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const raced = await readLease(path);
-      if (raced && raced.run_id !== runId && (await holderIsLive(raced, now))) return { granted: false, holder: raced };
-    }
-  }
-  await writeJsonDurable(path, lease);
-  return { granted: true, lease };
-}
+// Every claim of every run sits in one small table, changed only under a registry-wide
+// mutex: a run takes all its claims or none (no deadlock between two partial holders),
+// and prefix conflicts between surfaces are checked against everything held at once.
+// The table holds live claims only, so a change costs O(active claims), never O(runs).
+const tablePath = (root: string) => join(leasesDir(root), 'table.json');
+const mutexPath = (root: string) => join(leasesDir(root), 'table.lock');
 
-/** Gives the lease up if this run holds it. */
-export async function releaseLease(root: string, resource: string, runId: string): Promise<void> {
-  const path = leasePath(root, resource);
-  const existing = await readLease(path);
-  if (existing?.run_id === runId) await unlink(path).catch(() => {});
-}
-
-async function readLease(path: string): Promise<Lease | null> {
-  const text = await readIfExists(path);
-  if (text === null || text === '') return null;
+async function readTable(root: string): Promise<Lease[]> {
   try {
-    return JSON.parse(text) as Lease;
-  } catch {
-    return null;
+    const parsed = JSON.parse(await readFile(tablePath(root), 'utf8')) as { leases?: Lease[] };
+    return Array.isArray(parsed.leases) ? parsed.leases : [];
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
   }
 }
 
-/** Every lease a run holds. */
-export async function leasesHeldBy(root: string, runId: string): Promise<Array<{ path: string; lease: Lease }>> {
-  const names = await readdir(leasesDir(root)).catch(() => [] as string[]);
-  const held: Array<{ path: string; lease: Lease }> = [];
-  for (const name of names.filter((n) => n.endsWith('.json'))) {
-    const path = join(leasesDir(root), name);
-    const lease = await readLease(path);
-    if (lease?.run_id === runId) held.push({ path, lease });
-  }
-  return held;
+async function change<T>(root: string, edit: (leases: Lease[]) => Promise<{ leases: Lease[] | null; result: T }>): Promise<T> {
+  await mkdir(leasesDir(root), { recursive: true });
+  return withFileMutex(mutexPath(root), async () => {
+    const { leases, result } = await edit(await readTable(root));
+    if (leases !== null) await writeJsonDurable(tablePath(root), { leases });
+    return result;
+  });
 }
 
-/** Removes one lease file, if it still names this run. */
-export async function dropLease(path: string, runId: string): Promise<void> {
-  const lease = await readLease(path);
-  if (lease?.run_id === runId) await unlink(path).catch(() => {});
+/**
+ * Takes every claim for the run, or none: the first conflicting live holder is returned.
+ * Claims the run already holds are renewed; a dead holder's claims are dropped.
+ */
+export async function acquireLeases(
+  root: string, runId: string, claims: LeaseClaim[], ttlMs: number, now: Date, holderIsLive: HolderIsLive,
+): Promise<LeaseOutcome> {
+  return change<LeaseOutcome>(root, async (table) => {
+    const others: Lease[] = [];
+    const liveness = new Map<string, boolean>();
+    for (const lease of table) {
+      if (lease.run_id === runId) continue;
+      if (!liveness.has(lease.run_id)) liveness.set(lease.run_id, await holderIsLive(lease, now));
+      if (liveness.get(lease.run_id)) others.push(lease);
+    }
+    for (const wanted of claims) {
+      const holder = others.find((held) => conflictsWith(held, wanted));
+      if (holder) return { leases: null, result: { granted: false as const, holder, wanted } };
+    }
+    const expires = new Date(now.getTime() + ttlMs).toISOString();
+    const mine = claims.map((claim) => ({ ...claim, run_id: runId, acquired_at: now.toISOString(), expires_at: expires }));
+    return { leases: [...others, ...mine], result: { granted: true as const, leases: mine } };
+  });
+}
+
+/** Extends the run's claims by the TTL from now (while its driver is alive). */
+export async function renewLeases(root: string, runId: string, ttlMs: number, now: Date): Promise<number> {
+  return change(root, async (table) => {
+    let renewed = 0;
+    const expires = new Date(now.getTime() + ttlMs).toISOString();
+    const leases = table.map((lease) => (lease.run_id === runId ? (renewed++, { ...lease, expires_at: expires }) : lease));
+    return { leases: renewed > 0 ? leases : null, result: renewed };
+  });
+}
+
+/** Gives up every claim of the run. */
+export async function releaseLeases(root: string, runId: string): Promise<number> {
+  return change(root, async (table) => {
+    const kept = table.filter((lease) => lease.run_id !== runId);
+    const dropped = table.length - kept.length;
+    return { leases: dropped > 0 ? kept : null, result: dropped };
+  });
+}
+
+/** Every claim a run holds (read-only; no mutex: the table is replaced atomically). */
+export async function leasesHeldBy(root: string, runId: string): Promise<Lease[]> {
+  return (await readTable(root)).filter((lease) => lease.run_id === runId);
+}
+
+/** Every claim held, by any run. */
+export async function allLeases(root: string): Promise<Lease[]> {
+  return readTable(root);
 }

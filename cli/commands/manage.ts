@@ -1,5 +1,5 @@
 import { cancelRun } from '../../actors/cancel-run.ts';
-import { dropLease, leasesHeldBy } from '../../persistence/lease.ts';
+import { leasesHeldBy, releaseLeases } from '../../persistence/lease.ts';
 import { findRun } from '../../persistence/registry.ts';
 import { readLockHolder } from '../../persistence/run-lock.ts';
 import { isAlive } from '../../persistence/process-identity.ts';
@@ -29,12 +29,12 @@ export async function reclaimCommand(runId: string, registry: string, json: bool
   if (holder !== null && holder.pid > 0 && isAlive(holder)) throw new RunLockedError(runId, holder.pid);
   const now = Date.now();
   const held = await leasesHeldBy(registry, runId);
-  const live = held.filter(({ lease }) => Date.parse(lease.expires_at) > now);
+  const live = held.filter((lease) => Date.parse(lease.expires_at) > now);
   if (live.length > 0) {
-    throw new LeaseNotExpiredError(runId, live.map(({ lease }) => `${lease.resource} until ${lease.expires_at}`).join(', '));
+    throw new LeaseNotExpiredError(runId, live.map((lease) => `${lease.resource} until ${lease.expires_at}`).join(', '));
   }
-  for (const { path } of held) await dropLease(path, runId);
-  const released = held.map(({ lease }) => lease.resource);
+  await releaseLeases(registry, runId);
+  const released = held.map((lease) => lease.resource);
   output.out(json ? JSON.stringify({ run_id: runId, released }) : released.length ? `released: ${released.join(', ')}` : `run ${runId} holds no lease`);
   return 0;
 }

@@ -57,10 +57,11 @@ describe('buran cancel', () => {
 describe('buran reclaim', () => {
   it('releases an expired lease of a dead run, never one that has not expired', async () => {
     const sb = makeSandbox();
-    const config = writeConfig(sb, { implementer: ['ok'], reviewer: ['pass'] });
+    const config = writeConfig(sb, { implementer: ['ok'], reviewer: ['pass'] }, { lease: { wait_ms: 0 } });
     const stopped = await runIn(sb, config, writePacket(sb), ['--run-id', 'holder', '--until', 'running']);
     expect(stopped.code).toBe(6);
-    const leaseFile = () => readdirSync(join(sb.registry, 'leases')).map((f) => join(sb.registry, 'leases', f))[0]!;
+    const table = join(sb.registry, 'leases', 'table.json');
+    const held = () => JSON.parse(readFileSync(table, 'utf8')).leases as Array<{ run_id: string; expires_at: string }>;
 
     const early = await buran(['reclaim', 'holder', '--registry', sb.registry]);
     expect(early.code).toBe(5);
@@ -70,12 +71,12 @@ describe('buran reclaim', () => {
     expect((await statusOf(sb, 'waiter')).blocker).toMatchObject({ code: 'lock_conflict' });
     expect((await statusOf(sb, 'waiter')).blocker.message).toContain('holder');
 
-    const lease = JSON.parse(readFileSync(leaseFile(), 'utf8'));
-    writeFileSync(leaseFile(), JSON.stringify({ ...lease, expires_at: new Date(Date.now() - 1000).toISOString() }));
+    expect([...new Set(held().map((l) => l.run_id))]).toEqual(['holder']);
+    writeFileSync(table, JSON.stringify({ leases: held().map((l) => ({ ...l, expires_at: new Date(Date.now() - 1000).toISOString() })) }));
     const reclaim = await buran(['reclaim', 'holder', '--registry', sb.registry, '--json']);
     expect(reclaim.code, reclaim.stderr).toBe(0);
-    expect(JSON.parse(reclaim.stdout).released).toEqual([`workspace:${sb.workspace}`]);
-    expect(readdirSync(join(sb.registry, 'leases'))).toEqual([]);
+    expect(JSON.parse(reclaim.stdout).released).toEqual([`workspace:${sb.workspace}`, `surface:${sb.workspace}#src`]);
+    expect(held()).toEqual([]);
     expect((await runIn(sb, config, writePacket(sb), ['--run-id', 'next'])).code).toBe(0);
   });
 });
