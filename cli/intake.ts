@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { realpathSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { checkoutRoot } from '../adapters/worktree.ts';
 import { ROLES, type Config } from '../schemas/config.ts';
 import { isPacketObject, readPacket } from '../schemas/packet.ts';
 import type { RunInput } from '../machines/run-rules.ts';
-import { isValidRunId } from '../persistence/layout.ts';
+import { isValidRunId, worktreePath } from '../persistence/layout.ts';
 import { SCHEMA_VERSION, type RunMeta } from '../persistence/records.ts';
 import { createRunRecord } from '../persistence/registry.ts';
 import { UsageError } from './errors.ts';
@@ -29,18 +30,16 @@ export async function intakeRun(options: IntakeOptions): Promise<RunMeta> {
   if (!isPacketObject(packet)) throw new UsageError(`packet ${packetPath} must be a JSON/YAML object`);
   if (Array.isArray(packet.packets)) throw new UsageError(`${packetPath} is a packet list: run one packet at a time (or use "buran batch")`);
   const { config, source } = await loadConfig(options.config, options.cwd);
-  if (options.repo !== undefined) throw new UsageError('--repo (a git worktree per run) is not available in this version: use --workspace DIR');
-  const workspace = resolve(options.cwd, options.workspace ?? '.');
-  if (!isDirectory(workspace)) throw new UsageError(`--workspace ${workspace} is not a directory`);
   if (options.runId !== undefined && !isValidRunId(options.runId)) {
     throw new UsageError(`--run-id ${JSON.stringify(options.runId)}: use 1-100 letters, digits, ".", "-" or "_", starting with a letter or digit`);
   }
   const { plan, missing } = readPacket(packet);
   const runId = options.runId ?? newRunId(plan.task_id);
+  const { workspace, repo } = await placeOf(options, config, source, runId);
   const input: RunInput = { run_id: runId, plan, missing, settings: settingsOf(config, plan.max_fix_attempts) };
   const meta: RunMeta = {
     schema_version: SCHEMA_VERSION, run_id: runId, created_at: new Date().toISOString(), packet_source: packetPath,
-    config_source: source, workspace, config, input,
+    config_source: source, workspace, repo, config, input,
   };
   await createRunRecord(options.registry, meta, packet);
   return meta;
@@ -54,7 +53,33 @@ function settingsOf(config: Config, packetMaxFix: number | null): RunInput['sett
     max_fix_attempts: packetMaxFix === null ? config.limits.max_fix_attempts : Math.min(packetMaxFix, config.limits.max_fix_attempts),
     max_dispatch_retries: config.limits.max_dispatch_retries,
     allowed_commands: config.verification.allowed_commands,
+    lease_wait_ms: config.lease.wait_ms,
+    handoff: { kind: config.handoff.kind, allowed_repos: config.handoff.allowed_repos },
   };
+}
+
+/**
+ * Where the run works: with --repo (or workspace.repo) its own worktree under the registry,
+ * made when the run is queued; else the workspace folder as it is.
+ */
+async function placeOf(options: IntakeOptions, config: Config, configSource: string | null, runId: string): Promise<{ workspace: string; repo: string | null }> {
+  if (options.repo !== undefined && options.workspace !== undefined) throw new UsageError('give --workspace DIR or --repo DIR, not both');
+  const repoDir = options.repo !== undefined
+    ? resolve(options.cwd, options.repo)
+    : options.workspace === undefined && config.workspace.repo !== undefined
+      ? resolve(configSource ? dirname(configSource) : options.cwd, config.workspace.repo)
+      : null;
+  if (repoDir !== null) {
+    const flag = options.repo !== undefined ? '--repo' : 'workspace.repo';
+    if (!isDirectory(repoDir)) throw new UsageError(`${flag} ${repoDir} is not a directory`);
+    const repo = await checkoutRoot(repoDir).catch(() => {
+      throw new UsageError(`${flag} ${repoDir} is not a git checkout: give the folder of a git repository`);
+    });
+    return { workspace: worktreePath(options.registry, runId), repo };
+  }
+  const workspace = resolve(options.cwd, options.workspace ?? '.');
+  if (!isDirectory(workspace)) throw new UsageError(`--workspace ${workspace} is not a directory`);
+  return { workspace: realpathSync(workspace), repo: null };
 }
 
 function newRunId(taskId: string): string {

@@ -132,6 +132,13 @@ function program(): Command {
       exitCode = await reclaimCommand(id, registryOf(opts), opts.json === true, output);
     });
 
+  common(cli.command('clean').argument('[ids...]', 'run ids (default: every finished run with a worktree)'))
+    .description('remove the git worktrees of finished runs and free their leases (branches and records stay)')
+    .action(async (ids: string[], opts: Common) => {
+      const { cleanCommand } = await import('./commands/clean.ts');
+      exitCode = await cleanCommand(ids, registryOf(opts), opts.json === true, output);
+    });
+
   common(cli.command('graph'))
     .description('print the run statechart as defined in code')
     .addOption(new Option('--format <format>', 'output format').choices(['mermaid', 'json', 'scxml']).default('mermaid'))

@@ -42,3 +42,12 @@ export class LeaseNotExpiredError extends Error {
     this.name = 'LeaseNotExpiredError';
   }
 }
+
+/** A run that may still change is never cleaned. */
+export class RunNotFinishedError extends Error {
+  readonly code = 'run_not_finished';
+  constructor(runId: string, state: string) {
+    super(`run ${runId} is in ${state}, not finished: its worktree is kept (cancel it first, or let it finish)`);
+    this.name = 'RunNotFinishedError';
+  }
+}

@@ -15,6 +15,8 @@ export const RunMetaSchema = z.object({
   packet_source: z.string(),
   config_source: z.nullable(z.string()),
   workspace: z.string().check(z.minLength(1)),
+  /** The checkout the run's worktree is made from (--repo), or null: the workspace is used as is. */
+  repo: z._default(z.nullable(z.string()), null),
   config: ConfigSchema,
   input: z.object({
     run_id: z.string(),
@@ -25,6 +27,12 @@ export const RunMetaSchema = z.object({
       max_fix_attempts: z.int(),
       max_dispatch_retries: z.int(),
       allowed_commands: z.array(z.string()),
+      // Runs recorded before leases could wait or handoffs push read as they behaved then.
+      lease_wait_ms: z._default(z.int(), 0),
+      handoff: z._default(
+        z.object({ kind: z.enum(['local', 'git-branch', 'github-pr']), allowed_repos: z.array(z.string()) }),
+        { kind: 'local', allowed_repos: [] },
+      ),
     }),
   }),
 });

@@ -1,0 +1,79 @@
+import { existsSync } from 'node:fs';
+import { mkdir, realpath, rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { gitIn, type GitOutcome } from './git.ts';
+
+/** A run's own worktree: where it is, which checkout it belongs to, its branch and base. */
+export interface WorktreeSpec {
+  repo: string;
+  path: string;
+  branch: string;
+  base: string;
+}
+
+/** Why a worktree could not be made, with git's own words and the fix. */
+export class WorktreeError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'WorktreeError';
+  }
+}
+
+const run = (cwd: string, args: string[]): Promise<GitOutcome> => gitIn(process.env, cwd, args);
+
+/**
+ * Makes (or finds again) the run's worktree on its intended branch: a new branch from the
+ * base when the branch does not exist yet, else the existing branch as it is (a rerun
+ * continues from it). Idempotent: a worktree already on the branch is reused; one a crash
+ * left half-made is removed and made again.
+ */
+export async function prepareWorktree(spec: WorktreeSpec): Promise<{ path: string; branch: string; head: string; reused: boolean }> {
+  if (await isOurWorktree(spec)) return { path: spec.path, branch: spec.branch, head: await head(spec.path), reused: true };
+  if (existsSync(spec.path)) await removeWorktree(spec.repo, spec.path);
+  await run(spec.repo, ['worktree', 'prune']);
+  await mkdir(dirname(spec.path), { recursive: true });
+  const branchExists = (await run(spec.repo, ['rev-parse', '--verify', '--quiet', `refs/heads/${spec.branch}`])).ok;
+  const args = branchExists
+    ? ['worktree', 'add', spec.path, spec.branch]
+    : ['worktree', 'add', '-b', spec.branch, spec.path, await baseRef(spec)];
+  const added = await run(spec.repo, args);
+  if (!added.ok) {
+    throw new WorktreeError(`git worktree add for branch ${spec.branch} in ${spec.repo} failed: ${added.stderr || 'no reason given'}`);
+  }
+  return { path: spec.path, branch: spec.branch, head: await head(spec.path), reused: false };
+}
+
+/** Removes a worktree and its administrative files; the branch and its commits stay. */
+export async function removeWorktree(repo: string, path: string): Promise<void> {
+  await run(repo, ['worktree', 'remove', '--force', '--force', path]);
+  await rm(path, { recursive: true, force: true });
+  await run(repo, ['worktree', 'prune']);
+}
+
+/** The checkout's top folder, resolved; a folder that is not in a git work tree is an error. */
+export async function checkoutRoot(dir: string): Promise<string> {
+  const top = await run(dir, ['rev-parse', '--show-toplevel']);
+  if (!top.ok) throw new WorktreeError(`${dir} is not a git checkout: --repo (or workspace.repo) needs one`);
+  return realpath(top.stdout.trim());
+}
+
+async function isOurWorktree(spec: WorktreeSpec): Promise<boolean> {
+  if (!existsSync(spec.path)) return false;
+  const top = await run(spec.path, ['rev-parse', '--show-toplevel']);
+  if (!top.ok || (await realpath(top.stdout.trim()).catch(() => '')) !== (await realpath(spec.path))) return false;
+  const branch = await run(spec.path, ['symbolic-ref', '--quiet', '--short', 'HEAD']);
+  return branch.ok && branch.stdout.trim() === spec.branch;
+}
+
+// The base may be a local branch, a remote-tracking one, or any commit-ish.
+async function baseRef(spec: WorktreeSpec): Promise<string> {
+  for (const ref of [`refs/heads/${spec.base}`, `refs/remotes/origin/${spec.base}`, spec.base]) {
+    const found = await run(spec.repo, ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`]);
+    if (found.ok) return found.stdout.trim();
+  }
+  throw new WorktreeError(`base branch ${JSON.stringify(spec.base)} (scm_target.base_branch) is not in ${spec.repo}, locally or as origin/${spec.base}: fetch it or fix the packet`);
+}
+
+async function head(path: string): Promise<string> {
+  return (await run(path, ['rev-parse', 'HEAD'])).stdout.trim();
+}

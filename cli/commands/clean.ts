@@ -1,0 +1,53 @@
+import { existsSync } from 'node:fs';
+import { TERMINAL_STATES } from '../../machines/states.ts';
+import { removeWorktree } from '../../adapters/worktree.ts';
+import { releaseLeases } from '../../persistence/lease.ts';
+import { findRun, listRunIds, readRunMeta } from '../../persistence/registry.ts';
+import { readSnapshot } from '../../persistence/snapshot-store.ts';
+import { readLockHolder } from '../../persistence/run-lock.ts';
+import { isAlive } from '../../persistence/process-identity.ts';
+import { RunLockedError, RunNotFinishedError } from '../../persistence/errors.ts';
+import type { Output } from '../output.ts';
+
+interface Cleaned {
+  run_id: string;
+  removed: string | null;
+  skipped: string | null;
+}
+
+/**
+ * `buran clean [ID…]`: removes the git worktrees of finished runs (terminal state, no live
+ * driver) and frees their leases. Branches, commits and the run's records stay. Without ids,
+ * every finished run with a worktree; a named run that is not finished is refused (exit 5).
+ */
+export async function cleanCommand(ids: string[], registry: string, json: boolean, output: Output): Promise<number> {
+  const named = ids.length > 0;
+  const results: Cleaned[] = [];
+  for (const runId of named ? ids : await listRunIds(registry)) {
+    const layout = await findRun(registry, runId);
+    const meta = await readRunMeta(layout).catch(() => null);
+    if (meta === null || meta.repo === null) {
+      if (named) results.push({ run_id: runId, removed: null, skipped: 'the run has no worktree of its own (it ran in --workspace)' });
+      continue;
+    }
+    const holder = await readLockHolder(layout.lock);
+    if (holder !== null && holder.pid > 0 && isAlive(holder)) {
+      if (named) throw new RunLockedError(runId, holder.pid);
+      continue;
+    }
+    const state = (await readSnapshot(layout.snapshot).catch(() => null))?.state ?? 'packet_received';
+    if (!TERMINAL_STATES.has(state)) {
+      if (named) throw new RunNotFinishedError(runId, state);
+      continue;
+    }
+    const present = existsSync(meta.workspace);
+    if (present) await removeWorktree(meta.repo, meta.workspace);
+    await releaseLeases(registry, runId);
+    if (present || named) results.push({ run_id: runId, removed: present ? meta.workspace : null, skipped: present ? null : 'already removed' });
+  }
+  for (const r of results) {
+    output.out(json ? JSON.stringify(r) : r.removed ? `${r.run_id}: removed ${r.removed}` : `${r.run_id}: ${r.skipped}`);
+  }
+  if (!json && results.length === 0) output.out('nothing to clean');
+  return 0;
+}
