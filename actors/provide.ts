@@ -1,14 +1,14 @@
 import { fromPromise } from 'xstate';
 import { runMachine, type LeaseResult } from '../machines/run-machine.ts';
 import { workerTaskMachine, type WorkerTaskInput } from '../machines/worker-task-machine.ts';
-import { TERMINAL_STATES } from '../machines/states.ts';
 import type { HandoffRecord, VerificationReport, WorkerRun } from '../machines/types.ts';
 import { dispatchWorker } from '../adapters/worker-dispatch.ts';
 import { runVerification } from '../adapters/verification.ts';
 import { handoffLocal } from '../adapters/handoff-local.ts';
-import { acquireLease } from '../persistence/lease.ts';
-import { runLayout } from '../persistence/layout.ts';
-import { readSnapshot } from '../persistence/snapshot-store.ts';
+import { handoffGitBranch, handoffGithubPr } from '../adapters/handoff-git.ts';
+import { prepareWorktree } from '../adapters/worktree.ts';
+import { buildChildEnv } from '../adapters/worker-env.ts';
+import { awaitRunLeases, tryRunLeases } from './leases.ts';
 import { writeJsonDurable } from '../persistence/durable-file.ts';
 import type { RunDeps } from './run-deps.ts';
 
@@ -38,35 +38,34 @@ export function provideRunMachine(deps: RunDeps) {
       recordIntake: fromPromise<void, { run_id: string }>(async () => {
         await writeJsonDurable(deps.layout.intake, { plan: deps.plan, missing: deps.meta.input.missing });
       }),
-      prepareWorkspace: fromPromise<void, { run_id: string }>(async () => {}),
-      acquireLease: fromPromise<LeaseResult, { run_id: string }>(async ({ input }) => {
-        const result = await acquireLease(
-          deps.registryRoot, `workspace:${deps.meta.workspace}`, input.run_id, deps.meta.config.lease.ttl_ms, deps.now(),
-          async (lease, now) => Date.parse(lease.expires_at) > now.getTime() && !(await runIsFinished(deps.registryRoot, lease.run_id)),
-        );
-        return result.granted
-          ? { granted: true }
-          : { granted: false, holder: result.holder.run_id, message: `workspace ${deps.meta.workspace} is leased to run ${result.holder.run_id} until ${result.holder.expires_at}` };
+      prepareWorkspace: fromPromise<void, { run_id: string }>(async () => {
+        if (deps.meta.repo === null) return;
+        const worktree = await deps.track(prepareWorktree({
+          repo: deps.meta.repo, path: deps.meta.workspace, branch: deps.plan.intended_branch || `buran/${deps.meta.run_id}`, base: deps.plan.base_branch,
+        }));
+        deps.record({ type: 'workspace.ready', path: worktree.path, branch: worktree.branch, head: worktree.head, reused: worktree.reused });
       }),
+      acquireLease: fromPromise<LeaseResult, { run_id: string }>(() => deps.track(tryRunLeases(deps.registryRoot, deps.meta, deps.now()))),
+      awaitLease: fromPromise<LeaseResult, { run_id: string; until: number }>(({ input, signal }) =>
+        deps.track(awaitRunLeases(deps.registryRoot, deps.meta, input.until, eitherSignal(signal, deps.stopSignal)))),
       runVerification: fromPromise<VerificationReport, { run_id: string; epoch: number; commands: string[] }>(({ input, signal }) =>
         deps.track(runVerification({
           epochDir: deps.layout.epochDir(input.epoch), workspace: deps.meta.workspace, timeoutMs: deps.meta.config.verification.timeout_ms,
           env: deps.env, secrets: deps.secrets, killGraceMs: deps.killGraceMs, record: deps.record, signal: eitherSignal(signal, deps.stopSignal),
         }, input.epoch, input.commands))),
       performHandoff: fromPromise<HandoffRecord, { run_id: string; epoch: number }>(({ input }) =>
-        deps.track(handoffLocal({
-          handoffDir: deps.layout.handoffDir, workspace: deps.meta.workspace, plan: deps.plan, runId: input.run_id,
-          epoch: input.epoch, secrets: deps.secrets, evidence: `Verification and internal review passed in epoch ${input.epoch}.`,
-        }))),
+        deps.track(performHandoff(deps, input.run_id, input.epoch))),
     },
   });
 }
 
-async function runIsFinished(root: string, runId: string): Promise<boolean> {
-  try {
-    const snapshot = await readSnapshot(runLayout(root, runId).snapshot);
-    return snapshot !== null && TERMINAL_STATES.has(snapshot.state);
-  } catch {
-    return false;
-  }
+function performHandoff(deps: RunDeps, runId: string, epoch: number): Promise<HandoffRecord> {
+  const local = {
+    handoffDir: deps.layout.handoffDir, workspace: deps.meta.workspace, plan: deps.plan, runId, epoch, secrets: deps.secrets,
+    evidence: `Verification and internal review passed in epoch ${epoch}.`,
+  };
+  const handoff = deps.meta.config.handoff;
+  if (handoff.kind === 'local') return handoffLocal(local);
+  const git = { ...local, remote: handoff.remote, gh: handoff.gh, env: buildChildEnv(deps.env, handoff.env, {}) };
+  return handoff.kind === 'git-branch' ? handoffGitBranch(git) : handoffGithubPr(git);
 }
