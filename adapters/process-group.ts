@@ -1,4 +1,4 @@
-import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { execa } from 'execa';
 import { isAlive, processStart, type ProcessIdentity } from '../persistence/process-identity.ts';
@@ -14,6 +14,8 @@ export interface GroupSpec {
   /** Absolute time (ms since epoch) after which the whole group is killed. */
   deadline: number;
   killGraceMs: number;
+  /** Output is the heartbeat: with no new output for this long the group is killed (timed out). */
+  idleTimeoutMs?: number;
   signal?: AbortSignal;
   /** Called once the process exists, before it is awaited: record its identity durably here. */
   onStarted?: (identity: ProcessIdentity) => Promise<void>;
@@ -79,8 +81,10 @@ export async function runInGroup(spec: GroupSpec): Promise<GroupResult> {
     if (spec.signal?.aborted) resolve('abort');
     spec.signal?.addEventListener('abort', () => resolve('abort'), { once: true });
   });
-  const first = await Promise.race([exit.then(() => 'exit' as const), timedOut, aborted]);
+  const idle = spec.idleTimeoutMs === undefined ? null : watchOutput(spec.logFile, spec.idleTimeoutMs);
+  const first = await Promise.race([exit.then(() => 'exit' as const), timedOut, aborted, ...(idle ? [idle.silent] : [])]);
   clearTimeout(timer);
+  idle?.stop();
   if (first !== 'exit') {
     await stopGroup(pid, () => exited !== null, spec.killGraceMs);
     await exit;
@@ -90,6 +94,22 @@ export async function runInGroup(spec: GroupSpec): Promise<GroupResult> {
   signalGroup(pid, 'SIGKILL');
   const done = exited as unknown as { exitCode: number | null; signal: string | null };
   return { kind: 'exited', exitCode: done.exitCode, signal: done.signal };
+}
+
+/** Resolves 'timeout' once the log has not grown for `idleMs`; checked about 4 times per idle period. */
+function watchOutput(logFile: string, idleMs: number): { silent: Promise<'timeout'>; stop: () => void } {
+  let size = -1;
+  let lastChange = Date.now();
+  let interval: NodeJS.Timeout | undefined;
+  const silent = new Promise<'timeout'>((resolve) => {
+    interval = setInterval(() => {
+      let now = size;
+      try { now = statSync(logFile).size; } catch { /* not there yet */ }
+      if (now !== size) { size = now; lastChange = Date.now(); }
+      else if (Date.now() - lastChange >= idleMs) resolve('timeout');
+    }, Math.max(20, Math.min(1000, Math.floor(idleMs / 4))));
+  });
+  return { silent, stop: () => clearInterval(interval) };
 }
 
 /** Waits for a process this driver did not start (a previous driver did) until it exits or the deadline passes. */

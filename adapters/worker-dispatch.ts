@@ -10,6 +10,7 @@ import { awaitAdopted, runInGroup } from './process-group.ts';
 import { buildChildEnv } from './worker-env.ts';
 import { redactFile } from './redact.ts';
 import { readOwnJson } from './json-file.ts';
+import { completeFromStream, workerInvocation, type AgentReport } from './preset-worker.ts';
 
 /** One dispatch to perform (the worker-task actor's input). */
 export interface DispatchRequest {
@@ -50,6 +51,7 @@ export function taskFiles(taskDir: string) {
     intent: join(taskDir, 'dispatch.json'),
     outcome: join(taskDir, 'outcome.json'),
     log: join(taskDir, 'output.log'),
+    agent: join(taskDir, 'agent.json'),
   };
 }
 
@@ -65,9 +67,10 @@ export async function dispatchWorker(ctx: DispatchContext, req: DispatchRequest)
 
   const intent = await readOwnJson<DispatchIntent>(files.intent);
   const live = intent === null ? null : liveProcessOf(intent, req);
-  if (intent !== null && live !== null) return finish(ctx, req, await adopt(ctx, { ...intent, process: live }));
+  if (intent !== null && live !== null) return finish(ctx, req, await adopt(ctx, req, { ...intent, process: live }));
   // A log a dead driver left unredacted is cleaned before anything else reads it.
   await redactFile(files.log, ctx.secrets);
+  if (intent?.process) await agentCompletion(ctx, req);
   const existing = await readCompletion(files.completion, ctx.secrets);
   if (existing.kind !== 'missing') {
     ctx.record({ type: 'worker.ingested', task_id: req.task.task_id, completion: existing.kind });
@@ -92,8 +95,9 @@ async function start(ctx: DispatchContext, req: DispatchRequest): Promise<Worker
     epoch: req.task.epoch, workspace: ctx.workspace, completion_file: files.completion,
     packet: ctx.packet, plan: ctx.plan, findings: req.findings,
   });
-  const [file, ...args] = ctx.worker.command ?? [];
-  if (file === undefined) return { kind: 'start_failed', message: 'the worker has no command' };
+  const invocation = workerInvocation(ctx.worker, req.task, ctx.plan, req.findings, files.task);
+  if (invocation === null) return { kind: 'start_failed', message: 'the worker has no command' };
+  const { file, args } = invocation;
   const env = buildChildEnv(ctx.env, ctx.worker.env, {
     BURAN_RUN_ID: req.run_id, BURAN_TASK_ID: req.task.task_id, BURAN_TASK_ROLE: req.task.role,
     BURAN_ATTEMPT: String(req.task.attempt), BURAN_EPOCH: String(req.task.epoch),
@@ -105,6 +109,7 @@ async function start(ctx: DispatchContext, req: DispatchRequest): Promise<Worker
   await writeJsonDurable(files.intent, starting);
   const result = await runInGroup({
     file, args, cwd: ctx.workspace, env, logFile: files.log, deadline, killGraceMs: ctx.killGraceMs, signal: ctx.signal,
+    idleTimeoutMs: ctx.worker.idle_timeout_ms,
     onStarted: async (process) => {
       await writeJsonDurable(files.intent, { ...starting, process });
       ctx.record({ type: 'worker.started', task_id: req.task.task_id, role: req.task.role, pid: process.pid });
@@ -120,9 +125,19 @@ async function start(ctx: DispatchContext, req: DispatchRequest): Promise<Worker
       ctx.record({ type: 'worker.interrupted', task_id: req.task.task_id, pid: intent?.process?.pid ?? null });
       throw new DispatchInterrupted(req.task.task_id);
     }
-    case 'exited':
-      return { ...result, completion: await readCompletion(files.completion, ctx.secrets) };
+    case 'exited': {
+      const agent = await agentCompletion(ctx, req);
+      // An agent's stream, not its exit code, says how it ended (the two have disagreed).
+      const exitCode = agent !== null && (await readIfExists(files.completion)) !== null ? 0 : result.exitCode;
+      return { ...result, exitCode, completion: await readCompletion(files.completion, ctx.secrets) };
+    }
   }
+}
+
+function agentCompletion(ctx: DispatchContext, req: DispatchRequest) {
+  if (ctx.worker.preset === undefined) return Promise.resolve(null);
+  const files = taskFiles(ctx.taskDir);
+  return completeFromStream(ctx.worker.preset, { log: files.log, completion: files.completion, report: files.agent }, req.task, ctx.workspace);
 }
 
 function liveProcessOf(intent: DispatchIntent, req: DispatchRequest): ProcessIdentity | null {
@@ -130,13 +145,14 @@ function liveProcessOf(intent: DispatchIntent, req: DispatchRequest): ProcessIde
   return findProcessByEnv({ BURAN_RUN_ID: req.run_id, BURAN_TASK_ID: req.task.task_id });
 }
 
-async function adopt(ctx: DispatchContext, intent: DispatchIntent & { process: ProcessIdentity }): Promise<WorkerRun> {
+async function adopt(ctx: DispatchContext, req: DispatchRequest, intent: DispatchIntent & { process: ProcessIdentity }): Promise<WorkerRun> {
   ctx.record({ type: 'worker.adopted', task_id: intent.task_id, pid: intent.process.pid });
   const files = taskFiles(ctx.taskDir);
   const ended = await awaitAdopted(intent.process, intent.deadline, ctx.killGraceMs, ctx.signal);
   if (ended === 'aborted') throw new DispatchInterrupted(intent.task_id);
   if (ended === 'timed_out') return { kind: 'timed_out', timeoutMs: ctx.worker.timeout_ms };
   await redactFile(files.log, ctx.secrets);
+  await agentCompletion(ctx, req);
   const completion = await readCompletion(files.completion, ctx.secrets);
   // An adopted process's exit status is not ours to read: its completion is the evidence.
   return completion.kind === 'missing'
@@ -146,9 +162,11 @@ async function adopt(ctx: DispatchContext, intent: DispatchIntent & { process: P
 
 async function finish(ctx: DispatchContext, req: DispatchRequest, run: WorkerRun): Promise<WorkerRun> {
   await writeJsonDurable(taskFiles(ctx.taskDir).outcome, run);
+  const agent = ctx.worker.preset === undefined ? null : await readOwnJson<AgentReport>(taskFiles(ctx.taskDir).agent);
   ctx.record({
     type: 'worker.finished', task_id: req.task.task_id, kind: run.kind,
     ...(run.kind === 'exited' ? { exit_code: run.exitCode, signal: run.signal, completion: run.completion.kind } : {}),
+    ...(agent ? { cost_usd: agent.cost_usd, turns: agent.turns, agent_error: agent.error_kind } : {}),
   });
   return run;
 }

@@ -22,5 +22,12 @@ export function taskHistory(entries: readonly JournalEntry[]): TaskRecord[] {
     }
     tasks.set(e.task_id, record);
   }
+  // A preset agent's cost and turns, as its stream reported them.
+  for (const entry of entries) {
+    if (entry.type !== 'worker.finished') continue;
+    const e = entry as JournalEntry & { task_id: string; cost_usd?: number | null; turns?: number | null };
+    const record = tasks.get(e.task_id);
+    if (record && (e.cost_usd !== undefined || e.turns !== undefined)) Object.assign(record, { cost_usd: e.cost_usd ?? null, turns: e.turns ?? null });
+  }
   return [...tasks.values()];
 }

@@ -11,16 +11,50 @@ const budget = () => z.int().check(z.minimum(0), z.maximum(100));
 const WorkerSchema = z
   .strictObject({
     command: z.optional(z.array(z.string().check(z.minLength(1))).check(z.minLength(1, 'command needs the program and its arguments, e.g. ["node", "worker.mjs"]'))),
-    preset: z.optional(z.enum(['claude', 'codex'])),
+    preset: z.optional(z.enum(['claude', 'codex'], 'preset is "claude" or "codex"')),
     timeout_ms: z._default(positiveInt(7 * 24 * 3600_000), 1_800_000),
+    /** Output is the heartbeat: a worker silent for this long is killed as timed out. */
+    idle_timeout_ms: z.optional(positiveInt(7 * 24 * 3600_000)),
     env: z._default(z.array(z.string().check(z.regex(ENV_NAME, 'env entries are variable names like ANTHROPIC_API_KEY'))), []),
+    // Preset-only settings (CONTRACT 3 presets).
+    program: z.optional(z.string().check(z.minLength(1))),
+    model: z.optional(z.string().check(z.minLength(1))),
+    max_turns: z.optional(positiveInt(10_000)),
+    max_budget_usd: z.optional(z.number().check(z.positive())),
+    extra_args: z.optional(z.array(z.string())),
   })
   .check(
     z.superRefine((w, ctx) => {
-      if (!w.command && !w.preset) ctx.addIssue({ code: 'custom', message: 'give either "command" or "preset"', input: w });
+      if (!w.command && !w.preset) ctx.addIssue({ code: 'custom', message: 'give either "command" or "preset" ("claude" or "codex")', input: w });
       if (w.command && w.preset) ctx.addIssue({ code: 'custom', message: 'give "command" or "preset", not both', input: w });
-      if (w.preset) {
-        ctx.addIssue({ code: 'custom', path: ['preset'], input: w, message: `preset "${w.preset}" is not available in this version: configure "command" instead` });
+      if (!w.preset) {
+        for (const key of PRESET_ONLY) {
+          if (w[key] !== undefined) ctx.addIssue({ code: 'custom', path: [key], input: w, message: `${key} applies to a "preset" worker only: remove it or use "preset"` });
+        }
+      }
+    }),
+  );
+
+const PRESET_ONLY = ['program', 'model', 'max_turns', 'max_budget_usd', 'extra_args'] as const;
+
+const REPO_NAME = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;
+
+const HandoffSchema = z
+  .strictObject({
+    kind: z._default(z.enum(['local', 'git-branch', 'github-pr'], 'handoff.kind is "local", "git-branch" or "github-pr"'), 'local'),
+    /** github-pr: the remote pushed to. */
+    remote: z._default(z.string().check(z.minLength(1)), 'origin'),
+    /** github-pr: the gh executable. */
+    gh: z._default(z.string().check(z.minLength(1)), 'gh'),
+    /** github-pr: only packets whose repo is listed here are pushed (owner/name). */
+    allowed_repos: z._default(z.array(z.string().check(z.regex(REPO_NAME, 'allowed_repos entries are "owner/name"'))), []),
+    /** github-pr: variables passed to gh from the runner's environment (e.g. GH_TOKEN). */
+    env: z._default(z.array(z.string().check(z.regex(ENV_NAME, 'env entries are variable names like GH_TOKEN'))), []),
+  })
+  .check(
+    z.superRefine((h, ctx) => {
+      if (h.kind === 'github-pr' && h.allowed_repos.length === 0) {
+        ctx.addIssue({ code: 'custom', path: ['allowed_repos'], input: h, message: 'github-pr pushes only to listed repos: add the packet\'s "owner/name" to handoff.allowed_repos' });
       }
     }),
   );
@@ -42,12 +76,23 @@ export const ConfigSchema = z.strictObject({
     z.strictObject({ max_fix_attempts: z._default(budget(), 3), max_dispatch_retries: z._default(budget(), 2) }),
     { max_fix_attempts: 3, max_dispatch_retries: 2 },
   ),
-  lease: z._default(z.strictObject({ ttl_ms: z._default(positiveInt(), 3_600_000) }), { ttl_ms: 3_600_000 }),
-  handoff: z._default(
-    z.looseObject({ kind: z._default(z.enum(['local', 'git-branch', 'github-pr']), 'local') })
-      .check(z.refine((h) => h.kind === 'local', { message: 'only handoff.kind "local" is available in this version', path: ['kind'] })),
-    { kind: 'local' },
+  lease: z._default(
+    z.strictObject({
+      ttl_ms: z._default(positiveInt(), 3_600_000),
+      /** How long a run waits in waiting_for_lock for a conflicting holder before blocked_lock_conflict. */
+      wait_ms: z._default(z.int().check(z.minimum(0), z.maximum(7 * 24 * 3600_000)), 600_000),
+      poll_ms: z._default(positiveInt(60_000), 500),
+    }),
+    { ttl_ms: 3_600_000, wait_ms: 600_000, poll_ms: 500 },
   ),
+  workspace: z._default(
+    z.strictObject({
+      /** A git checkout: each run gets its own worktree of it (same as --repo). Relative to the config file. */
+      repo: z.optional(z.string().check(z.minLength(1))),
+    }),
+    {},
+  ),
+  handoff: z._default(HandoffSchema, { kind: 'local', remote: 'origin', gh: 'gh', allowed_repos: [], env: [] }),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

@@ -3,10 +3,13 @@ import { taskHistory } from '../../persistence/task-history.ts';
 import { findRun, listRunIds, readRunMeta } from '../../persistence/registry.ts';
 import { initialContext } from '../../machines/run-rules.ts';
 import { SCHEMA_VERSION, type RunMeta, type SnapshotEnvelope } from '../../persistence/records.ts';
-import { runLayout } from '../../persistence/layout.ts';
+import { runLayout, type RunLayout } from '../../persistence/layout.ts';
+import { stat } from 'node:fs/promises';
+import { leasesHeldBy } from '../../persistence/lease.ts';
+import { join } from 'node:path';
 import { readSnapshot } from '../../persistence/snapshot-store.ts';
 import type { Output } from '../output.ts';
-import { formatStatus, quarantinedView, statusView, type StatusView } from '../status-view.ts';
+import { formatStatus, quarantinedView, statusView, type StatusExtras, type StatusView } from '../status-view.ts';
 import { checkRunRecords, refuseIfQuarantined } from '../../persistence/quarantine.ts';
 import { RegistryCorruptError } from '../../persistence/errors.ts';
 
@@ -19,7 +22,8 @@ export async function statusCommand(runId: string, registry: string, json: boole
     const stored = await readSnapshot(layout.snapshot);
     const entries = await readJournal(layout.journal);
     checkRunRecords(layout, runId, stored, entries);
-    view = statusView(stored ?? notYetDriven(await readRunMeta(layout)), taskHistory(entries));
+    const meta = await readRunMeta(layout);
+    view = statusView(stored ?? notYetDriven(meta), taskHistory(entries), await statusExtras(registry, meta, stored, layout));
   } catch (error) {
     if (!(error instanceof RegistryCorruptError)) throw error;
     view = quarantinedView(runId, error);
@@ -60,6 +64,17 @@ export async function eventsCommand(runId: string, registry: string, json: boole
     output.out(`${String(seq).padStart(4)}  ${at}  ${type}  ${detail}`);
   }
   return 0;
+}
+
+async function statusExtras(registry: string, meta: RunMeta, stored: SnapshotEnvelope | null, layout: RunLayout): Promise<StatusExtras> {
+  const current = (stored?.snapshot.context as { current?: { task_id: string } | null } | undefined)?.current;
+  let lastOutputAt: string | null = null;
+  if (current) {
+    try { lastOutputAt = (await stat(join(layout.taskDir(current.task_id), 'output.log'))).mtime.toISOString(); } catch { /* no output yet */ }
+  }
+  const leases = (await leasesHeldBy(registry, meta.run_id)).map(({ resource, mode, expires_at }) => ({ resource, mode, expires_at }));
+  const branch = meta.repo === null ? null : meta.input.plan.intended_branch || `buran/${meta.run_id}`;
+  return { workspace: { path: meta.workspace, repo: meta.repo, branch }, leases, lastOutputAt };
 }
 
 // A run recorded at intake whose driver died before its first transition was persisted.

@@ -1,0 +1,45 @@
+import type { Finding, Plan, Role } from '../../machines/types.ts';
+
+/** The built-in agent presets. */
+export type PresetName = 'claude' | 'codex';
+
+/** Config fields a preset worker may set (validated elsewhere). */
+export interface PresetOptions {
+  program?: string;
+  model?: string;
+  max_turns?: number;
+  max_budget_usd?: number;
+  extra_args?: string[];
+}
+
+/** What a preset needs to know about the task it runs. */
+export interface PresetTask {
+  task_id: string;
+  role: 'implementer' | 'fixer' | 'reviewer';
+  attempt: number;
+  epoch: number;
+  plan: Plan;
+  /** Findings of the failed gate (fixer), else empty. */
+  findings: Finding[];
+  /** Path of the BURAN_TASK_FILE json. */
+  taskFile: string;
+}
+
+/** What the agent reported about its own consumption; null when it did not say. */
+export interface PresetUsage {
+  cost_usd: number | null;
+  turns: number | null;
+}
+
+/** A completion (CONTRACT 4 shape) mapped from an agent's stream, or null when it has no terminal event. */
+export interface StreamReading {
+  completion: Record<string, unknown> | null;
+  usage: PresetUsage;
+  error_kind: string | null;
+}
+
+/** The task fields the stream mapping needs. */
+export interface StreamTask {
+  task_id: string;
+  role: Role;
+}
