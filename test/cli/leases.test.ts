@@ -38,7 +38,7 @@ async function timeline(sb: Sandbox, runId: string) {
   return {
     started: at(events.find((e) => e.type === 'worker.started')),
     finished: at(events.find((e) => e.type === 'worker.finished')),
-    ended: at(events.findLast((e) => e.type === 'run.transition')),
+    ended: at(events.filter((e) => e.type === 'run.transition').at(-1)),
     states: events.filter((e) => e.type === 'run.transition').map((e) => e.to),
   };
 }

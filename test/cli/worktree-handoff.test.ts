@@ -62,7 +62,7 @@ describe('--repo: a worktree per run, on the intended branch', () => {
     const status = await statusOf(sb, 'pr1');
     expect(status.handoff).toMatchObject({ kind: 'github-pr', pushed: true, pr: { number: 1, url: 'https://github.com/acme/widgets/pull/1', action: 'created' } });
     expect(r.bareGit('rev-parse', `refs/heads/${BRANCH}`)).toBe(status.handoff.commit);
-    const calls = () => readFileSync(r.env.GH_STANDIN_LOG, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l).argv as string[]);
+    const calls = () => readFileSync(r.env.GH_STANDIN_LOG!, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l).argv as string[]);
     const create = calls().find((argv) => argv[0] === 'pr' && argv[1] === 'create')!;
     expect(create).toEqual(expect.arrayContaining(['--draft', '--base', 'main', '--head', BRANCH, '--repo', 'acme/widgets']));
 
