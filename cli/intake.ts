@@ -29,20 +29,42 @@ export async function intakeRun(options: IntakeOptions): Promise<RunMeta> {
   const packet = await readDocument(packetPath, 'packet');
   if (!isPacketObject(packet)) throw new UsageError(`packet ${packetPath} must be a JSON/YAML object`);
   if (Array.isArray(packet.packets)) throw new UsageError(`${packetPath} is a packet list: run one packet at a time (or use "buran batch")`);
-  const { config, source } = await loadConfig(options.config, options.cwd);
-  if (options.runId !== undefined && !isValidRunId(options.runId)) {
-    throw new UsageError(`--run-id ${JSON.stringify(options.runId)}: use 1-100 letters, digits, ".", "-" or "_", starting with a letter or digit`);
-  }
-  const { plan, missing } = readPacket(packet);
-  const runId = options.runId ?? newRunId(plan.task_id);
-  const { workspace, repo } = await placeOf(options, config, source, runId);
-  const input: RunInput = { run_id: runId, plan, missing, settings: settingsOf(config, plan.max_fix_attempts) };
-  const meta: RunMeta = {
-    schema_version: SCHEMA_VERSION, run_id: runId, created_at: new Date().toISOString(), packet_source: packetPath,
-    config_source: source, workspace, repo, config, input,
-  };
+  const base = await loadIntakeBase(options);
+  const meta = runMetaFor(base, packet, packetPath, options.runId);
   await createRunRecord(options.registry, meta, packet);
   return meta;
+}
+
+/** What every run of one invocation shares: the config and where runs work. */
+export interface IntakeBase {
+  config: Config;
+  source: string | null;
+  registry: string;
+  /** The checkout runs get worktrees of, or null. */
+  repo: string | null;
+  /** The workspace used as is when there is no repo. */
+  workspace: string | null;
+}
+
+/** Loads the config and resolves --workspace / --repo once (exit 2 on anything wrong). */
+export async function loadIntakeBase(options: Omit<IntakeOptions, 'packetPath' | 'runId'>): Promise<IntakeBase> {
+  const { config, source } = await loadConfig(options.config, options.cwd);
+  return { config, source, registry: options.registry, ...(await placeOf(options, config, source)) };
+}
+
+/** The run record of one packet (not yet written). */
+export function runMetaFor(base: IntakeBase, packet: Record<string, unknown>, packetSource: string, runIdFlag?: string): RunMeta {
+  if (runIdFlag !== undefined && !isValidRunId(runIdFlag)) {
+    throw new UsageError(`--run-id ${JSON.stringify(runIdFlag)}: use 1-100 letters, digits, ".", "-" or "_", starting with a letter or digit`);
+  }
+  const { plan, missing } = readPacket(packet);
+  const runId = runIdFlag ?? newRunId(plan.task_id);
+  const input: RunInput = { run_id: runId, plan, missing, settings: settingsOf(base.config, plan.max_fix_attempts) };
+  return {
+    schema_version: SCHEMA_VERSION, run_id: runId, created_at: new Date().toISOString(), packet_source: packetSource,
+    config_source: base.source, workspace: base.repo !== null ? worktreePath(base.registry, runId) : base.workspace!, repo: base.repo,
+    config: base.config, input,
+  };
 }
 
 /** The packet may lower the fix budget, never raise it past the operator's config. */
@@ -62,7 +84,9 @@ function settingsOf(config: Config, packetMaxFix: number | null): RunInput['sett
  * Where the run works: with --repo (or workspace.repo) its own worktree under the registry,
  * made when the run is queued; else the workspace folder as it is.
  */
-async function placeOf(options: IntakeOptions, config: Config, configSource: string | null, runId: string): Promise<{ workspace: string; repo: string | null }> {
+async function placeOf(
+  options: Omit<IntakeOptions, 'packetPath' | 'runId'>, config: Config, configSource: string | null,
+): Promise<{ workspace: string | null; repo: string | null }> {
   if (options.repo !== undefined && options.workspace !== undefined) throw new UsageError('give --workspace DIR or --repo DIR, not both');
   const repoDir = options.repo !== undefined
     ? resolve(options.cwd, options.repo)
@@ -75,14 +99,14 @@ async function placeOf(options: IntakeOptions, config: Config, configSource: str
     const repo = await checkoutRoot(repoDir).catch(() => {
       throw new UsageError(`${flag} ${repoDir} is not a git checkout: give the folder of a git repository`);
     });
-    return { workspace: worktreePath(options.registry, runId), repo };
+    return { workspace: null, repo };
   }
   const workspace = resolve(options.cwd, options.workspace ?? '.');
   if (!isDirectory(workspace)) throw new UsageError(`--workspace ${workspace} is not a directory`);
   return { workspace: realpathSync(workspace), repo: null };
 }
 
-function newRunId(taskId: string): string {
+export function newRunId(taskId: string): string {
   const slug = taskId.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[^A-Za-z0-9]+/, '').slice(0, 40) || 'run';
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
   return `${slug}-${stamp}-${randomBytes(2).toString('hex')}`;

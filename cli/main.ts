@@ -25,6 +25,11 @@ const parseSteps = (value: string) => {
   return Number(value);
 };
 
+const parseCount = (value: string) => {
+  if (!/^\d+$/.test(value)) throw new UsageError(`--concurrency ${value}: needs a whole number from 1 to 256`);
+  return Number(value);
+};
+
 const parsePort = (value: string) => {
   if (!/^\d+$/.test(value) || Number(value) > 65535) throw new UsageError(`port ${value}: needs a whole number from 0 to 65535 (0 = any free port)`);
   return Number(value);
@@ -86,6 +91,23 @@ function program(): Command {
         packetPath: packet, config: opts.config as string | undefined, workspace: opts.workspace as string | undefined,
         repo: opts.repo as string | undefined, runId: opts.runId as string | undefined, registry: flags.registry, cwd,
       }, flags, output);
+    });
+
+  common(cli.command('batch').argument('[list]', 'packet list: { "packets": [ … ] } (JSON or YAML)'))
+    .description('one run per packet, at most N at once in this process; --resume continues a batch')
+    .addOption(new Option('--concurrency <n>', 'runs at once (default 3)').argParser(parseCount))
+    .option('--config <file>', 'config file (default: ./buran.config.json)')
+    .option('--workspace <dir>', 'run every packet\'s workers in this folder (runs then take turns: one workspace lease)')
+    .option('--repo <dir>', 'give each run its own git worktree of this checkout')
+    .option('--batch-id <id>', 'id for the new batch')
+    .option('--resume <batch-id>', 'continue a recorded batch; finished runs are not run again')
+    .action(async (list: string | undefined, opts: Common & Record<string, string | number | undefined>) => {
+      const { batchCommand } = await import('./commands/batch.ts');
+      exitCode = await batchCommand({
+        list, resume: opts.resume as string | undefined, batchId: opts.batchId as string | undefined, concurrency: opts.concurrency as number | undefined,
+        config: opts.config as string | undefined, workspace: opts.workspace as string | undefined, repo: opts.repo as string | undefined,
+        registry: registryOf(opts), cwd, json: opts.json === true,
+      }, output);
     });
 
   inspectable(common(cli.command('resume').argument('<id>', 'run id')))

@@ -51,3 +51,12 @@ export class RunNotFinishedError extends Error {
     this.name = 'RunNotFinishedError';
   }
 }
+
+/** A batch id that is not in the registry. */
+export class BatchNotFoundError extends Error {
+  readonly code = 'batch_not_found';
+  constructor(batchId: string, registry: string) {
+    super(`batch ${batchId} is not in the registry ${registry}: check the id printed when the batch started`);
+    this.name = 'BatchNotFoundError';
+  }
+}

@@ -1,0 +1,104 @@
+import { batchExitCode, nextStartable } from '../machines/batch-rules.ts';
+import { conflictsWith, type LeaseClaim } from '../persistence/lease-resources.ts';
+import { appendBatchProgress } from '../persistence/batch-store.ts';
+import type { JournalEntry } from '../persistence/records.ts';
+import { RegistryCorruptError, RunLockedError, RunNotFoundError } from '../persistence/errors.ts';
+import { driveRun, type DriveResult } from './drive-run.ts';
+
+/** One run of the batch, with the claims its leases will cover. */
+export interface BatchItem {
+  run_id: string;
+  claims: LeaseClaim[];
+}
+
+/** What the batch reports as it goes (for the live view and plain lines). */
+export type BatchEvent =
+  | { kind: 'started'; run_id: string }
+  | { kind: 'entry'; run_id: string; entry: JournalEntry }
+  | { kind: 'finished'; run_id: string; state: string; blocker: string | null; message: string | null };
+
+export interface BatchRunOptions {
+  registryRoot: string;
+  batchId: string;
+  items: BatchItem[];
+  concurrency: number;
+  interrupt: AbortSignal;
+  killGraceMs: number;
+  onEvent: (event: BatchEvent) => void;
+}
+
+/** The final state of every run the batch drove (or a registry_error / internal_error marker). */
+export interface BatchOutcome {
+  states: Map<string, { state: string; blocker: string | null; message: string | null }>;
+  stoppedEarly: boolean;
+  exitCode: number;
+}
+
+const overlaps = (a: BatchItem, b: BatchItem) => a.claims.some((x) => b.claims.some((y) => conflictsWith(x, y)));
+
+/**
+ * Drives the batch's runs in one process, at most `concurrency` at once. A run that would
+ * conflict with an active one waits in the queue for it (the conflict clears when that run
+ * ends) rather than blocking on the lease. SIGINT/SIGTERM stop every active run resumably.
+ */
+export async function runBatch(options: BatchRunOptions): Promise<BatchOutcome> {
+  const queue = [...options.items];
+  const active = new Map<string, { item: BatchItem; done: Promise<void> }>();
+  const states: BatchOutcome['states'] = new Map();
+  let stoppedEarly = false;
+
+  const start = (item: BatchItem) => {
+    options.onEvent({ kind: 'started', run_id: item.run_id });
+    const done = driveOne(options, item.run_id).then(async (result) => {
+      active.delete(item.run_id);
+      if (result.stopped) stoppedEarly = true;
+      states.set(item.run_id, { state: result.state, blocker: result.blocker, message: result.message });
+      if (result.terminal) {
+        await appendBatchProgress(options.registryRoot, options.batchId, { run_id: item.run_id, state: result.state, blocker: result.blocker, at: new Date().toISOString() });
+      }
+      options.onEvent({ kind: 'finished', run_id: item.run_id, state: result.state, blocker: result.blocker, message: result.message });
+    });
+    active.set(item.run_id, { item, done });
+  };
+
+  for (;;) {
+    while (!options.interrupt.aborted) {
+      const index = nextStartable(queue, [...active.values()].map((a) => a.item), overlaps, options.concurrency);
+      if (index === -1) break;
+      start(queue.splice(index, 1)[0]!);
+    }
+    if (active.size === 0) break;
+    await Promise.race([...active.values()].map((a) => a.done));
+  }
+  if (queue.length > 0) stoppedEarly = true;
+  const finalStates = [...states.values()].map((s) => s.state);
+  return { states, stoppedEarly, exitCode: batchExitCode(finalStates, stoppedEarly) };
+}
+
+interface OneResult {
+  state: string;
+  terminal: boolean;
+  stopped: boolean;
+  blocker: string | null;
+  message: string | null;
+}
+
+async function driveOne(options: BatchRunOptions, runId: string): Promise<OneResult> {
+  try {
+    const result: DriveResult = await driveRun({
+      registryRoot: options.registryRoot, runId, interrupt: options.interrupt, killGraceMs: options.killGraceMs,
+      onEntry: (entry) => options.onEvent({ kind: 'entry', run_id: runId, entry }),
+    });
+    return {
+      state: result.state, terminal: result.terminal, stopped: result.stopped !== null && !result.terminal,
+      blocker: result.blocker?.code ?? null, message: result.blocker?.message ?? null,
+    };
+  } catch (error) {
+    // One run's problem is reported with it; the rest of the batch goes on.
+    const registry = error instanceof RegistryCorruptError || error instanceof RunLockedError || error instanceof RunNotFoundError;
+    return {
+      state: registry ? 'registry_error' : 'internal_error', terminal: false, stopped: false,
+      blocker: registry ? 'registry_corrupt' : null, message: (error as Error)?.message ?? String(error),
+    };
+  }
+}

@@ -1,0 +1,103 @@
+import { existsSync } from 'node:fs';
+import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { z } from '../schemas/zod.ts';
+import { ConfigSchema } from '../schemas/config.ts';
+import { fsyncDir, readIfExists, writeJsonDurable } from './durable-file.ts';
+import { BatchNotFoundError, RegistryCorruptError } from './errors.ts';
+import { SCHEMA_VERSION } from './records.ts';
+
+/** batch.json: written once when the batch is created; everything a resume needs. */
+export const BatchRecordSchema = z.object({
+  schema_version: z.literal(SCHEMA_VERSION),
+  batch_id: z.string(),
+  created_at: z.string(),
+  source: z.string(),
+  concurrency: z.int().check(z.positive()),
+  config: ConfigSchema,
+  config_source: z.nullable(z.string()),
+  repo: z.nullable(z.string()),
+  workspace: z.nullable(z.string()),
+  /** One run per packet, in list order; its packet is in packets.json at the same index. */
+  runs: z.array(z.object({ run_id: z.string(), task_id: z.string() })),
+});
+export type BatchRecord = z.infer<typeof BatchRecordSchema>;
+
+/** One line of progress.jsonl: a run of the batch reached a terminal state. */
+export interface BatchProgress {
+  run_id: string;
+  state: string;
+  blocker: string | null;
+  at: string;
+}
+
+export const batchesDir = (root: string) => join(root, 'batches');
+
+/** The files of one batch. */
+export function batchLayout(root: string, batchId: string) {
+  const dir = join(batchesDir(root), batchId);
+  return { dir, record: join(dir, 'batch.json'), packets: join(dir, 'packets.json'), progress: join(dir, 'progress.jsonl') };
+}
+
+/** Creates the batch's folder with its record and packets, all or nothing (staged, then renamed). */
+export async function createBatch(root: string, record: BatchRecord, packets: unknown[]): Promise<void> {
+  const layout = batchLayout(root, record.batch_id);
+  await mkdir(batchesDir(root), { recursive: true });
+  if (existsSync(layout.dir)) throw new Error(`batch ${record.batch_id} already exists`);
+  const staging = join(batchesDir(root), `.new-${record.batch_id}-${randomBytes(4).toString('hex')}`);
+  await mkdir(staging);
+  try {
+    await writeJsonDurable(join(staging, 'packets.json'), packets);
+    await writeJsonDurable(join(staging, 'batch.json'), record);
+    await rename(staging, layout.dir);
+  } catch (error) {
+    await rm(staging, { recursive: true, force: true });
+    throw error;
+  }
+  await fsyncDir(batchesDir(root));
+}
+
+/** Reads a batch's record and packets; a missing batch is RunNotFound-like (exit 5). */
+export async function readBatch(root: string, batchId: string): Promise<{ record: BatchRecord; packets: unknown[] }> {
+  const layout = batchLayout(root, batchId);
+  const text = await readIfExists(layout.record);
+  if (text === null) throw new BatchNotFoundError(batchId, root);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new RegistryCorruptError(layout.record, `not valid JSON (${(error as Error).message})`);
+  }
+  const parsed = BatchRecordSchema.safeParse(raw);
+  if (!parsed.success) throw new RegistryCorruptError(layout.record, parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+  const packets = JSON.parse((await readIfExists(layout.packets)) ?? '[]') as unknown[];
+  if (packets.length !== parsed.data.runs.length) throw new RegistryCorruptError(layout.packets, 'does not hold one packet per run');
+  return { record: parsed.data, packets };
+}
+
+/**
+ * Appends one finished run to the batch's progress (O(1) per change; fsync'd). A crash may
+ * lose the last line: a resume then finds that run terminal in its own records instead.
+ */
+export async function appendBatchProgress(root: string, batchId: string, progress: BatchProgress): Promise<void> {
+  const handle = await open(batchLayout(root, batchId).progress, 'a');
+  try {
+    await handle.appendFile(`${JSON.stringify(progress)}\n`);
+    await handle.datasync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** The finished runs recorded so far (a torn last line is ignored). */
+export async function readBatchProgress(root: string, batchId: string): Promise<BatchProgress[]> {
+  const text = (await readIfExists(batchLayout(root, batchId).progress)) ?? '';
+  const lines: BatchProgress[] = [];
+  for (const line of text.split('\n')) {
+    if (line.trim() === '') continue;
+    try { lines.push(JSON.parse(line) as BatchProgress); } catch { /* torn tail */ }
+  }
+  return lines;
+}
+
