@@ -1,11 +1,28 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { execa } from 'execa';
+import { execFile } from 'node:child_process';
 
-/** Runs git with no shell and no inherited stdin; returns stdout, or null when git fails. */
+/**
+ * Runs a short-lived helper program (git; never a worker) with no shell and no stdin. Node's own
+ * execFile, not execa: these run many times per run, and execa's per-process set-up (signal
+ * handlers, stream plumbing) costs more than the process itself here. Never throws.
+ */
+export function runQuick(file: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string; error: string | null }> {
+  return new Promise((resolvePromise) => {
+    const child = execFile(file, args, { cwd, env, maxBuffer: 512 * 1024 * 1024, encoding: 'utf8' }, (error, stdout, stderr) => {
+      const code = error === null ? 0 : typeof (error as { code?: unknown }).code === 'number' ? (error as { code: number }).code : null;
+      resolvePromise({ code, stdout, stderr, error: error !== null && code === null ? error.message : null });
+    });
+    child.stdin?.end();
+  });
+}
+
+const stripNewline = (text: string) => (text.endsWith('\n') ? text.slice(0, -1) : text);
+
+/** Runs git with no shell and no stdin in this process's environment plus `env`; stdout (final newline removed), or null when git fails. */
 export async function git(cwd: string, args: string[], env: Record<string, string> = {}): Promise<string | null> {
-  const result = await execa('git', args, { cwd, reject: false, stdin: 'ignore', env: { ...env, GIT_TERMINAL_PROMPT: '0' } });
-  return result.exitCode === 0 ? String(result.stdout) : null;
+  const result = await runQuick('git', args, cwd, { ...process.env, ...env, GIT_TERMINAL_PROMPT: '0' });
+  return result.code === 0 ? stripNewline(result.stdout) : null;
 }
 
 /** True when the folder is inside a git work tree (a `.git` on the way up, confirmed by git). */
@@ -17,6 +34,8 @@ export async function isGitWorkTree(cwd: string): Promise<boolean> {
     if (up === dir) return false;
     dir = up;
   }
+  // A `.git` right here is a checkout's (or a worktree's) top folder: no process needed.
+  if (dir === resolve(cwd)) return true;
   return (await git(cwd, ['rev-parse', '--is-inside-work-tree'])) === 'true';
 }
 
@@ -37,9 +56,6 @@ const REPO_LOCATING = ['GIT_DIR', 'GIT_WORK_TREE', 'GIT_INDEX_FILE', 'GIT_COMMON
 export async function gitIn(env: NodeJS.ProcessEnv, cwd: string, args: string[], extra: Record<string, string> = {}): Promise<GitOutcome> {
   const clean: NodeJS.ProcessEnv = { ...env };
   for (const name of REPO_LOCATING) delete clean[name];
-  const result = await execa('git', args, {
-    cwd, reject: false, stdin: 'ignore', extendEnv: false, env: { ...clean, ...extra, GIT_TERMINAL_PROMPT: '0' },
-  });
-  const stderr = String(result.stderr ?? '').trim();
-  return { ok: result.exitCode === 0, stdout: String(result.stdout ?? ''), stderr: result.exitCode === undefined ? (result.message ?? 'git could not start') : stderr };
+  const result = await runQuick('git', args, cwd, { ...clean, ...extra, GIT_TERMINAL_PROMPT: '0' });
+  return { ok: result.code === 0, stdout: stripNewline(result.stdout), stderr: result.error ?? result.stderr.trim() };
 }

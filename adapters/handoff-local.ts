@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { HandoffRecord, Plan } from '../machines/types.ts';
 import { writeFileDurable, writeJsonDurable } from '../persistence/durable-file.ts';
-import { git, isGitWorkTree } from './git.ts';
+import { isGitWorkTree, runQuick } from './git.ts';
 import { redact } from './redact.ts';
 import { readOwnJson } from './json-file.ts';
 
@@ -41,21 +41,37 @@ export async function handoffLocal(ctx: LocalHandoffContext): Promise<HandoffRec
   return record;
 }
 
+/**
+ * The three git steps of the diff in one fixed script (nothing interpolated: no input reaches
+ * the shell): one process for this driver to start instead of three. `read-tree` fails only in a
+ * repo with no commit yet, which is then diffed against nothing. The raw part of the diff
+ * (NUL-separated, so any file name is exact) names the files.
+ */
+const DIFF_SCRIPT = 'if git read-tree HEAD 2>/dev/null; then base=HEAD; else base=; fi; git add -A || exit 1; exec git diff --cached --binary --no-renames --patch-with-raw -z $base';
+
 async function workspaceDiff(workspace: string): Promise<{ patch: string; files: string[] }> {
   // A private index: `git add -A` there sees untracked files and leaves the user's index alone.
   const scratch = await mkdtemp(join(tmpdir(), 'buran-index-'));
   try {
-    const env = { GIT_INDEX_FILE: join(scratch, 'index') };
-    const hasHead = (await git(workspace, ['rev-parse', '--verify', 'HEAD'])) !== null;
-    if (hasHead) await git(workspace, ['read-tree', 'HEAD'], env);
-    await git(workspace, ['add', '-A'], env);
-    const base = hasHead ? ['HEAD'] : [];
-    const patch = (await git(workspace, ['diff', '--cached', '--binary', ...base], env)) ?? '';
-    const names = (await git(workspace, ['diff', '--cached', '--name-only', ...base], env)) ?? '';
-    return { patch: patch === '' ? '' : `${patch}\n`, files: names.split('\n').filter(Boolean) };
+    const env = { ...process.env, GIT_INDEX_FILE: join(scratch, 'index'), GIT_TERMINAL_PROMPT: '0' };
+    const result = await runQuick('/bin/sh', ['-c', DIFF_SCRIPT], workspace, env);
+    return splitRawAndPatch(result.code === 0 ? result.stdout : '');
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
+}
+
+/** `:modes shas status\0path\0` records, an empty field, then the patch. */
+function splitRawAndPatch(out: string): { patch: string; files: string[] } {
+  const fields = out.split('\0');
+  const files: string[] = [];
+  let i = 0;
+  while (i + 1 < fields.length && fields[i]!.startsWith(':')) {
+    files.push(fields[i + 1]!);
+    i += 2;
+  }
+  const patch = fields.slice(i + (fields[i] === '' ? 1 : 0)).join('\0');
+  return { patch: patch ? `${patch}\n` : '', files };
 }
 
 function summary(ctx: LocalHandoffContext, files: string[]): string {

@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseCompletion, type CompletionRead } from '../schemas/completion.ts';
 import type { WorkerConfig } from '../schemas/config.ts';
@@ -90,11 +90,13 @@ async function start(ctx: DispatchContext, req: DispatchRequest): Promise<Worker
   const files = taskFiles(ctx.taskDir);
   if (ctx.signal?.aborted) throw new DispatchInterrupted(req.task.task_id);
   await mkdir(ctx.taskDir, { recursive: true });
-  await writeJsonDurable(files.task, {
+  // The worker's input needs no fsync: a crash that could lose it also kills the worker, and a
+  // dispatch that left no completion is started again with a fresh task file.
+  await writeFile(files.task, JSON.stringify({
     run_id: req.run_id, task_id: req.task.task_id, role: req.task.role, attempt: req.task.attempt,
     epoch: req.task.epoch, workspace: ctx.workspace, completion_file: files.completion,
     packet: ctx.packet, plan: ctx.plan, findings: req.findings,
-  });
+  }));
   const invocation = workerInvocation(ctx.worker, req.task, ctx.plan, req.findings, files.task);
   if (invocation === null) return { kind: 'start_failed', message: 'the worker has no command' };
   const { file, args } = invocation;

@@ -27,20 +27,21 @@ const run = (cwd: string, args: string[]): Promise<GitOutcome> => gitIn(process.
  * continues from it). Idempotent: a worktree already on the branch is reused; one a crash
  * left half-made is removed and made again.
  */
-export async function prepareWorktree(spec: WorktreeSpec): Promise<{ path: string; branch: string; head: string; reused: boolean }> {
+export async function prepareWorktree(spec: WorktreeSpec): Promise<{ path: string; branch: string; head: string | null; reused: boolean }> {
   if (await isOurWorktree(spec)) return { path: spec.path, branch: spec.branch, head: await head(spec.path), reused: true };
+  // Half-made by a crash: removed (and git's record of it pruned) before it is made again.
   if (existsSync(spec.path)) await removeWorktree(spec.repo, spec.path);
-  await run(spec.repo, ['worktree', 'prune']);
   await mkdir(dirname(spec.path), { recursive: true });
-  const branchExists = (await run(spec.repo, ['rev-parse', '--verify', '--quiet', `refs/heads/${spec.branch}`])).ok;
-  const args = branchExists
-    ? ['worktree', 'add', spec.path, spec.branch]
-    : ['worktree', 'add', '-b', spec.branch, spec.path, await baseRef(spec)];
-  const added = await run(spec.repo, args);
+  // Most runs make a new branch: tried first, so the usual case is one git process.
+  let added = await run(spec.repo, ['worktree', 'add', '-b', spec.branch, spec.path, spec.base]);
+  if (!added.ok && /already exists/.test(added.stderr)) added = await run(spec.repo, ['worktree', 'add', spec.path, spec.branch]);
+  else if (!added.ok) added = await run(spec.repo, ['worktree', 'add', '-b', spec.branch, spec.path, await baseRef(spec)]);
   if (!added.ok) {
     throw new WorktreeError(`git worktree add for branch ${spec.branch} in ${spec.repo} failed: ${added.stderr || 'no reason given'}`);
   }
-  return { path: spec.path, branch: spec.branch, head: await head(spec.path), reused: false };
+  // git says "HEAD is now at <sha> …": no extra process to ask it again.
+  const from = /HEAD is now at ([0-9a-f]{7,40})/.exec(added.stderr)?.[1] ?? null;
+  return { path: spec.path, branch: spec.branch, head: from, reused: false };
 }
 
 /** Removes a worktree and its administrative files; the branch and its commits stay. */

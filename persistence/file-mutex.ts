@@ -1,13 +1,22 @@
-import { acquireRunLock } from './run-lock.ts';
-import { RunLockedError } from './errors.ts';
+import { randomBytes } from 'node:crypto';
+import { link, readFile, unlink, writeFile } from 'node:fs/promises';
+import { isAlive, selfIdentity, type ProcessIdentity } from './process-identity.ts';
 
 const queues = new Map<string, Promise<unknown>>();
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** The mutex could not be had in time: another process held it throughout. */
+export class MutexTimeoutError extends Error {
+  constructor(path: string, holder: number) {
+    super(`${path} stayed locked by pid ${holder}: if that process is gone, remove the file`);
+    this.name = 'MutexTimeoutError';
+  }
+}
+
 /**
- * Runs `work` while holding a short-lived lock file: callers in this process queue in
- * order (the lock file is re-entrant per process), other processes wait for the file, and
- * a file left by a dead process is taken over. Waits at most `waitMs`.
+ * Runs `work` while holding a short-lived lock file: callers in this process queue in order,
+ * other processes wait for the file (O_EXCL), and a file left by a dead process is removed.
+ * The file is not fsync'd: after a power cut its holder is dead, so it is stale anyway.
  */
 export async function withFileMutex<T>(path: string, work: () => Promise<T>, waitMs = 30_000): Promise<T> {
   const previous = queues.get(path) ?? Promise.resolve();
@@ -22,18 +31,42 @@ export async function withFileMutex<T>(path: string, work: () => Promise<T>, wai
 }
 
 async function holdFile<T>(path: string, work: () => Promise<T>, waitMs: number): Promise<T> {
+  const me = selfIdentity();
   const until = Date.now() + waitMs;
-  for (let pause = 2; ; pause = Math.min(pause * 2, 50)) {
+  for (let pause = 1; ; pause = Math.min(pause * 2, 25)) {
+    // Written aside, then linked into place: the lock file never exists half-written.
+    const staged = `${path}.${process.pid}.${randomBytes(3).toString('hex')}`;
+    await writeFile(staged, JSON.stringify(me));
     try {
-      const lock = await acquireRunLock(path, 'mutex');
-      try {
-        return await work();
-      } finally {
-        await lock.release();
-      }
+      await link(staged, path);
+      break;
     } catch (error) {
-      if (!(error instanceof RunLockedError) || Date.now() > until) throw error;
-      await sleep(pause);
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    } finally {
+      await unlink(staged).catch(() => {});
     }
+    const holder = await readHolder(path);
+    if (holder !== null && !isAlive(holder)) {
+      // Remove only the stale file we read (a fresh holder's file has another identity).
+      const again = await readHolder(path);
+      if (again !== null && again.pid === holder.pid && again.start === holder.start) await unlink(path).catch(() => {});
+      continue;
+    }
+    if (Date.now() > until) throw new MutexTimeoutError(path, holder?.pid ?? -1);
+    await sleep(pause);
+  }
+  try {
+    return await work();
+  } finally {
+    await unlink(path).catch(() => {});
+  }
+}
+
+async function readHolder(path: string): Promise<ProcessIdentity | null> {
+  try {
+    const raw = JSON.parse(await readFile(path, 'utf8')) as Partial<ProcessIdentity>;
+    return typeof raw.pid === 'number' ? { pid: raw.pid, start: raw.start ?? null } : null;
+  } catch {
+    return null;
   }
 }

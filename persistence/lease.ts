@@ -55,20 +55,23 @@ export async function acquireLeases(
   root: string, runId: string, claims: LeaseClaim[], ttlMs: number, now: Date, holderIsLive: HolderIsLive,
 ): Promise<LeaseOutcome> {
   return change<LeaseOutcome>(root, async (table) => {
-    const others: Lease[] = [];
+    const at = now.getTime();
+    // Expired claims go by time alone; a holder's run records are read only when it is in the way.
+    const others = table.filter((lease) => lease.run_id !== runId && Date.parse(lease.expires_at) > at);
     const liveness = new Map<string, boolean>();
-    for (const lease of table) {
-      if (lease.run_id === runId) continue;
+    const isLive = async (lease: Lease) => {
       if (!liveness.has(lease.run_id)) liveness.set(lease.run_id, await holderIsLive(lease, now));
-      if (liveness.get(lease.run_id)) others.push(lease);
-    }
+      return liveness.get(lease.run_id)!;
+    };
     for (const wanted of claims) {
-      const holder = others.find((held) => conflictsWith(held, wanted));
-      if (holder) return { leases: null, result: { granted: false as const, holder, wanted } };
+      for (const held of others) {
+        if (conflictsWith(held, wanted) && (await isLive(held))) return { leases: null, result: { granted: false as const, holder: held, wanted } };
+      }
     }
-    const expires = new Date(now.getTime() + ttlMs).toISOString();
+    const expires = new Date(at + ttlMs).toISOString();
     const mine = claims.map((claim) => ({ ...claim, run_id: runId, acquired_at: now.toISOString(), expires_at: expires }));
-    return { leases: [...others, ...mine], result: { granted: true as const, leases: mine } };
+    const kept = others.filter((lease) => liveness.get(lease.run_id) !== false);
+    return { leases: [...kept, ...mine], result: { granted: true as const, leases: mine } };
   });
 }
 
