@@ -16,8 +16,8 @@ export async function fsyncDir(dir: string): Promise<void> {
  * Writes a file so that after a crash it holds either the old or the new bytes, never a mix:
  * a unique temp file beside it, fdatasync, rename over, fsync the directory.
  */
-export async function writeFileDurable(path: string, data: string): Promise<void> {
-  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+export async function writeFileDurable(path: string, data: string, options: { syncDir?: boolean } = {}): Promise<void> {
+  const temp = join(dirname(path), `.${basename(path)}.${TEMP_PREFIX}${++tempCounter}.tmp`);
   const handle = await open(temp, 'wx');
   try {
     await handle.writeFile(data);
@@ -29,8 +29,12 @@ export async function writeFileDurable(path: string, data: string): Promise<void
   }
   await handle.close();
   await rename(temp, path);
-  await fsyncDir(dirname(path));
+  if (options.syncDir !== false) await fsyncDir(dirname(path));
 }
+
+// Unique per process (pid + a random tag, in case a pid is reused) and per write (a counter).
+const TEMP_PREFIX = `${process.pid}.${randomBytes(3).toString('hex')}.`;
+let tempCounter = 0;
 
 /** Writes JSON durably, creating the parent folder. */
 export async function writeJsonDurable(path: string, value: unknown): Promise<void> {

@@ -3,7 +3,7 @@ import { readIfExists, writeFileDurable } from './durable-file.ts';
 import { RegistryCorruptError } from './errors.ts';
 import { SnapshotEnvelopeSchema, type SnapshotEnvelope } from './records.ts';
 
-/** lowdb adapter that validates on read and writes with fsync + rename + directory fsync. */
+/** lowdb adapter that validates on read and writes with fdatasync + rename (never a torn file). */
 class DurableSnapshotFile implements Adapter<SnapshotEnvelope | null> {
   constructor(private readonly path: string) {}
 
@@ -18,7 +18,9 @@ class DurableSnapshotFile implements Adapter<SnapshotEnvelope | null> {
     if (data === null) return;
     const text = JSON.stringify(data);
     this.lastBytes = text.length;
-    await writeFileDurable(this.path, text);
+    // No directory fsync: the snapshot is a cache the fsync'd journal brings forward, so a
+    // rename lost to a power cut leaves an older snapshot, which resume already handles.
+    await writeFileDurable(this.path, text, { syncDir: false });
   }
 }
 

@@ -131,6 +131,30 @@ describe('buran batch', () => {
   });
 });
 
+describe('buran batch on a terminal', () => {
+  it('draws a live block (totals, one line per active run with state, worker and elapsed time) instead of plain lines', async () => {
+    const sb = makeSandbox();
+    const r = makeRepo(sb);
+    config(sb, 300);
+    const list = listOf(sb, [0, 1, 2].map((i) => packet(i)));
+    const command = [process.execPath, CLI, 'batch', list, '--config', sb.path('config.json'), '--repo', r.repo, '--registry', sb.registry, '--batch-id', 'tty', '--concurrency', '2']
+      .map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
+    // `script` gives the CLI a pseudo-terminal, as a person's shell would.
+    const result = await new Promise<{ code: number | null; out: string }>((resolve) => {
+      const child = spawn('script', ['-qec', command, '/dev/null'], { env: { ...process.env, ...r.env, NO_COLOR: '1' } });
+      let out = '';
+      child.stdout.on('data', (d) => { out += String(d); });
+      child.on('exit', (code) => resolve({ code, out }));
+    });
+    expect(result.code).toBe(0);
+    expect(result.out).toMatch(/batch 3\/3 done {2}ready 3 {2}blocked 0 {2}failed 0 {2}active 0/);
+    expect(result.out).toMatch(/tty-0001-item-0 {2}(running|verification|internal_review|handoff_ready|queued|waiting_for_lock)\s+.*\d+\.\ds/);
+    expect(result.out).toContain('\x1b[2K');
+    expect(result.out).not.toContain('started  tty-0001');
+    expect(result.out).toContain('3 run(s): 3 ready, 0 blocked, 0 failed, 0 unfinished');
+  });
+});
+
 describe('batch rules (pure)', () => {
   const clash = (a: string, b: string) => a[0] === b[0];
   it('starts the first queued run that conflicts with no active one, within the concurrency', () => {
