@@ -24,7 +24,7 @@ export interface GroupSpec {
 /** How a process group run ended; callers branch on `kind`, never on text. */
 export type GroupResult =
   | { kind: 'exited'; exitCode: number | null; signal: string | null }
-  | { kind: 'timed_out' }
+  | { kind: 'timed_out'; idle: boolean }
   | { kind: 'start_failed'; message: string }
   | { kind: 'aborted' };
 
@@ -88,7 +88,7 @@ export async function runInGroup(spec: GroupSpec): Promise<GroupResult> {
   if (first !== 'exit') {
     await stopGroup(pid, () => exited !== null, spec.killGraceMs);
     await exit;
-    return first === 'timeout' ? { kind: 'timed_out' } : { kind: 'aborted' };
+    return first === 'abort' ? { kind: 'aborted' } : { kind: 'timed_out', idle: first === 'idle' };
   }
   // The leader is done; nothing it started may outlive it.
   signalGroup(pid, 'SIGKILL');
@@ -96,17 +96,17 @@ export async function runInGroup(spec: GroupSpec): Promise<GroupResult> {
   return { kind: 'exited', exitCode: done.exitCode, signal: done.signal };
 }
 
-/** Resolves 'timeout' once the log has not grown for `idleMs`; checked about 4 times per idle period. */
-function watchOutput(logFile: string, idleMs: number): { silent: Promise<'timeout'>; stop: () => void } {
+/** Resolves 'idle' once the log has not grown for `idleMs`; checked about 4 times per idle period. */
+function watchOutput(logFile: string, idleMs: number): { silent: Promise<'idle'>; stop: () => void } {
   let size = -1;
   let lastChange = Date.now();
   let interval: NodeJS.Timeout | undefined;
-  const silent = new Promise<'timeout'>((resolve) => {
+  const silent = new Promise<'idle'>((resolve) => {
     interval = setInterval(() => {
       let now = size;
       try { now = statSync(logFile).size; } catch { /* not there yet */ }
       if (now !== size) { size = now; lastChange = Date.now(); }
-      else if (Date.now() - lastChange >= idleMs) resolve('timeout');
+      else if (Date.now() - lastChange >= idleMs) resolve('idle');
     }, Math.max(20, Math.min(1000, Math.floor(idleMs / 4))));
   });
   return { silent, stop: () => clearInterval(interval) };

@@ -120,7 +120,10 @@ async function start(ctx: DispatchContext, req: DispatchRequest): Promise<Worker
   await redactFile(files.log, ctx.secrets);
   switch (result.kind) {
     case 'start_failed': return { kind: 'start_failed', message: `${file}: ${result.message}` };
-    case 'timed_out': return { kind: 'timed_out', timeoutMs: ctx.worker.timeout_ms };
+    case 'timed_out':
+      return result.idle && ctx.worker.idle_timeout_ms !== undefined
+        ? { kind: 'timed_out', timeoutMs: ctx.worker.timeout_ms, idleMs: ctx.worker.idle_timeout_ms }
+        : { kind: 'timed_out', timeoutMs: ctx.worker.timeout_ms };
     case 'aborted': {
       const intent = await readOwnJson<DispatchIntent>(files.intent);
       if (intent) await writeJsonDurable(files.intent, { ...intent, interrupted: true });
@@ -168,6 +171,7 @@ async function finish(ctx: DispatchContext, req: DispatchRequest, run: WorkerRun
   ctx.record({
     type: 'worker.finished', task_id: req.task.task_id, kind: run.kind,
     ...(run.kind === 'exited' ? { exit_code: run.exitCode, signal: run.signal, completion: run.completion.kind } : {}),
+    ...(run.kind === 'timed_out' && run.idleMs !== undefined ? { idle_ms: run.idleMs } : {}),
     ...(agent ? { cost_usd: agent.cost_usd, turns: agent.turns, agent_error: agent.error_kind } : {}),
   });
   return run;

@@ -27,7 +27,7 @@ export interface Blocker {
 /** What a worker process did, as the dispatch adapter observed it: facts, no decisions. */
 export type WorkerRun =
   | { kind: 'exited'; exitCode: number | null; signal: string | null; completion: CompletionRead }
-  | { kind: 'timed_out'; timeoutMs: number }
+  | { kind: 'timed_out'; timeoutMs: number; /** Killed for silence (idle_timeout_ms), not the deadline. */ idleMs?: number }
   | { kind: 'start_failed'; message: string }
   | { kind: 'lost'; message: string };
 

@@ -120,7 +120,10 @@ function describe(context: WorkerTaskContext): string {
   if (run === null) return `${who} was cancelled before it finished`;
   switch (context.code) {
     case null: return `${who} completed: ${completionOf(run)?.summary ?? ''}`.trim();
-    case 'worker_timeout': return `${who} ran past its timeout and was killed with its process group`;
+    case 'worker_timeout':
+      return run.kind === 'timed_out' && run.idleMs !== undefined
+        ? `${who} printed nothing for ${run.idleMs} ms (idle_timeout_ms) and was killed with its process group`
+        : `${who} ran past its timeout and was killed with its process group`;
     case 'completion_conflict': return `${who}: the completion file names task ${completionOf(run)?.task_id}, not ${context.task.task_id}`;
     case 'completion_invalid':
       return run.kind === 'exited' && run.completion.kind === 'invalid'

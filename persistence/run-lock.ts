@@ -1,4 +1,5 @@
-import { open, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { link, open, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { RunLockedError } from './errors.ts';
 import { isAlive, selfIdentity, type ProcessIdentity } from './process-identity.ts';
 
@@ -27,14 +28,20 @@ export async function acquireRunLock(path: string, runId: string): Promise<RunLo
   const me = selfIdentity();
   const body = JSON.stringify({ ...me, run_id: runId, at: new Date().toISOString() });
   for (let attempt = 0; attempt < 5; attempt++) {
+    // Written aside and linked into place: a reader never sees the lock half-written (and
+    // taken for a dead holder's).
+    const staged = `${path}.${me.pid}.${randomBytes(3).toString("hex")}.new`;
+    const handle = await open(staged, 'w');
+    await handle.writeFile(body);
+    await handle.sync();
+    await handle.close();
     try {
-      const handle = await open(path, 'wx');
-      await handle.writeFile(body);
-      await handle.sync();
-      await handle.close();
+      await link(staged, path);
       return lockHandle(path, me);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    } finally {
+      await unlink(staged).catch(() => {});
     }
     const holder = await readLockHolder(path);
     if (holder === null) continue;
