@@ -3,8 +3,7 @@ import type { WorkerConfig } from '../schemas/config.ts';
 import type { Finding, Plan, TaskRef } from '../machines/types.ts';
 import { readIfExists, writeJsonDurable } from '../persistence/durable-file.ts';
 import { completionFromStream, presetInvocation, type PresetName, type PresetUsage } from './agent-presets/index.ts';
-import { gitIn } from './git.ts';
-import { isGitWorkTree } from './git.ts';
+import { gitIn, isGitWorkTree } from './git.ts';
 
 /** What a preset agent's stream said beyond its completion: cost, turns, and why it failed. */
 export interface AgentReport extends PresetUsage {
