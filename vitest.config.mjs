@@ -6,5 +6,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    // Most tests wait on child processes, not the CPU: two files at a time on this 2-core machine.
+    maxWorkers: 2,
   },
 });
