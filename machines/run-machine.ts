@@ -163,7 +163,7 @@ export const runMachine = runSetup.createMachine({
               { guard: and(['taskAccepted', 'verdictPass']), target: '#run.handoff_ready', actions: ['pruneTask', 'recordReview'] },
               { guard: and(['taskAccepted', 'verdictFail', 'fixBudgetLeft']), target: '#run.fix_loop', actions: ['pruneTask', 'recordReview'] },
               { guard: and(['taskAccepted', 'verdictFail']), target: BLOCKED, actions: ['pruneTask', 'recordReview', 'blockFixBudget'] },
-              { guard: 'taskAccepted', target: BLOCKED, actions: ['pruneTask', 'recordReview', 'blockReview'] },
+              { guard: 'taskAccepted', target: BLOCKED, actions: ['pruneTask', 'blockReview', 'recordReview'] },
               ...dispatchFailures('reviewer'),
             ],
           },

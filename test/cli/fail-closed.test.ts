@@ -129,6 +129,8 @@ describe('fail-closed dispatch (CONTRACT 4)', () => {
     const { sb, run } = await scenario({ implementer: ['ok'], reviewer: ['review-blocked', 'pass'] }, limits(2));
     const status = await expectStopped(sb, run, { code: 'review_blocked' });
     expect(sb.calls('reviewer')).toHaveLength(1);
+    // Like every task blocker, it names the task, its epoch and its attempt.
+    expect(status.blocker).toMatchObject({ task_id: 't2-reviewer', epoch: 1, attempt: 1 });
     expect(status.blocker.message).toMatch(/design doc/);
   });
 

@@ -36,9 +36,7 @@ function settled(c: RunContext, o: TaskOutcome): Expected[] {
       return gates ? [] : [{ code: 'verification_blocked', epoch: c.epoch, message: 'handoff needs verification PASS and review PASS of this epoch' }];
     }
     if (o.verdict === 'FAIL') return gateFailed(c);
-    // KNOWN DEVIATION (reported): recordReview clears `current` before blockReview reads it, so this blocker has
-    // the task id but not the epoch and attempt that completion_conflict / worker_blocked blockers carry.
-    return [{ code: 'review_blocked', message: `the reviewer returned BLOCKED: ${o.summary}`, task_id: o.task_id }];
+    return [{ code: 'review_blocked', message: `the reviewer returned BLOCKED: ${o.summary}`, ...ref }];
   }
   if (o.code === 'completion_conflict') return [{ code: 'completion_conflict', message: o.message, ...ref }];
   if (o.status === 'blocked') return [{ code: 'worker_blocked', message: o.message, ...ref }];
