@@ -44,10 +44,19 @@ export async function prepareWorktree(spec: WorktreeSpec): Promise<{ path: strin
   return { path: spec.path, branch: spec.branch, head: from, reused: false };
 }
 
-/** Removes a worktree and its administrative files; the branch and its commits stay. */
-export async function removeWorktree(repo: string, path: string): Promise<void> {
+/**
+ * Removes a worktree and its administrative files; the branch and its commits stay. `prune:
+ * false` leaves git's bookkeeping of a folder git could not remove for one `pruneWorktrees`
+ * after many removals.
+ */
+export async function removeWorktree(repo: string, path: string, options: { prune?: boolean } = {}): Promise<void> {
   await run(repo, ['worktree', 'remove', '--force', '--force', path]);
   await rm(path, { recursive: true, force: true });
+  if (options.prune !== false) await pruneWorktrees(repo);
+}
+
+/** Drops git's records of worktrees whose folders are gone. */
+export async function pruneWorktrees(repo: string): Promise<void> {
   await run(repo, ['worktree', 'prune']);
 }
 

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { TERMINAL_STATES } from '../../machines/states.ts';
-import { removeWorktree } from '../../adapters/worktree.ts';
+import { pruneWorktrees, removeWorktree } from '../../adapters/worktree.ts';
 import { releaseLeases } from '../../persistence/lease.ts';
 import { findRun, listRunIds, readRunMeta } from '../../persistence/registry.ts';
 import { readSnapshot } from '../../persistence/snapshot-store.ts';
@@ -23,6 +23,7 @@ interface Cleaned {
 export async function cleanCommand(ids: string[], registry: string, json: boolean, output: Output): Promise<number> {
   const named = ids.length > 0;
   const results: Cleaned[] = [];
+  const repos = new Set<string>();
   for (const runId of named ? ids : await listRunIds(registry)) {
     const layout = await findRun(registry, runId);
     const meta = await readRunMeta(layout).catch(() => null);
@@ -41,10 +42,12 @@ export async function cleanCommand(ids: string[], registry: string, json: boolea
       continue;
     }
     const present = existsSync(meta.workspace);
-    if (present) await removeWorktree(meta.repo, meta.workspace);
+    if (present) await removeWorktree(meta.repo, meta.workspace, { prune: false });
+    repos.add(meta.repo);
     await releaseLeases(registry, runId);
     if (present || named) results.push({ run_id: runId, removed: present ? meta.workspace : null, skipped: present ? null : 'already removed' });
   }
+  for (const repo of repos) await pruneWorktrees(repo);
   for (const r of results) {
     output.out(json ? JSON.stringify(r) : r.removed ? `${r.run_id}: removed ${r.removed}` : `${r.run_id}: ${r.skipped}`);
   }
