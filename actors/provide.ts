@@ -7,6 +7,8 @@ import { runVerification } from '../adapters/verification.ts';
 import { handoffLocal } from '../adapters/handoff-local.ts';
 import { handoffGitBranch, handoffGithubPr } from '../adapters/handoff-git.ts';
 import { prepareWorktree } from '../adapters/worktree.ts';
+import { withFileMutex } from '../persistence/file-mutex.ts';
+import { worktreeMutexPath } from '../persistence/layout.ts';
 import { buildChildEnv } from '../adapters/worker-env.ts';
 import { awaitRunLeases, tryRunLeases } from './leases.ts';
 import { writeJsonDurable } from '../persistence/durable-file.ts';
@@ -50,9 +52,8 @@ export function provideRunMachine(deps: RunDeps) {
       }),
       prepareWorkspace: fromPromise<void, { run_id: string }>(async () => {
         if (deps.meta.repo === null) return;
-        const worktree = await deps.track(prepareWorktree({
-          repo: deps.meta.repo, path: deps.meta.workspace, branch: deps.plan.intended_branch || `buran/${deps.meta.run_id}`, base: deps.plan.base_branch,
-        }));
+        const spec = { repo: deps.meta.repo, path: deps.meta.workspace, branch: deps.plan.intended_branch || `buran/${deps.meta.run_id}`, base: deps.plan.base_branch };
+        const worktree = await deps.track(withFileMutex(worktreeMutexPath(deps.registryRoot), () => prepareWorktree(spec)));
         deps.record({ type: 'workspace.ready', path: worktree.path, branch: worktree.branch, head: worktree.head, reused: worktree.reused });
       }),
       acquireLease: fromPromise<LeaseResult, { run_id: string }>(() => deps.track(tryRunLeases(deps.registryRoot, deps.meta, deps.now()))),

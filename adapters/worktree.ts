@@ -19,13 +19,16 @@ export class WorktreeError extends Error {
   }
 }
 
+const BRANCH_EXISTS = /a branch named .* already exists/;
+
 const run = (cwd: string, args: string[]): Promise<GitOutcome> => gitIn(process.env, cwd, args);
 
 /**
  * Makes (or finds again) the run's worktree on its intended branch: a new branch from the
  * base when the branch does not exist yet, else the existing branch as it is (a rerun
  * continues from it). Idempotent: a worktree already on the branch is reused; one a crash
- * left half-made is removed and made again.
+ * left half-made is removed and made again. Callers serialize calls per repository: two
+ * `git worktree add` at once can read each other's half-made records and fail.
  */
 export async function prepareWorktree(spec: WorktreeSpec): Promise<{ path: string; branch: string; head: string | null; reused: boolean }> {
   if (await isOurWorktree(spec)) return { path: spec.path, branch: spec.branch, head: await head(spec.path), reused: true };
@@ -34,13 +37,13 @@ export async function prepareWorktree(spec: WorktreeSpec): Promise<{ path: strin
   await mkdir(dirname(spec.path), { recursive: true });
   // Most runs make a new branch: tried first, so the usual case is one git process.
   let added = await run(spec.repo, ['worktree', 'add', '-b', spec.branch, spec.path, spec.base]);
-  if (!added.ok && /already exists/.test(added.stderr)) added = await run(spec.repo, ['worktree', 'add', spec.path, spec.branch]);
-  else if (!added.ok) added = await run(spec.repo, ['worktree', 'add', '-b', spec.branch, spec.path, await baseRef(spec)]);
+  if (!added.ok && !BRANCH_EXISTS.test(added.stderr)) added = await run(spec.repo, ['worktree', 'add', '-b', spec.branch, spec.path, await baseRef(spec)]);
+  if (!added.ok && BRANCH_EXISTS.test(added.stderr)) added = await run(spec.repo, ['worktree', 'add', spec.path, spec.branch]);
   if (!added.ok) {
     throw new WorktreeError(`git worktree add for branch ${spec.branch} in ${spec.repo} failed: ${added.stderr || 'no reason given'}`);
   }
   // git says "HEAD is now at <sha> …": no extra process to ask it again.
-  const from = /HEAD is now at ([0-9a-f]{7,40})/.exec(added.stderr)?.[1] ?? null;
+  const from = /HEAD is now at ([0-9a-f]{7,40})/.exec(`${added.stdout}\n${added.stderr}`)?.[1] ?? null;
   return { path: spec.path, branch: spec.branch, head: from, reused: false };
 }
 

@@ -40,6 +40,9 @@ export function runLayout(root: string, runId: string): RunLayout {
 /** The folder of a run's own git worktree (--repo). */
 export const worktreePath = (root: string, runId: string) => join(root, 'worktrees', runId);
 
+/** Held while git adds or removes worktrees: git's own bookkeeping races under concurrent adds. */
+export const worktreeMutexPath = (root: string) => join(root, 'worktrees.lock');
+
 const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 
 /** Run ids become folder names: letters, digits, dot, dash, underscore. */

@@ -2,6 +2,8 @@ import { existsSync } from 'node:fs';
 import { TERMINAL_STATES } from '../../machines/states.ts';
 import { pruneWorktrees, removeWorktree } from '../../adapters/worktree.ts';
 import { releaseLeases } from '../../persistence/lease.ts';
+import { withFileMutex } from '../../persistence/file-mutex.ts';
+import { worktreeMutexPath } from '../../persistence/layout.ts';
 import { findRun, listRunIds, readRunMeta } from '../../persistence/registry.ts';
 import { readSnapshot } from '../../persistence/snapshot-store.ts';
 import { readLockHolder } from '../../persistence/run-lock.ts';
@@ -42,12 +44,12 @@ export async function cleanCommand(ids: string[], registry: string, json: boolea
       continue;
     }
     const present = existsSync(meta.workspace);
-    if (present) await removeWorktree(meta.repo, meta.workspace, { prune: false });
+    if (present) await withFileMutex(worktreeMutexPath(registry), () => removeWorktree(meta.repo!, meta.workspace, { prune: false }));
     repos.add(meta.repo);
     await releaseLeases(registry, runId);
     if (present || named) results.push({ run_id: runId, removed: present ? meta.workspace : null, skipped: present ? null : 'already removed' });
   }
-  for (const repo of repos) await pruneWorktrees(repo);
+  for (const repo of repos) await withFileMutex(worktreeMutexPath(registry), () => pruneWorktrees(repo));
   for (const r of results) {
     output.out(json ? JSON.stringify(r) : r.removed ? `${r.run_id}: removed ${r.removed}` : `${r.run_id}: ${r.skipped}`);
   }

@@ -66,6 +66,16 @@ describe('buran batch', () => {
     expect(mostAtOnce(spans)).toBe(2);
   });
 
+  it('eight runs at once on one repo all get their worktrees', async () => {
+    const sb = makeSandbox();
+    const r = makeRepo(sb);
+    config(sb);
+    const result = await batch(sb, r, [listOf(sb, Array.from({ length: 8 }, (_, i) => packet(i))), '--concurrency', '8', '--json']);
+    expect(result.code, result.stdout).toBe(0);
+    expect(JSON.parse(result.stdout).totals.ready).toBe(8);
+    expect(r.git('worktree', 'list').split('\n')).toHaveLength(9);
+  });
+
   it('runs whose surfaces overlap take turns instead of blocking on the lease', async () => {
     const sb = makeSandbox();
     const r = makeRepo(sb);
