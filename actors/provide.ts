@@ -6,7 +6,8 @@ import { dispatchWorker } from '../adapters/worker-dispatch.ts';
 import { runVerification } from '../adapters/verification.ts';
 import { handoffLocal } from '../adapters/handoff-local.ts';
 import { handoffGitBranch, handoffGithubPr } from '../adapters/handoff-git.ts';
-import { prepareWorktree } from '../adapters/worktree.ts';
+import { existsSync } from 'node:fs';
+import { prepareWorktree, removeWorktree } from '../adapters/worktree.ts';
 import { withFileMutex } from '../persistence/file-mutex.ts';
 import { worktreeMutexPath } from '../persistence/layout.ts';
 import { buildChildEnv } from '../adapters/worker-env.ts';
@@ -70,13 +71,27 @@ export function provideRunMachine(deps: RunDeps) {
   });
 }
 
-function performHandoff(deps: RunDeps, runId: string, epoch: number): Promise<HandoffRecord> {
+async function performHandoff(deps: RunDeps, runId: string, epoch: number): Promise<HandoffRecord> {
   const local = {
     handoffDir: deps.layout.handoffDir, workspace: deps.meta.workspace, plan: deps.plan, runId, epoch, secrets: deps.secrets,
     evidence: `Verification and internal review passed in epoch ${epoch}.`,
   };
   const handoff = deps.meta.config.handoff;
-  if (handoff.kind === 'local') return handoffLocal(local);
   const git = { ...local, remote: handoff.remote, gh: handoff.gh, env: buildChildEnv(deps.env, handoff.env, {}) };
-  return handoff.kind === 'git-branch' ? handoffGitBranch(git) : handoffGithubPr(git);
+  const record = handoff.kind === 'local' ? await handoffLocal(local)
+    : handoff.kind === 'git-branch' ? await handoffGitBranch(git) : await handoffGithubPr(git);
+  await retireWorktree(deps);
+  return record;
+}
+
+/**
+ * A run's own worktree lives until its handoff (CONTRACT 8): the change is then in the patch
+ * and, for git-branch / github-pr, on the branch, which is free to be checked out elsewhere.
+ * Every other ending keeps it for a person to look at, until `buran clean`. Idempotent.
+ */
+async function retireWorktree(deps: RunDeps): Promise<void> {
+  const repo = deps.meta.repo;
+  if (repo === null || !existsSync(deps.meta.workspace)) return;
+  await withFileMutex(worktreeMutexPath(deps.registryRoot), () => removeWorktree(repo, deps.meta.workspace));
+  deps.record({ type: 'workspace.removed', path: deps.meta.workspace });
 }

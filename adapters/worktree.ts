@@ -53,7 +53,9 @@ export async function prepareWorktree(spec: WorktreeSpec): Promise<{ path: strin
  * after many removals.
  */
 export async function removeWorktree(repo: string, path: string, options: { prune?: boolean } = {}): Promise<void> {
-  await run(repo, ['worktree', 'remove', '--force', '--force', path]);
+  // git removes the folder and its records in one go; what it refuses (a folder it does not
+  // know as a worktree, say one a crash left half-made) is removed by hand and pruned.
+  if ((await run(repo, ['worktree', 'remove', '--force', '--force', path])).ok) return;
   await rm(path, { recursive: true, force: true });
   if (options.prune !== false) await pruneWorktrees(repo);
 }

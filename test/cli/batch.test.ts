@@ -72,8 +72,14 @@ describe('buran batch', () => {
     config(sb);
     const result = await batch(sb, r, [listOf(sb, Array.from({ length: 8 }, (_, i) => packet(i))), '--concurrency', '8', '--json']);
     expect(result.code, result.stdout).toBe(0);
-    expect(JSON.parse(result.stdout).totals.ready).toBe(8);
-    expect(r.git('worktree', 'list').split('\n')).toHaveLength(9);
+    const out = JSON.parse(result.stdout);
+    expect(out.totals.ready).toBe(8);
+    for (const run of out.runs) {
+      const types = (await eventsOf(sb, run.run_id)).map((e) => e.type);
+      expect(types).toContain('workspace.ready');
+      expect(types).toContain('workspace.removed');
+    }
+    expect(r.git('worktree', 'list').split('\n')).toHaveLength(1);
   });
 
   it('runs whose surfaces overlap take turns instead of blocking on the lease', async () => {

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { buran, makeSandbox, statusOf, writeConfig, writePacket, type Sandbox } from '../helpers/sandbox.ts';
+import { buran, eventsOf, makeSandbox, statusOf, writeConfig, writePacket, type Sandbox } from '../helpers/sandbox.ts';
 import { GH, makeRepo, type FixtureRepo } from '../helpers/git-repo.ts';
 
 const BRANCH = 'buran/fixture-1';
@@ -19,7 +19,7 @@ async function runRepo(sb: Sandbox, r: FixtureRepo, config: string, extra: strin
 }
 
 describe('--repo: a worktree per run, on the intended branch', () => {
-  it('works in its own worktree from the base branch; git-branch commits the change there; the checkout is untouched; clean removes it', async () => {
+  it('works in its own worktree from the base branch; git-branch commits the change there; the worktree is gone after handoff; the checkout is untouched', async () => {
     const sb = makeSandbox();
     const r = makeRepo(sb);
     const main = r.git('rev-parse', 'main');
@@ -27,14 +27,18 @@ describe('--repo: a worktree per run, on the intended branch', () => {
     expect(result.code, result.stderr).toBe(0);
 
     const worktree = join(sb.registry, 'worktrees', 'wt1');
-    expect(readFileSync(join(worktree, 'fixed.txt'), 'utf8')).toMatch(/^implementer t1-implementer/);
-    expect(r.git('-C', worktree, 'symbolic-ref', '--short', 'HEAD')).toBe(BRANCH);
-    // The commit is on the intended branch, made from main, with the packet's message and the run's trailers.
+    const events = await eventsOf(sb, 'wt1');
+    expect(events.find((e) => e.type === 'workspace.ready')).toMatchObject({ path: worktree, branch: BRANCH, head: main.slice(0, 7) });
+    // The implementer worked in the worktree: its file is in the commit, made from main, with the packet's message and the run's trailers.
+    expect(r.git('show', `${BRANCH}:fixed.txt`)).toMatch(/^implementer t1-implementer/);
     expect(r.git('rev-parse', `${BRANCH}~1`)).toBe(main);
-    expect(r.git('show', '--name-only', '--format=', BRANCH).split('\n')).toContain('fixed.txt');
     const message = r.git('log', '-1', '--format=%B', BRANCH);
     expect(message).toMatch(/^fixture-1: Make the widget count right/);
     expect(message).toContain('Buran-Run: wt1');
+    // Handed off: the worktree is removed (the branch keeps the change), and git no longer lists it.
+    expect(events.find((e) => e.type === 'workspace.removed')).toMatchObject({ path: worktree });
+    expect(existsSync(worktree)).toBe(false);
+    expect(r.git('worktree', 'list', '--porcelain')).not.toContain(worktree);
     // The user's checkout: still on main, same commit, nothing changed, no stray files.
     expect(r.git('symbolic-ref', '--short', 'HEAD')).toBe('main');
     expect(r.git('rev-parse', 'HEAD')).toBe(main);
@@ -44,13 +48,31 @@ describe('--repo: a worktree per run, on the intended branch', () => {
     expect(status.workspace).toEqual({ path: worktree, repo: r.repo, branch: BRANCH });
     expect(status.handoff).toMatchObject({ kind: 'git-branch', branch: BRANCH, commit: r.git('rev-parse', BRANCH), pushed: false });
     expect(status.leases).toEqual([]);
+  });
+
+  it('a run that ends without a handoff keeps its worktree until buran clean; clean refuses a run that is not finished', async () => {
+    const sb = makeSandbox();
+    const r = makeRepo(sb);
+    const config = writeConfig(sb, { implementer: ['ok'], reviewer: ['review-blocked'], args: { implementer: ['--touch', 'fixed.txt'] } }, { lease: { wait_ms: 0 } });
+    expect((await runRepo(sb, r, config, ['--run-id', 'kept'])).code).toBe(3);
+    const kept = join(sb.registry, 'worktrees', 'kept');
+    expect(readFileSync(join(kept, 'fixed.txt'), 'utf8')).toMatch(/^implementer/);
+
+    const packet = writePacket(sb, { task_id: 'other', scm_target: { repo: 'acme/widgets', base_branch: 'main', intended_branch: 'buran/other' } }, 'other.json');
+    const stopped = await buran(['run', packet, '--repo', r.repo, '--config', config, '--registry', sb.registry, '--run-id', 'live', '--until', 'running'], { env: r.env });
+    expect(stopped.code).toBe(6);
+    const refused = await buran(['clean', 'live', '--registry', sb.registry], { env: r.env });
+    expect(refused.code).toBe(5);
+    expect(refused.stderr).toContain('not finished');
+    expect(existsSync(join(sb.registry, 'worktrees', 'live'))).toBe(true);
 
     const cleaned = await buran(['clean', '--registry', sb.registry, '--json'], { env: r.env });
     expect(cleaned.code, cleaned.stderr).toBe(0);
-    expect(JSON.parse(cleaned.stdout)).toEqual({ run_id: 'wt1', removed: worktree, skipped: null });
-    expect(existsSync(worktree)).toBe(false);
-    expect(r.git('worktree', 'list', '--porcelain')).not.toContain(worktree);
-    expect(r.git('rev-parse', BRANCH)).toBe(status.handoff.commit);
+    expect(cleaned.stdout.trim().split('\n').map((l) => JSON.parse(l))).toEqual([{ run_id: 'kept', removed: kept, skipped: null }]);
+    expect(existsSync(kept)).toBe(false);
+    expect(r.git('worktree', 'list', '--porcelain')).not.toContain(kept);
+    expect(r.git('rev-parse', '--verify', BRANCH)).toBe(r.git('rev-parse', 'main'));
+    expect(existsSync(join(sb.registry, 'worktrees', 'live'))).toBe(true);
   });
 
   it('github-pr pushes the branch to the remote and opens one draft PR; a second run on the branch updates it', async () => {
@@ -66,8 +88,7 @@ describe('--repo: a worktree per run, on the intended branch', () => {
     const create = calls().find((argv) => argv[0] === 'pr' && argv[1] === 'create')!;
     expect(create).toEqual(expect.arrayContaining(['--draft', '--base', 'main', '--head', BRANCH, '--repo', 'acme/widgets']));
 
-    // The branch is free again once pr1 has finished; the next run continues it and updates the same PR.
-    await buran(['clean', 'pr1', '--registry', sb.registry], { env: r.env });
+    // pr1's worktree went with its handoff, so the branch is free: the next run continues it and updates the same PR.
     const second = await runRepo(sb, r, config, ['--run-id', 'pr2']);
     expect(second.code, second.stderr).toBe(0);
     expect((await statusOf(sb, 'pr2')).handoff.pr).toMatchObject({ number: 1, action: 'updated' });
