@@ -147,6 +147,30 @@ describe('buran batch', () => {
   });
 });
 
+describe('buran batch stopped by SIGINT', () => {
+  it('stops every active run resumably (exit 6, next: --resume), and --resume finishes the batch', async () => {
+    const sb = makeSandbox();
+    const r = makeRepo(sb);
+    config(sb, 1500);
+    const list = listOf(sb, [0, 1, 2].map((i) => packet(i)));
+    const child = spawn(process.execPath, [CLI, 'batch', list, '--config', sb.path('config.json'), '--repo', r.repo, '--registry', sb.registry, '--batch-id', 'b6', '--concurrency', '2'], {
+      env: { ...process.env, ...r.env, BURAN_KILL_GRACE_MS: '300' },
+    });
+    let out = '';
+    child.stdout.on('data', (d) => { out += String(d); });
+    await until(() => sb.calls('implementer').length >= 2, 20_000);
+    child.kill('SIGINT');
+    const code = await new Promise((resolve) => child.once('exit', resolve));
+    expect(code).toBe(6);
+    expect(out).toContain('next: buran batch --resume b6');
+    expect(out).toMatch(/0 ready, 0 blocked, 0 failed, 3 unfinished/);
+
+    const resumed = await buran(['batch', '--resume', 'b6', '--registry', sb.registry, '--json'], { env: r.env });
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(JSON.parse(resumed.stdout).totals.ready).toBe(3);
+  });
+});
+
 describe('buran batch on a terminal', () => {
   it('draws a live block (totals, one line per active run with state, worker and elapsed time) instead of plain lines', async () => {
     const sb = makeSandbox();
