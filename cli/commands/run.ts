@@ -8,6 +8,7 @@ import { nextSafeAction } from '../../machines/next-safe-action.ts';
 import { RUN_STATES } from '../../machines/states.ts';
 import { UsageError } from '../errors.ts';
 import type { RunInspector } from './inspect.ts';
+import type { HandoffRecord } from '../../machines/types.ts';
 
 /** Flags of `run` and `resume` that bound a drive. */
 export interface DriveFlags {
@@ -88,12 +89,14 @@ function report(result: DriveResult, flags: DriveFlags, output: Output): void {
     output.out(JSON.stringify({ run_id: result.run_id, state: result.state, terminal: result.terminal, blocker: result.blocker, stopped: result.stopped, next_safe_action: next, handoff: result.handoff }));
     return;
   }
-  const handoff = result.handoff as { patch_path: string | null; summary_path: string; files_changed: number } | null;
+  const handoff = result.handoff as HandoffRecord | null;
   output.out(`state: ${result.state}${result.stopped ? ` (stopped: ${result.stopped})` : ''}`);
   if (result.blocker) output.out(`blocker: ${formatBlocker(result.blocker)}`);
   if (handoff) {
     output.out(`patch: ${handoff.patch_path ?? '(none: the workspace is not a git repo)'} (${handoff.files_changed} file(s) changed)`);
     output.out(`summary: ${handoff.summary_path}`);
+    if (handoff.commit) output.out(`commit: ${handoff.commit} on ${handoff.branch}${handoff.pushed ? ' (pushed)' : ''}`);
+    if (handoff.pr) output.out(`pull request: ${handoff.pr.url} (${handoff.pr.action}, draft)`);
   }
   output.out(`next: ${formatAction(next)}`);
 }

@@ -81,6 +81,8 @@ describe('--repo: a worktree per run, on the intended branch', () => {
     const config = configFor(sb, { kind: 'github-pr', gh: GH, allowed_repos: ['acme/widgets'], env: ['GH_STANDIN_LOG', 'GH_STANDIN_STATE'] });
     const first = await runRepo(sb, r, config, ['--run-id', 'pr1']);
     expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toContain('pull request: https://github.com/acme/widgets/pull/1 (created, draft)');
+    expect(first.stdout).toMatch(/commit: [0-9a-f]{40} on buran\/fixture-1 \(pushed\)/);
     const status = await statusOf(sb, 'pr1');
     expect(status.handoff).toMatchObject({ kind: 'github-pr', pushed: true, pr: { number: 1, url: 'https://github.com/acme/widgets/pull/1', action: 'created' } });
     expect(r.bareGit('rev-parse', `refs/heads/${BRANCH}`)).toBe(status.handoff.commit);
