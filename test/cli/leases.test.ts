@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buran, eventsOf, makeSandbox, ROOT, statusOf, writePacket, type Sandbox } from '../helpers/sandbox.ts';
@@ -7,7 +7,7 @@ import { makeRepo, type FixtureRepo } from '../helpers/git-repo.ts';
 const SLOW = join(ROOT, 'test', 'inspector', 'slow-worker.mjs');
 
 /** A config whose implementer takes `delayMs` before doing its work; leases wait up to `waitMs`. */
-function slowConfig(sb: Sandbox, name: string, delayMs: number, waitMs: number): string {
+function slowConfig(sb: Sandbox, name: string, delayMs: number, waitMs: number, ttlMs = 3_600_000): string {
   const worker = (role: string, mode: string) => ({
     command: ['node', SLOW, '--delay', String(role === 'implementer' ? delayMs : 0), '--log', sb.path(`${name}-${role}.calls.jsonl`), '--sequence', mode],
   });
@@ -15,7 +15,7 @@ function slowConfig(sb: Sandbox, name: string, delayMs: number, waitMs: number):
   writeFileSync(path, JSON.stringify({
     workers: { implementer: worker('implementer', 'ok'), reviewer: worker('reviewer', 'pass') },
     verification: { allowed_commands: ['node check.mjs'] },
-    lease: { wait_ms: waitMs, poll_ms: 50 },
+    lease: { wait_ms: waitMs, poll_ms: 50, ttl_ms: ttlMs },
   }));
   return path;
 }
@@ -48,6 +48,22 @@ const stateOf = async (sb: Sandbox, id: string) => {
 };
 
 describe('leases: conflict surfaces of runs on one repo', () => {
+  it('a live run renews its claims before they expire, and releases them when it ends', async () => {
+    const sb = makeSandbox();
+    const r = makeRepo(sb);
+    const table = () => JSON.parse(readFileSync(join(sb.registry, 'leases', 'table.json'), 'utf8')).leases as Array<{ run_id: string; expires_at: string }>;
+    const run = buran(['run', packetFor(sb, 'long', ['src/']), '--repo', r.repo, '--config', slowConfig(sb, 'long', 2500, 0, 600), '--registry', sb.registry, '--run-id', 'long'], { env: r.env });
+    await waitForState(sb, 'long', 'running');
+    const first = Date.parse(table()[0]!.expires_at);
+    await new Promise((resolve) => setTimeout(resolve, 900));
+    const later = table();
+    // 900 ms on, a 600 ms lease would have lapsed without renewal: it was pushed forward and still holds.
+    expect(Date.parse(later[0]!.expires_at)).toBeGreaterThan(first);
+    expect(Date.parse(later[0]!.expires_at)).toBeGreaterThan(Date.now());
+    expect((await run).code).toBe(0);
+    expect(table()).toEqual([]);
+  });
+
   it('a run whose surface overlaps a live run\'s waits for it, then proceeds', async () => {
     const sb = makeSandbox();
     const r = makeRepo(sb);
