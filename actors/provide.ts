@@ -67,27 +67,25 @@ export function provideRunMachine(deps: RunDeps) {
         }, input.epoch, input.commands))),
       performHandoff: fromPromise<HandoffRecord, { run_id: string; epoch: number }>(({ input }) =>
         deps.track(performHandoff(deps, input.run_id, input.epoch))),
+      retireWorkspace: fromPromise<void, { run_id: string }>(() => deps.track(retireWorktree(deps))),
     },
   });
 }
 
-async function performHandoff(deps: RunDeps, runId: string, epoch: number): Promise<HandoffRecord> {
+function performHandoff(deps: RunDeps, runId: string, epoch: number): Promise<HandoffRecord> {
   const local = {
     handoffDir: deps.layout.handoffDir, workspace: deps.meta.workspace, plan: deps.plan, runId, epoch, secrets: deps.secrets,
     evidence: `Verification and internal review passed in epoch ${epoch}.`,
   };
   const handoff = deps.meta.config.handoff;
   const git = { ...local, remote: handoff.remote, gh: handoff.gh, env: buildChildEnv(deps.env, handoff.env, {}) };
-  const record = handoff.kind === 'local' ? await handoffLocal(local)
-    : handoff.kind === 'git-branch' ? await handoffGitBranch(git) : await handoffGithubPr(git);
-  await retireWorktree(deps);
-  return record;
+  return handoff.kind === 'local' ? handoffLocal(local) : handoff.kind === 'git-branch' ? handoffGitBranch(git) : handoffGithubPr(git);
 }
 
 /**
- * A run's own worktree lives until its handoff (CONTRACT 8): the change is then in the patch
- * and, for git-branch / github-pr, on the branch, which is free to be checked out elsewhere.
- * Every other ending keeps it for a person to look at, until `buran clean`. Idempotent.
+ * Removes the run's own worktree once it is handed off (the machine decides when): the change
+ * is then in the patch and, for git-branch / github-pr, on the branch, which is free to be
+ * checked out elsewhere. A run in a --workspace has nothing to remove. Idempotent.
  */
 async function retireWorktree(deps: RunDeps): Promise<void> {
   const repo = deps.meta.repo;

@@ -202,8 +202,20 @@ export const runMachine = runSetup.createMachine({
             id: 'handoff',
             src: 'performHandoff',
             input: ({ context }) => ({ run_id: context.run_id, epoch: context.epoch }),
-            onDone: { target: '#run.ready_for_manual_review', actions: 'recordHandoff' },
+            onDone: { target: 'retiring_workspace', actions: 'recordHandoff' },
             onError: effectFailed('adapter_unavailable', 'handing off'),
+          },
+        },
+        retiring_workspace: {
+          // CONTRACT 8: a run's own worktree is kept until handoff. Cleanup that fails leaves it
+          // for `buran clean`; the handoff is done either way.
+          description: 'The run\'s own worktree (if it has one) is removed: the change is in the handoff now.',
+          invoke: {
+            id: 'retire',
+            src: 'retireWorkspace',
+            input: ({ context }) => ({ run_id: context.run_id }),
+            onDone: '#run.ready_for_manual_review',
+            onError: '#run.ready_for_manual_review',
           },
         },
       },

@@ -50,6 +50,7 @@ export const runSetup = setup({
     performHandoff: fromPromise<HandoffRecord, { run_id: string; epoch: number }>(async () => {
       throw new Error('performHandoff is provided by actors/');
     }),
+    retireWorkspace: fromPromise<void, { run_id: string }>(async () => {}),
   },
   guards: {
     planSufficient: ({ context }) => context.missing.length === 0,

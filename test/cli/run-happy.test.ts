@@ -23,8 +23,11 @@ describe('buran run: happy path', () => {
 
     const events = await eventsOf(sb, result.runId);
     expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
-    const path = events.filter((e) => e.type.startsWith('run.')).map((e) => String(e.to).split('.')[0]);
-    expect(path).toEqual(['packet_received', 'queued', 'waiting_for_lock', 'running', 'verification', 'internal_review', 'handoff_ready', 'ready_for_manual_review']);
+    const path = events.filter((e) => e.type.startsWith('run.')).map((e) => String(e.to));
+    expect(path).toEqual([
+      'packet_received', 'queued', 'waiting_for_lock.acquiring', 'running.awaiting', 'verification.running_commands', 'internal_review.awaiting',
+      'handoff_ready.handing_off', 'handoff_ready.retiring_workspace', 'ready_for_manual_review',
+    ]);
   });
 
   it('passes only the allowlisted environment plus the BURAN_ variables to workers', async () => {

@@ -25,7 +25,7 @@ export function cliPlan(path: ModelPath, steps: StepRecord[]): CliPlan | null {
   let verificationTimeout = false;
   for (const step of steps) {
     const [kind, label] = step.event.variant.split(':') as [string, string | undefined];
-    if (['intake', 'workspace', 'lease:granted', 'handoff'].includes(step.event.variant)) continue;
+    if (['intake', 'workspace', 'lease:granted', 'handoff', 'retire'].includes(step.event.variant)) continue;
     if (kind === 'verification') {
       const code = VERIFICATION_EXIT[label!];
       if (code === null || code === undefined) return null;

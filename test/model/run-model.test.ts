@@ -239,7 +239,7 @@ describe('run machine steps against the CONTRACT oracle (every distinct step of 
         inputs.set(p.src, [...(inputs.get(p.src) ?? []), p.input]);
       }
     }
-    expect([...inputs.keys()].sort()).toEqual(['acquireLease', 'awaitLease', 'performHandoff', 'prepareWorkspace', 'recordIntake', 'runVerification']);
+    expect([...inputs.keys()].sort()).toEqual(['acquireLease', 'awaitLease', 'performHandoff', 'prepareWorkspace', 'recordIntake', 'retireWorkspace', 'runVerification']);
   });
 
   it('a settlement of a task that is not current changes nothing and is emitted as a duplicate', () => {

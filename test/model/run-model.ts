@@ -95,6 +95,7 @@ export function runEvents(snapshot: AnyMachineSnapshot, drop: ReadonlySet<string
       case 'xstate.error.actor.leaseWait':
       case 'xstate.error.actor.verification':
       case 'xstate.error.actor.handoff':
+      case 'xstate.error.actor.retire':
         out.push({ type, error: new Error('the effect threw'), variant: `${type.slice('xstate.error.actor.'.length)}:error` });
         break;
       case 'xstate.done.actor.verification':
@@ -104,6 +105,7 @@ export function runEvents(snapshot: AnyMachineSnapshot, drop: ReadonlySet<string
         out.push({ type, output: report(c.epoch - 1, 'PASS', 'a recorded report of the previous epoch'), variant: 'verification:stale-pass' });
         break;
       case 'xstate.done.actor.handoff': out.push({ type, output: HANDOFF, variant: 'handoff' }); break;
+      case 'xstate.done.actor.retire': out.push({ type, variant: 'retire' }); break;
       case 'run.cancel': out.push({ type, reason: 'operator asked', variant: 'cancel' }); break;
       case 'task.settled': {
         const awaiting = c.current !== null && snapshot._nodes.some((n) => n.key === 'awaiting');

@@ -61,6 +61,7 @@ export function expectedBlockers(step: StepRecord): Expected[] {
   const e = step.event as any;
   const [kind] = step.event.variant.split(':');
   if (step.event.variant === 'cancel') return [{ code: 'cancelled', message: e.reason, epoch: c.epoch }];
+  if (step.event.variant === 'retire:error') return [];
   const effectError = EFFECT_ERRORS[step.event.variant];
   if (effectError) return [{ code: effectError[0], message: `${effectError[1]} failed: the effect threw`, ...(c.epoch > 0 ? { epoch: c.epoch } : {}) }];
   if (kind === 'intake') {
@@ -88,7 +89,8 @@ export function expectedBlockers(step: StepRecord): Expected[] {
 /** Where a step that added these blockers ends (CONTRACT 5): null means "not in a terminal state". */
 export function expectedEnding(step: StepRecord, added: Expected[]): string | null {
   const first = added[0];
-  if (!first) return step.event.variant === 'handoff' ? 'ready_for_manual_review' : null;
+  // The handoff is done once recorded; removing the run's worktree after it ends the run either way.
+  if (!first) return step.event.variant === 'retire' || step.event.variant === 'retire:error' ? 'ready_for_manual_review' : null;
   if (first.code === 'plan_insufficient') return 'blocked_plan_insufficient';
   if (first.code === 'lock_conflict') return 'blocked_lock_conflict';
   const role = (step.event as { outcome?: TaskOutcome }).outcome?.role;
