@@ -16,6 +16,15 @@ export interface CancelOptions {
   driverGraceMs: number;
 }
 
+// The driver may exit between the liveness check and the signal: a process already gone is fine.
+function signalIfAlive(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+  }
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -28,10 +37,10 @@ export async function cancelRun(options: CancelOptions): Promise<DriveResult & {
   await refuseIfQuarantined(layout);
   const holder = await readLockHolder(layout.lock);
   if (holder !== null && holder.pid > 0 && holder.pid !== process.pid && isAlive(holder)) {
-    process.kill(holder.pid, 'SIGTERM');
+    signalIfAlive(holder.pid, 'SIGTERM');
     const until = Date.now() + options.driverGraceMs;
     while (isAlive(holder) && Date.now() < until) await sleep(25);
-    if (isAlive(holder)) process.kill(holder.pid, 'SIGKILL');
+    if (isAlive(holder)) signalIfAlive(holder.pid, 'SIGKILL');
     const hard = Date.now() + 5_000;
     while (isAlive(holder) && Date.now() < hard) await sleep(10);
     if (isAlive(holder)) throw new RunLockedError(options.runId, holder.pid);
