@@ -7,15 +7,23 @@ import { execFile } from 'node:child_process';
  * execFile, not execa: these run many times per run, and execa's per-process set-up (signal
  * handlers, stream plumbing) costs more than the process itself here. Never throws.
  */
-export function runQuick(file: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string; error: string | null }> {
+export function runQuick(
+  file: string, args: string[], cwd: string, env: NodeJS.ProcessEnv, timeoutMs = QUICK_TIMEOUT_MS,
+): Promise<{ code: number | null; stdout: string; stderr: string; error: string | null }> {
   return new Promise((resolvePromise) => {
-    const child = execFile(file, args, { cwd, env, maxBuffer: 512 * 1024 * 1024, encoding: 'utf8' }, (error, stdout, stderr) => {
+    const options = { cwd, env, maxBuffer: 512 * 1024 * 1024, encoding: 'utf8' as const, timeout: timeoutMs, killSignal: 'SIGKILL' as const };
+    const child = execFile(file, args, options, (error, stdout, stderr) => {
       const code = error === null ? 0 : typeof (error as { code?: unknown }).code === 'number' ? (error as { code: number }).code : null;
-      resolvePromise({ code, stdout, stderr, error: error !== null && code === null ? error.message : null });
+      const killed = error !== null && (error as { killed?: boolean }).killed === true;
+      const reason = killed ? `${file} ${args[0] ?? ''} did not finish in ${timeoutMs} ms and was killed` : error?.message ?? null;
+      resolvePromise({ code, stdout, stderr, error: error !== null && code === null ? reason : null });
     });
     child.stdin?.end();
   });
 }
+
+/** A git process (a push over a dead network, say) is never waited on for longer than this. */
+export const QUICK_TIMEOUT_MS = 10 * 60_000;
 
 const stripNewline = (text: string) => (text.endsWith('\n') ? text.slice(0, -1) : text);
 

@@ -5,6 +5,7 @@ import { writeFileDurable, writeJsonDurable } from '../persistence/durable-file.
 import { gitFor, handoffGitBranch, handoffTitle, HandoffFailed, type GitHandoffContext, type GitHandoffRecord } from './handoff-git-branch.ts';
 import { readOwnJson } from './json-file.ts';
 import { redact } from './redact.ts';
+import { QUICK_TIMEOUT_MS } from './git.ts';
 
 type PullRequest = NonNullable<GitHandoffRecord['pr']>;
 
@@ -58,10 +59,13 @@ async function push(ctx: GitHandoffContext, branch: string): Promise<void> {
 /** Runs gh without a shell or stdin, prompts disabled; any failure is a HandoffFailed with gh's redacted stderr. */
 async function gh(ctx: GitHandoffContext, args: string[]): Promise<string> {
   const result = await execa(ctx.gh, args, {
-    cwd: ctx.workspace, reject: false, stdin: 'ignore', extendEnv: false,
+    cwd: ctx.workspace, reject: false, stdin: 'ignore', extendEnv: false, timeout: QUICK_TIMEOUT_MS, killSignal: 'SIGKILL',
     env: { ...ctx.env, GH_PROMPT_DISABLED: '1', GIT_TERMINAL_PROMPT: '0' },
   });
   const what = `\`gh ${args.slice(0, 2).join(' ')}\``;
+  if (result.timedOut) {
+    throw new HandoffFailed(`github-pr handoff: ${what} did not finish in ${QUICK_TIMEOUT_MS} ms and was killed. Fix: check the network and \`gh auth status\`, then start a new run`);
+  }
   if (result.exitCode === undefined) {
     const code = (result as { code?: string }).code ?? 'start failed';
     throw new HandoffFailed(
