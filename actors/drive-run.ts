@@ -176,7 +176,7 @@ async function driveLocked(options: DriveOptions, layout: Awaited<ReturnType<typ
   });
   const onInterrupt = () => stopAt('interrupted');
   options.interrupt?.addEventListener('abort', onInterrupt, { once: true });
-  const stopRenewing = keepLeasesRenewed(options.registryRoot, meta);
+  const stopRenewing = keepLeasesRenewed(options.registryRoot, meta, (message) => recorder.record({ type: 'lease.renew_failed', message }));
   actor.start();
   // Sent before any restored effect gets past its first await: nothing new is started.
   if (options.cancel !== undefined) actor.send({ type: 'run.cancel', reason: options.cancel });

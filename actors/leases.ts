@@ -40,10 +40,15 @@ export async function awaitRunLeases(root: string, meta: RunMeta, until: number,
   }
 }
 
-/** Keeps the run's leases from expiring while this driver lives; returns the stop function. */
-export function keepLeasesRenewed(root: string, meta: RunMeta): () => void {
+/**
+ * Keeps the run's leases from expiring while this driver lives; returns the stop function. A
+ * renewal that fails is reported (the next one, a third of the TTL later, tries again).
+ */
+export function keepLeasesRenewed(root: string, meta: RunMeta, onFailure: (message: string) => void): () => void {
   const every = Math.max(50, Math.floor(meta.config.lease.ttl_ms / 3));
-  const timer = setInterval(() => { void renewLeases(root, meta.run_id, meta.config.lease.ttl_ms, new Date()).catch(() => {}); }, every);
+  const renew = () => renewLeases(root, meta.run_id, meta.config.lease.ttl_ms, new Date())
+    .catch((error: unknown) => onFailure(error instanceof Error ? error.message : String(error)));
+  const timer = setInterval(() => { void renew(); }, every);
   timer.unref();
   return () => clearInterval(timer);
 }

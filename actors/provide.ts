@@ -90,6 +90,11 @@ function performHandoff(deps: RunDeps, runId: string, epoch: number): Promise<Ha
 async function retireWorktree(deps: RunDeps): Promise<void> {
   const repo = deps.meta.repo;
   if (repo === null || !existsSync(deps.meta.workspace)) return;
-  await withFileMutex(worktreeMutexPath(deps.registryRoot), () => removeWorktree(repo, deps.meta.workspace));
-  deps.record({ type: 'workspace.removed', path: deps.meta.workspace });
+  try {
+    await withFileMutex(worktreeMutexPath(deps.registryRoot), () => removeWorktree(repo, deps.meta.workspace));
+    deps.record({ type: 'workspace.removed', path: deps.meta.workspace });
+  } catch (error) {
+    // The handoff is done: a worktree that will not go is left for `buran clean`, and said so.
+    deps.record({ type: 'workspace.kept', path: deps.meta.workspace, reason: error instanceof Error ? error.message : String(error) });
+  }
 }

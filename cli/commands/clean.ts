@@ -28,8 +28,16 @@ export async function cleanCommand(ids: string[], registry: string, json: boolea
   const repos = new Set<string>();
   for (const runId of named ? ids : await listRunIds(registry)) {
     const layout = await findRun(registry, runId);
-    const meta = await readRunMeta(layout).catch(() => null);
-    if (meta === null || meta.repo === null) {
+    // A run whose record will not read stops a named clean; a sweep lists it and goes on.
+    let meta;
+    try {
+      meta = await readRunMeta(layout);
+    } catch (error) {
+      if (named) throw error;
+      results.push({ run_id: runId, removed: null, skipped: `not cleaned: ${(error as Error).message}` });
+      continue;
+    }
+    if (meta.repo === null) {
       if (named) results.push({ run_id: runId, removed: null, skipped: 'the run has no worktree of its own (it ran in --workspace)' });
       continue;
     }

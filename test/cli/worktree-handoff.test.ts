@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buran, eventsOf, makeSandbox, statusOf, writeConfig, writePacket, type Sandbox } from '../helpers/sandbox.ts';
@@ -66,9 +66,16 @@ describe('--repo: a worktree per run, on the intended branch', () => {
     expect(refused.stderr).toContain('not finished');
     expect(existsSync(join(sb.registry, 'worktrees', 'live'))).toBe(true);
 
+    // A run whose record is unreadable is listed, not silently passed over, and does not stop the sweep.
+    mkdirSync(join(sb.registry, 'runs', 'broken'));
+    writeFileSync(join(sb.registry, 'runs', 'broken', 'run.json'), '{ not json');
     const cleaned = await buran(['clean', '--registry', sb.registry, '--json'], { env: r.env });
     expect(cleaned.code, cleaned.stderr).toBe(0);
-    expect(cleaned.stdout.trim().split('\n').map((l) => JSON.parse(l))).toEqual([{ run_id: 'kept', removed: kept, skipped: null }]);
+    const lines = cleaned.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatchObject({ run_id: 'broken', removed: null, skipped: expect.stringMatching(/^not cleaned: .*run\.json/) });
+    expect(lines[1]).toEqual({ run_id: 'kept', removed: kept, skipped: null });
+    expect((await buran(['clean', 'broken', '--registry', sb.registry], { env: r.env })).code).toBe(5);
     expect(existsSync(kept)).toBe(false);
     expect(r.git('worktree', 'list', '--porcelain')).not.toContain(kept);
     expect(r.git('rev-parse', '--verify', BRANCH)).toBe(r.git('rev-parse', 'main'));
