@@ -1,11 +1,10 @@
-import { existsSync } from 'node:fs';
-import { mkdir, open, rename, rm } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
+import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from '../schemas/zod.ts';
 import { ConfigSchema } from '../schemas/config.ts';
-import { fsyncDir, readIfExists, writeJsonDurable } from './durable-file.ts';
-import { BatchNotFoundError, RegistryCorruptError } from './errors.ts';
+import { readIfExists } from './durable-file.ts';
+import { BatchExistsError, BatchNotFoundError, RegistryCorruptError } from './errors.ts';
+import { createRecordFolder, parseRecord } from './record-file.ts';
 import { SCHEMA_VERSION } from './records.ts';
 
 /** batch.json: written once when the batch is created; everything a resume needs. */
@@ -42,38 +41,21 @@ export function batchLayout(root: string, batchId: string) {
 
 /** Creates the batch's folder with its record and packets, all or nothing (staged, then renamed). */
 export async function createBatch(root: string, record: BatchRecord, packets: unknown[]): Promise<void> {
-  const layout = batchLayout(root, record.batch_id);
-  await mkdir(batchesDir(root), { recursive: true });
-  if (existsSync(layout.dir)) throw new Error(`batch ${record.batch_id} already exists`);
-  const staging = join(batchesDir(root), `.new-${record.batch_id}-${randomBytes(4).toString('hex')}`);
-  await mkdir(staging);
-  try {
-    await writeJsonDurable(join(staging, 'packets.json'), packets);
-    await writeJsonDurable(join(staging, 'batch.json'), record);
-    await rename(staging, layout.dir);
-  } catch (error) {
-    await rm(staging, { recursive: true, force: true });
-    throw error;
-  }
-  await fsyncDir(batchesDir(root));
+  await createRecordFolder(batchesDir(root), record.batch_id, [['packets.json', packets], ['batch.json', record]], () => new BatchExistsError(record.batch_id));
 }
 
-/** Reads a batch's record and packets; a missing batch is RunNotFound-like (exit 5). */
-export async function readBatch(root: string, batchId: string): Promise<{ record: BatchRecord; packets: unknown[] }> {
+// Each packet was an object when the batch was made; anything else means the file was damaged.
+const PacketsSchema = z.array(z.record(z.string(), z.unknown()));
+
+/** Reads a batch's record and packets; an unknown batch is BatchNotFoundError, a damaged one RegistryCorruptError (exit 5). */
+export async function readBatch(root: string, batchId: string): Promise<{ record: BatchRecord; packets: Array<Record<string, unknown>> }> {
   const layout = batchLayout(root, batchId);
   const text = await readIfExists(layout.record);
   if (text === null) throw new BatchNotFoundError(batchId, root);
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (error) {
-    throw new RegistryCorruptError(layout.record, `not valid JSON (${(error as Error).message})`);
-  }
-  const parsed = BatchRecordSchema.safeParse(raw);
-  if (!parsed.success) throw new RegistryCorruptError(layout.record, parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
-  const packets = JSON.parse((await readIfExists(layout.packets)) ?? '[]') as unknown[];
-  if (packets.length !== parsed.data.runs.length) throw new RegistryCorruptError(layout.packets, 'does not hold one packet per run');
-  return { record: parsed.data, packets };
+  const record = parseRecord(layout.record, text, BatchRecordSchema);
+  const packets = parseRecord(layout.packets, (await readIfExists(layout.packets)) ?? 'null', PacketsSchema);
+  if (packets.length !== record.runs.length) throw new RegistryCorruptError(layout.packets, 'does not hold one packet per run');
+  return { record, packets };
 }
 
 /**

@@ -60,3 +60,12 @@ export class BatchNotFoundError extends Error {
     this.name = 'BatchNotFoundError';
   }
 }
+
+/** A batch id that is taken. */
+export class BatchExistsError extends Error {
+  readonly code = 'batch_exists';
+  constructor(batchId: string) {
+    super(`batch ${batchId} already exists: use "buran batch --resume ${batchId}", or another --batch-id`);
+    this.name = 'BatchExistsError';
+  }
+}

@@ -1,6 +1,6 @@
 import { Low, type Adapter } from 'lowdb';
 import { readIfExists, writeFileDurable } from './durable-file.ts';
-import { RegistryCorruptError } from './errors.ts';
+import { parseRecord } from './record-file.ts';
 import { SnapshotEnvelopeSchema, type SnapshotEnvelope } from './records.ts';
 
 /** lowdb adapter that validates on read and writes with fdatasync + rename (never a torn file). */
@@ -26,15 +26,7 @@ class DurableSnapshotFile implements Adapter<SnapshotEnvelope | null> {
 
 /** Parses snapshot.json text or throws RegistryCorruptError naming the file. */
 export function parseSnapshot(path: string, text: string): SnapshotEnvelope {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (error) {
-    throw new RegistryCorruptError(path, `not valid JSON (${(error as Error).message})`);
-  }
-  const parsed = SnapshotEnvelopeSchema.safeParse(raw);
-  if (!parsed.success) throw new RegistryCorruptError(path, parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
-  return parsed.data;
+  return parseRecord(path, text, SnapshotEnvelopeSchema);
 }
 
 /** The run's snapshot record, through lowdb with a durable adapter. */

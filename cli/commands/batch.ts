@@ -109,7 +109,7 @@ async function reopen(flags: BatchFlags): Promise<{ record: BatchRecord; metas: 
   const base: IntakeBase = { config: record.config, source: record.config_source, registry: flags.registry, repo: record.repo, workspace: record.workspace };
   const metas: RunMeta[] = [];
   for (let i = 0; i < record.runs.length; i++) {
-    const packet = packets[i] as Record<string, unknown>;
+    const packet = packets[i]!;
     const meta = runMetaFor(base, packet, `${record.source}#packets[${i}]`, record.runs[i]!.run_id);
     if (!existsSync(runLayout(flags.registry, meta.run_id).dir)) await createRunRecord(flags.registry, meta, packet);
     metas.push(meta);

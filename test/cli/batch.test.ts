@@ -121,6 +121,18 @@ describe('buran batch', () => {
     expect((await batch(sb, r, ['--resume', 'nope'])).code).toBe(5);
   });
 
+  it('a batch whose stored packets were damaged is refused on --resume (exit 5 naming the file), not run on garbage', async () => {
+    const sb = makeSandbox();
+    const r = makeRepo(sb);
+    config(sb);
+    expect((await batch(sb, r, [listOf(sb, [packet(0)]), '--batch-id', 'b7'])).code).toBe(0);
+    const packets = join(sb.registry, 'batches', 'b7', 'packets.json');
+    writeFileSync(packets, JSON.stringify(['not a packet']));
+    const resumed = await buran(['batch', '--resume', 'b7', '--registry', sb.registry], { env: r.env });
+    expect(resumed.code).toBe(5);
+    expect(resumed.stderr).toContain(packets);
+  });
+
   it('after the batch process is killed, --resume finishes it without running finished runs again', async () => {
     const sb = makeSandbox();
     const r = makeRepo(sb);

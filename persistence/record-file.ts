@@ -1,0 +1,43 @@
+import { existsSync } from 'node:fs';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import type { z } from '../schemas/zod.ts';
+import { fsyncDir, writeJsonDurable } from './durable-file.ts';
+import { RegistryCorruptError } from './errors.ts';
+
+/** Parses a registry record's text against its schema; anything else is RegistryCorruptError naming the file. */
+export function parseRecord<S extends z.ZodMiniType>(path: string, text: string, schema: S): z.infer<S> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new RegistryCorruptError(path, `not valid JSON (${(error as Error).message})`);
+  }
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) throw new RegistryCorruptError(path, parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+  return parsed.data;
+}
+
+/**
+ * Creates `parent/name` holding these JSON files, all or nothing: they are written into a hidden
+ * staging folder that is renamed into place, so a crash never leaves a half-made record.
+ * `taken` is thrown when the folder exists already (checked before, and by the rename itself).
+ */
+export async function createRecordFolder(parent: string, name: string, files: Array<[string, unknown]>, taken: () => Error): Promise<void> {
+  const dir = join(parent, name);
+  await mkdir(parent, { recursive: true });
+  if (existsSync(dir)) throw taken();
+  const staging = join(parent, `.new-${name}-${process.pid}-${randomBytes(4).toString('hex')}`);
+  await mkdir(staging);
+  try {
+    for (const [file, value] of files) await writeJsonDurable(join(staging, file), value);
+    await rename(staging, dir);
+  } catch (error) {
+    await rm(staging, { recursive: true, force: true });
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOTEMPTY' || code === 'EEXIST') throw taken();
+    throw error;
+  }
+  await fsyncDir(parent);
+}
