@@ -78,7 +78,12 @@ export async function readBatchProgress(root: string, batchId: string): Promise<
   const lines: BatchProgress[] = [];
   for (const line of text.split('\n')) {
     if (line.trim() === '') continue;
-    try { lines.push(JSON.parse(line) as BatchProgress); } catch { /* torn tail */ }
+    // A torn tail (crash mid-append) or a line that is not a progress record proves nothing:
+    // that run is simply driven again, which returns at once if it had ended.
+    try {
+      const entry = JSON.parse(line) as Partial<BatchProgress>;
+      if (typeof entry.run_id === 'string' && typeof entry.state === 'string') lines.push(entry as BatchProgress);
+    } catch { /* torn tail */ }
   }
   return lines;
 }
