@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { ensureRegistryRoot } from './registry-root.ts';
 import type { z } from '../schemas/zod.ts';
 import { fsyncDir, writeJsonDurable } from './durable-file.ts';
 import { RegistryCorruptError } from './errors.ts';
@@ -26,6 +27,7 @@ export function parseRecord<S extends z.ZodMiniType>(path: string, text: string,
  */
 export async function createRecordFolder(parent: string, name: string, files: Array<[string, unknown]>, taken: () => Error): Promise<void> {
   const dir = join(parent, name);
+  await ensureRegistryRoot(dirname(parent));
   await mkdir(parent, { recursive: true });
   if (existsSync(dir)) throw taken();
   const staging = join(parent, `.new-${name}-${process.pid}-${randomBytes(4).toString('hex')}`);
