@@ -10,7 +10,7 @@ import { SCHEMA_VERSION, type RunMeta } from '../../persistence/records.ts';
 import { createRunRecord } from '../../persistence/registry.ts';
 import { BatchView } from '../batch-view.ts';
 import { UsageError } from '../errors.ts';
-import { loadIntakeBase, runMetaFor, type IntakeBase, type IntakeOptions } from '../intake.ts';
+import { acceptPacket, loadIntakeBase, runMetaFor, type IntakeBase, type IntakeOptions } from '../intake.ts';
 import type { Output } from '../output.ts';
 import { readDocument } from '../read-document.ts';
 
@@ -29,7 +29,7 @@ export interface BatchFlags extends Omit<IntakeOptions, 'packetPath' | 'runId'> 
  * most N runs are driven at once in this process. Prints the batch id first.
  */
 export async function batchCommand(flags: BatchFlags, output: Output): Promise<number> {
-  const { record, metas } = flags.resume !== undefined ? await reopen(flags) : await create(flags);
+  const { record, metas } = flags.resume !== undefined ? await reopen(flags) : await create(flags, output.err);
   if (!flags.json) output.out(record.batch_id);
   const finished = new Set((await readBatchProgress(flags.registry, record.batch_id)).map((p) => p.run_id));
   const items: BatchItem[] = metas.filter((m) => !finished.has(m.run_id)).map((meta) => ({ run_id: meta.run_id, claims: runClaims(meta) }));
@@ -78,12 +78,13 @@ function report(batchId: string, rows: Row[], exitCode: number, json: boolean, o
   if (totals.unfinished > 0) output.out(`next: buran batch --resume ${batchId}`);
 }
 
-async function create(flags: BatchFlags): Promise<{ record: BatchRecord; metas: RunMeta[] }> {
+async function create(flags: BatchFlags, warn: (line: string) => void): Promise<{ record: BatchRecord; metas: RunMeta[] }> {
   if (flags.list === undefined) throw new UsageError('batch needs a packet list file (or --resume BATCH_ID)');
   checkConcurrency(flags.concurrency);
   const listPath = resolve(flags.cwd, flags.list);
   const doc = await readDocument(listPath, 'packet list');
   const packets = packetsOf(doc, listPath);
+  packets.forEach((packet, i) => acceptPacket(packet, `${listPath}#packets[${i}]`, warn));
   const base = await loadIntakeBase(flags);
   const batchId = flags.batchId ?? newBatchId();
   if (!isValidRunId(batchId)) throw new UsageError(`--batch-id ${JSON.stringify(batchId)}: use letters, digits, ".", "-" or "_", starting with a letter or digit`);
