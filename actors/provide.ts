@@ -14,6 +14,12 @@ import { buildChildEnv } from '../adapters/worker-env.ts';
 import { awaitRunLeases, tryRunLeases } from './leases.ts';
 import { writeJsonDurable } from '../persistence/durable-file.ts';
 import type { RunDeps } from './run-deps.ts';
+import type { PreflightFacts } from '../machines/preflight-rules.ts';
+import type { ScanReport, SetupReport } from '../machines/workspace-rules.ts';
+import { gatherPreflight } from '../adapters/preflight.ts';
+import { runWorkspaceSetup } from '../adapters/workspace-setup.ts';
+import { scanChange } from '../adapters/change-scan.ts';
+import type { Config } from '../schemas/config.ts';
 
 /**
  * Signals both the run's deliberate stop and xstate's own stop of the child. Not
@@ -38,7 +44,7 @@ export function provideRunMachine(deps: RunDeps) {
         const config = deps.meta.config.workers[input.task.role];
         if (!config) throw new Error(`no ${input.task.role} worker configured`);
         return deps.track(dispatchWorker({
-          taskDir: deps.layout.taskDir(input.task.task_id), workspace: deps.meta.workspace, worker: config,
+          registryRoot: deps.registryRoot, taskDir: deps.layout.taskDir(input.task.task_id), workspace: deps.meta.workspace, worker: config,
           packet: deps.packet, plan: deps.plan, env: deps.env, secrets: deps.secrets, killGraceMs: deps.killGraceMs,
           record: deps.record, signal: eitherSignal(signal, deps.stopSignal),
         }, input));
@@ -48,14 +54,18 @@ export function provideRunMachine(deps: RunDeps) {
   return runMachine.provide({
     actors: {
       workerTask: worker,
-      recordIntake: fromPromise<void, { run_id: string }>(async () => {
+      recordIntake: fromPromise<PreflightFacts, { run_id: string }>(async () => {
         await writeJsonDurable(deps.layout.intake, { plan: deps.plan, missing: deps.meta.input.missing });
+        return deps.track(gatherPreflight(deps.meta.config, deps.plan, { workspace: deps.meta.workspace, repo: deps.meta.repo, registry: deps.registryRoot }, deps.env));
       }),
       prepareWorkspace: fromPromise<void, { run_id: string }>(async () => {
         if (deps.meta.repo === null) return;
         const spec = { repo: deps.meta.repo, path: deps.meta.workspace, branch: deps.plan.intended_branch || `buran/${deps.meta.run_id}`, base: deps.plan.base_branch };
         const worktree = await deps.track(withFileMutex(worktreeMutexPath(deps.registryRoot), () => prepareWorktree(spec)));
-        deps.record({ type: 'workspace.ready', path: worktree.path, branch: worktree.branch, head: worktree.head, reused: worktree.reused });
+        deps.record({
+          type: 'workspace.ready', path: worktree.path, branch: worktree.branch, head: worktree.head, reused: worktree.reused,
+          ...(worktree.continued ? { continued: worktree.continued } : {}),
+        });
       }),
       acquireLease: fromPromise<LeaseResult, { run_id: string }>(() => deps.track(tryRunLeases(deps.registryRoot, deps.meta, deps.now()))),
       awaitLease: fromPromise<LeaseResult, { run_id: string; until: number }>(({ input, signal }) =>
@@ -68,6 +78,14 @@ export function provideRunMachine(deps: RunDeps) {
       performHandoff: fromPromise<HandoffRecord, { run_id: string; epoch: number }>(({ input }) =>
         deps.track(performHandoff(deps, input.run_id, input.epoch))),
       retireWorkspace: fromPromise<void, { run_id: string }>(() => deps.track(retireWorktree(deps))),
+      setUpWorkspace: fromPromise<SetupReport, { run_id: string }>(({ input, signal }) =>
+        deps.track(runWorkspaceSetup({
+          registryRoot: deps.registryRoot, runId: input.run_id, setupDir: deps.layout.setupDir, workspace: deps.meta.workspace, commands: deps.meta.config.workspace.setup,
+          timeoutMs: deps.meta.config.workspace.setup_timeout_ms, env: deps.env, secrets: deps.secrets, killGraceMs: deps.killGraceMs,
+          record: deps.record, signal: eitherSignal(signal, deps.stopSignal),
+        }))),
+      scanChange: fromPromise<ScanReport, { run_id: string }>(() =>
+        deps.track(scanChange(deps.meta.workspace, [...deps.secrets, ...passedSecrets(deps.meta.config, deps.env)], deps.env))),
     },
   });
 }
@@ -97,4 +115,10 @@ async function retireWorktree(deps: RunDeps): Promise<void> {
     // The handoff is done: a worktree that will not go is left for `buran clean`, and said so.
     deps.record({ type: 'workspace.kept', path: deps.meta.workspace, reason: error instanceof Error ? error.message : String(error) });
   }
+}
+
+/** The values of the variables the config passes to workers and gh: secrets, whatever their names (CONTRACT 3). */
+function passedSecrets(config: Config, env: NodeJS.ProcessEnv): string[] {
+  const names = new Set([...Object.values(config.workers).flatMap((w) => w?.env ?? []), ...config.handoff.env]);
+  return [...names].map((name) => env[name]).filter((value): value is string => typeof value === 'string' && value.length >= 8);
 }

@@ -28,6 +28,22 @@ export function redact(text: string, secrets: readonly string[]): string {
   return out;
 }
 
+/**
+ * What in `text` looks like a secret, each described without its value: the value of a secret
+ * variable, or a token of a known shape (its first characters only). The pre-commit scan uses it.
+ */
+export function findSecrets(text: string, secrets: readonly string[]): string[] {
+  const found: string[] = [];
+  for (const secret of secrets) {
+    if (secret.length >= 8 && text.includes(secret)) found.push('the value of a secret environment variable');
+  }
+  for (const shape of TOKEN_SHAPES) {
+    const match = new RegExp(shape.source, shape.flags.replace('g', '')).exec(text);
+    if (match !== null) found.push(`a token shaped like ${match[0].slice(0, 4)}…`);
+  }
+  return found;
+}
+
 /** Rewrites a log file without its secrets (workers write logs straight into the registry). */
 export async function redactFile(path: string, secrets: readonly string[]): Promise<void> {
   const text = await readFile(path, 'utf8').catch(() => null);

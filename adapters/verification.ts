@@ -8,6 +8,7 @@ import { isAlive, type ProcessIdentity } from '../persistence/process-identity.t
 import { buildChildEnv } from './worker-env.ts';
 import { redact, redactFile } from './redact.ts';
 import { readOwnJson } from './json-file.ts';
+import { verificationExit } from '../machines/workspace-rules.ts';
 
 /** What verification needs from the run. */
 export interface VerificationContext {
@@ -70,7 +71,16 @@ export async function runVerification(ctx: VerificationContext, epoch: number, c
       message = `verification command ${JSON.stringify(command)} ran past ${ctx.timeoutMs} ms and was killed`;
       break;
     }
-    const passed = result.exitCode === 0;
+    const judged = verificationExit(result.exitCode);
+    if (judged === 'not_found') {
+      results.push({ command, exit_code: result.exitCode, outcome: 'start_failed', log });
+      verdict = 'BLOCKED';
+      const tail = await tailOf(log, ctx.secrets);
+      message = `verification command ${JSON.stringify(command)} exited ${result.exitCode}: a program it runs was not found or cannot run `
+        + `(this is the workspace, not the change: install what it needs with a workspace.setup step, or fix the command)\n${tail}`.trim();
+      break;
+    }
+    const passed = judged === 'passed';
     results.push({ command, exit_code: result.exitCode, outcome: passed ? 'passed' : 'failed', log });
     if (!passed) {
       verdict = 'FAIL';

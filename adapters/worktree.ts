@@ -30,21 +30,42 @@ const run = (cwd: string, args: string[]): Promise<GitOutcome> => gitIn(process.
  * left half-made is removed and made again. Callers serialize calls per repository: two
  * `git worktree add` at once can read each other's half-made records and fail.
  */
-export async function prepareWorktree(spec: WorktreeSpec): Promise<{ path: string; branch: string; head: string | null; reused: boolean }> {
-  if (await isOurWorktree(spec)) return { path: spec.path, branch: spec.branch, head: await head(spec.path), reused: true };
+export async function prepareWorktree(spec: WorktreeSpec): Promise<PreparedWorktree> {
+  if (await isOurWorktree(spec)) return { path: spec.path, branch: spec.branch, head: await head(spec.path), reused: true, continued: null };
   // Half-made by a crash: removed (and git's record of it pruned) before it is made again.
   if (existsSync(spec.path)) await removeWorktree(spec.repo, spec.path);
   await mkdir(dirname(spec.path), { recursive: true });
   // Most runs make a new branch: tried first, so the usual case is one git process.
   let added = await run(spec.repo, ['worktree', 'add', '-b', spec.branch, spec.path, spec.base]);
   if (!added.ok && !BRANCH_EXISTS.test(added.stderr)) added = await run(spec.repo, ['worktree', 'add', '-b', spec.branch, spec.path, await baseRef(spec)]);
-  if (!added.ok && BRANCH_EXISTS.test(added.stderr)) added = await run(spec.repo, ['worktree', 'add', spec.path, spec.branch]);
+  const continuing = !added.ok && BRANCH_EXISTS.test(added.stderr);
+  if (continuing) added = await run(spec.repo, ['worktree', 'add', spec.path, spec.branch]);
   if (!added.ok) {
     throw new WorktreeError(`git worktree add for branch ${spec.branch} in ${spec.repo} failed: ${added.stderr || 'no reason given'}`);
   }
   // git says "HEAD is now at <sha> …": no extra process to ask it again.
   const from = /HEAD is now at ([0-9a-f]{7,40})/.exec(`${added.stdout}\n${added.stderr}`)?.[1] ?? null;
-  return { path: spec.path, branch: spec.branch, head: from, reused: false };
+  return { path: spec.path, branch: spec.branch, head: from, reused: false, continued: continuing ? await divergence(spec) : null };
+}
+
+/** Where a prepared worktree is; `continued` says how far an existing branch was from its base. */
+export interface PreparedWorktree {
+  path: string;
+  branch: string;
+  head: string | null;
+  /** The worktree was already there (a resumed run). */
+  reused: boolean;
+  /** The intended branch existed and is continued: commits ahead of and behind the base. */
+  continued: { ahead: number; behind: number; base: string } | null;
+}
+
+/** Commits on the branch that the base lacks (ahead), and on the base that the branch lacks (behind). */
+async function divergence(spec: WorktreeSpec): Promise<{ ahead: number; behind: number; base: string }> {
+  const base = await baseRef(spec).catch(() => null);
+  if (base === null) return { ahead: -1, behind: -1, base: spec.base };
+  const counts = await run(spec.repo, ['rev-list', '--left-right', '--count', `${base}...refs/heads/${spec.branch}`]);
+  const [behind, ahead] = counts.ok ? counts.stdout.trim().split(/\s+/).map(Number) : [-1, -1];
+  return { ahead: ahead ?? -1, behind: behind ?? -1, base: spec.base };
 }
 
 /**

@@ -34,8 +34,8 @@ const config = ConfigSchema.parse({ workers: { implementer: { command: writer },
 const { plan, missing } = readPacket(packet);
 await createRunRecord(registry, {
   schema_version: SCHEMA_VERSION, run_id: 'long', created_at: new Date().toISOString(), packet_source: 'bench', config_source: null,
-  workspace, repo: null, config,
-  input: { run_id: 'long', plan, missing, settings: { roles: { implementer: true, fixer: true, reviewer: true }, max_fix_attempts: 1_000_000, max_dispatch_retries: 2, allowed_commands: ['false'], lease_wait_ms: 0, handoff: { kind: 'local' as const, allowed_repos: [] } } },
+  workspace, repo: null, retry_of: null, config,
+  input: { run_id: 'long', plan, missing, settings: { roles: { implementer: true, fixer: true, reviewer: true }, max_fix_attempts: 1_000_000, max_dispatch_retries: 2, allowed_commands: ['false'], lease_wait_ms: 0, handoff: { kind: 'local' as const, allowed_repos: [] }, setup: false } },
 }, packet);
 
 // In-process effects: the driver, recorder, journal and snapshot store are the real ones.

@@ -4,6 +4,7 @@ import { dirname, resolve } from 'node:path';
 import { checkoutRoot } from '../adapters/worktree.ts';
 import { ROLES, type Config } from '../schemas/config.ts';
 import { isPacketObject, readPacket } from '../schemas/packet.ts';
+import { checkPacket } from '../schemas/packet-check.ts';
 import type { RunInput } from '../machines/run-rules.ts';
 import { isValidRunId, worktreePath } from '../persistence/layout.ts';
 import { SCHEMA_VERSION, type RunMeta } from '../persistence/records.ts';
@@ -23,16 +24,24 @@ export interface IntakeOptions {
   cwd: string;
 }
 
-/** Validates everything first (exit 2, nothing written), then records the new run. */
-export async function intakeRun(options: IntakeOptions): Promise<RunMeta> {
+/** Validates everything first (exit 2, nothing written), then records the new run; `warn` hears of ignored keys. */
+export async function intakeRun(options: IntakeOptions, warn: (line: string) => void = () => {}): Promise<RunMeta> {
   const packetPath = resolve(options.cwd, options.packetPath);
   const packet = await readDocument(packetPath, 'packet');
   if (!isPacketObject(packet)) throw new UsageError(`packet ${packetPath} must be a JSON/YAML object`);
   if (Array.isArray(packet.packets)) throw new UsageError(`${packetPath} is a packet list: run one packet at a time (or use "buran batch")`);
+  acceptPacket(packet, packetPath, warn);
   const base = await loadIntakeBase(options);
   const meta = runMetaFor(base, packet, packetPath, options.runId);
   await createRunRecord(options.registry, meta, packet);
   return meta;
+}
+
+/** Refuses a packet with misspelled keys or shell syntax in its commands (exit 2); reports unknown keys. */
+export function acceptPacket(packet: Record<string, unknown>, label: string, warn: (line: string) => void): void {
+  const { errors, unknown } = checkPacket(packet);
+  if (errors.length > 0) throw new UsageError(`packet ${label} is invalid`, errors);
+  for (const key of unknown) warn(`buran: packet ${label}: unknown key ${key} is ignored`);
 }
 
 /** What every run of one invocation shares: the config and where runs work. */
@@ -53,7 +62,7 @@ export async function loadIntakeBase(options: Omit<IntakeOptions, 'packetPath' |
 }
 
 /** The run record of one packet (not yet written). */
-export function runMetaFor(base: IntakeBase, packet: Record<string, unknown>, packetSource: string, runIdFlag?: string): RunMeta {
+export function runMetaFor(base: IntakeBase, packet: Record<string, unknown>, packetSource: string, runIdFlag?: string, retryOf: string | null = null): RunMeta {
   if (runIdFlag !== undefined && !isValidRunId(runIdFlag)) {
     throw new UsageError(`--run-id ${JSON.stringify(runIdFlag)}: use 1-100 letters, digits, ".", "-" or "_", starting with a letter or digit`);
   }
@@ -63,12 +72,12 @@ export function runMetaFor(base: IntakeBase, packet: Record<string, unknown>, pa
   return {
     schema_version: SCHEMA_VERSION, run_id: runId, created_at: new Date().toISOString(), packet_source: packetSource,
     config_source: base.source, workspace: base.repo !== null ? worktreePath(base.registry, runId) : base.workspace!, repo: base.repo,
-    config: base.config, input,
+    retry_of: retryOf, config: base.config, input,
   };
 }
 
 /** The packet may lower the fix budget, never raise it past the operator's config. */
-function settingsOf(config: Config, packetMaxFix: number | null): RunInput['settings'] {
+export function settingsOf(config: Config, packetMaxFix: number | null): RunInput['settings'] {
   const roles = Object.fromEntries(ROLES.map((role) => [role, config.workers[role] !== undefined])) as RunInput['settings']['roles'];
   return {
     roles,
@@ -77,6 +86,7 @@ function settingsOf(config: Config, packetMaxFix: number | null): RunInput['sett
     allowed_commands: config.verification.allowed_commands,
     lease_wait_ms: config.lease.wait_ms,
     handoff: { kind: config.handoff.kind, allowed_repos: config.handoff.allowed_repos },
+    setup: config.workspace.setup.length > 0,
   };
 }
 

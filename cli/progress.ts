@@ -22,6 +22,15 @@ function describe(entry: JournalEntry): string | null {
     case 'worker.adopted': return `  ${String(e.task_id)} adopted (pid ${String(e.pid)})`;
     case 'worker.finished': return `  ${String(e.task_id)} finished: ${String(e.kind)}${e.exit_code !== undefined ? ` ${String(e.exit_code)}` : ''}`;
     case 'verification.command': return `  verification ${String(e.index)}: ${String(e.command)}`;
+    case 'workspace.ready': return describeWorkspace(e);
+    case 'workspace.setup': return `  setup ${String(e.index)}: ${String(e.command)}`;
     default: return null;
   }
+}
+
+function describeWorkspace(e: Record<string, unknown>): string | null {
+  const continued = e.continued as { ahead: number; behind: number; base: string } | undefined;
+  if (continued === undefined) return e.reused === true ? null : `  worktree ${String(e.path)} on new branch ${String(e.branch)}`;
+  const counts = continued.ahead < 0 ? `base ${continued.base} not found` : `${continued.ahead} ahead / ${continued.behind} behind ${continued.base}`;
+  return `  branch ${String(e.branch)} exists, ${counts}: continuing it`;
 }

@@ -50,15 +50,15 @@ export const runMachine = runSetup.createMachine({
   },
   states: {
     packet_received: {
-      description: 'The packet is recorded; an insufficient one ends here with one blocker per missing item.',
+      description: 'The packet is recorded and the preflight checks what can be known before any worker is paid for; an insufficient packet or a failed check ends here, one blocker per problem.',
       invoke: {
         id: 'intake',
         src: 'recordIntake',
         input: ({ context }) => ({ run_id: context.run_id }),
         onDone: [
           { guard: not('planSufficient'), target: 'blocked_plan_insufficient', actions: 'blockPlan' },
-          // Refused before any worker is paid for, not at the end.
-          { guard: 'handoffRepoDenied', target: 'blocked_needs_human', actions: 'blockHandoffPolicy' },
+          // What would stop the run later is refused now, before any worker is paid for.
+          { guard: 'preflightFails', target: 'blocked_needs_human', actions: 'blockPreflight' },
           { target: 'queued' },
         ],
         onError: effectFailed('adapter_unavailable', 'recording the intake'),
@@ -109,8 +109,27 @@ export const runMachine = runSetup.createMachine({
     running: {
       description: 'The implementer works; an accepted completion starts the first epoch of verification.',
       entry: { type: 'beginStage', params: { role: 'implementer' } },
-      initial: 'dispatching',
+      initial: 'preparing',
       states: {
+        preparing: {
+          always: [
+            { guard: 'hasSetup', target: 'setting_up' },
+            { target: 'dispatching' },
+          ],
+        },
+        setting_up: {
+          description: 'workspace.setup commands run once in the workspace before the first worker (dependencies, generated files).',
+          invoke: {
+            id: 'setup',
+            src: 'setUpWorkspace',
+            input: ({ context }) => ({ run_id: context.run_id }),
+            onDone: [
+              { guard: 'setupFailed', target: BLOCKED, actions: 'blockSetup' },
+              { target: 'dispatching' },
+            ],
+            onError: effectFailed('workspace_setup_failed', 'setting up the workspace'),
+          },
+        },
         dispatching: dispatching('implementer'),
         awaiting: {
           on: {
@@ -146,6 +165,7 @@ export const runMachine = runSetup.createMachine({
               { guard: 'gateFail', target: BLOCKED, actions: ['recordVerification', 'blockFixBudget'] },
               { target: BLOCKED, actions: ['recordVerification', 'blockVerification'] },
             ],
+            onError: effectFailed('verification_blocked', 'running verification'),
           },
         },
       },
@@ -194,8 +214,22 @@ export const runMachine = runSetup.createMachine({
         checking: {
           always: [
             { guard: not('gatesPassedForEpoch'), target: BLOCKED, actions: 'blockGatesMissing' },
+            { guard: 'handoffCommits', target: 'scanning' },
             { target: 'handing_off' },
           ],
+        },
+        scanning: {
+          description: 'Before anything is committed or pushed, the change is scanned for secrets: a hit stops the run with nothing committed.',
+          invoke: {
+            id: 'scan',
+            src: 'scanChange',
+            input: ({ context }) => ({ run_id: context.run_id }),
+            onDone: [
+              { guard: 'secretsInChange', target: BLOCKED, actions: 'blockSecrets' },
+              { target: 'handing_off' },
+            ],
+            onError: effectFailed('adapter_unavailable', 'scanning the change for secrets'),
+          },
         },
         handing_off: {
           invoke: {

@@ -105,6 +105,11 @@ export function planBlockers(missing: MissingItem[]): Blocker[] {
 
 /** The packet's verification commands that the config does not allow. */
 export function deniedCommands(context: RunContext): string[] {
-  const allowed = new Set(context.settings.allowed_commands);
-  return context.plan.verification_commands.filter((c) => !allowed.has(c));
+  return deniedCommandsOf(context.plan, context.settings);
+}
+
+/** The plan's verification commands that these settings do not allow. */
+export function deniedCommandsOf(plan: RunContext['plan'], settings: RunSettings): string[] {
+  const allowed = new Set(settings.allowed_commands);
+  return plan.verification_commands.filter((c) => !allowed.has(c));
 }

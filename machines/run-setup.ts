@@ -5,6 +5,8 @@ import {
   type RunContext, type RunInput,
 } from './run-rules.ts';
 import type { Blocker, GateResult, HandoffRecord, Role, TaskOutcome, VerificationReport } from './types.ts';
+import { CLEAR_PREFLIGHT, preflightBlockers, type PreflightFacts } from './preflight-rules.ts';
+import { NO_SECRETS, setupBlocker, setupFailed, secretsBlocker, type ScanReport, type SetupReport } from './workspace-rules.ts';
 
 /** Events the run accepts from outside and from its worker-task children. */
 export type RunEvent =
@@ -18,7 +20,7 @@ export type RunEmitted = { type: 'task.duplicate'; task_id: string; message: str
 export type LeaseResult = { granted: true } | { granted: false; holder: string; message: string; at: number };
 
 /** Blocker codes an effect that threw can end a run with. */
-export type EffectFailureCode = 'adapter_unavailable' | 'verification_blocked';
+export type EffectFailureCode = 'adapter_unavailable' | 'verification_blocked' | 'workspace_setup_failed';
 
 const errorText = (event: { type: string }) => {
   const error = (event as { error?: unknown }).error;
@@ -40,7 +42,7 @@ export const runSetup = setup({
   },
   actors: {
     workerTask: workerTaskMachine,
-    recordIntake: fromPromise<void, { run_id: string }>(async () => {}),
+    recordIntake: fromPromise<PreflightFacts, { run_id: string }>(async () => CLEAR_PREFLIGHT),
     prepareWorkspace: fromPromise<void, { run_id: string }>(async () => {}),
     acquireLease: fromPromise<LeaseResult, { run_id: string }>(async () => ({ granted: true })),
     awaitLease: fromPromise<LeaseResult, { run_id: string; until: number }>(async () => ({ granted: true })),
@@ -51,13 +53,18 @@ export const runSetup = setup({
       throw new Error('performHandoff is provided by actors/');
     }),
     retireWorkspace: fromPromise<void, { run_id: string }>(async () => {}),
+    setUpWorkspace: fromPromise<SetupReport, { run_id: string }>(async () => ({ commands: [] })),
+    scanChange: fromPromise<ScanReport, { run_id: string }>(async () => NO_SECRETS),
   },
   guards: {
     planSufficient: ({ context }) => context.missing.length === 0,
     leaseGranted: ({ event }) => outputOf<LeaseResult>(event).granted,
     mayWaitForLease: ({ context }) => context.settings.lease_wait_ms > 0,
-    handoffRepoDenied: ({ context }) =>
-      context.settings.handoff.kind === 'github-pr' && !context.settings.handoff.allowed_repos.includes(context.plan.repo),
+    preflightFails: ({ context, event }) => preflightBlockers(context.plan, context.settings, outputOf<PreflightFacts>(event)).length > 0,
+    hasSetup: ({ context }) => context.settings.setup,
+    setupFailed: ({ event }) => setupFailed(outputOf<SetupReport>(event)),
+    handoffCommits: ({ context }) => context.settings.handoff.kind !== 'local',
+    secretsInChange: ({ event }) => outputOf<ScanReport>(event).findings.length > 0,
     roleUnavailable: ({ context }, params: { role: Role }) => !context.settings.roles[params.role],
     staleTask: ({ context, event }) => outcomeOf(event).task_id !== context.current?.task_id,
     taskAccepted: ({ event }) => outcomeOf(event).status === 'completed' && outcomeOf(event).decision === 'accepted',
@@ -135,19 +142,24 @@ export const runSetup = setup({
     blockLease: assign(({ context, event }) => {
       const lease = outputOf<LeaseResult>(event);
       const waited = context.lease_wait_until === null ? '' : ` (waited lease.wait_ms = ${context.settings.lease_wait_ms} ms)`;
-      return block(context, { code: 'lock_conflict', message: `${lease.granted ? 'lease conflict' : lease.message}${waited}` });
+      return block(context, {
+        code: 'lock_conflict', message: `${lease.granted ? 'lease conflict' : lease.message}${waited}`, ...(lease.granted ? {} : { run_ref: lease.holder }),
+      });
     }),
-    blockHandoffPolicy: assign(({ context }) =>
-      block(context, {
-        code: 'policy_denied',
-        message: `handoff github-pr: repo ${JSON.stringify(context.plan.repo)} is not in handoff.allowed_repos; add it there or use another handoff.kind`,
-      })),
+    blockPreflight: assign(({ context, event }) => {
+      const found = preflightBlockers(context.plan, context.settings, outputOf<PreflightFacts>(event));
+      return { blocker: found[0] ?? null, blockers: [...context.blockers, ...found] };
+    }),
+    blockSetup: assign(({ context, event }) => block(context, setupBlocker(outputOf<SetupReport>(event)))),
+    blockSecrets: assign(({ context, event }) => block(context, { ...secretsBlocker(outputOf<ScanReport>(event)), epoch: context.epoch })),
     blockEffect: assign(({ context, event }, params: { code: EffectFailureCode; stage: string }) =>
-      block(context, { code: params.code, message: `${params.stage} failed: ${errorText(event)}`, ...(context.epoch > 0 ? { epoch: context.epoch } : {}) })),
+      block(context, {
+        code: params.code, message: `${params.stage} failed: ${errorText(event)}`, stage: params.stage, ...(context.epoch > 0 ? { epoch: context.epoch } : {}),
+      })),
     blockAdapterUnavailable: assign(({ context }, params: { role: Role }) =>
       block(context, {
         code: 'adapter_unavailable',
-        message: `no ${params.role} worker is configured: add workers.${params.role}.command to the config, then resume`,
+        message: `no ${params.role} worker is configured: add workers.${params.role} (a "command" or a "preset") to the config`,
       })),
     blockTask: assign(({ context, event }, params: { code: 'completion_conflict' | 'worker_blocked' }) =>
       block(context, taskBlocker(params.code, outcomeOf(event), context.current))),

@@ -10,6 +10,7 @@ export const BLOCKER_CODES = [
   'completion_missing', 'completion_invalid', 'completion_conflict', 'worker_failed',
   'worker_blocked', 'worker_timeout', 'verification_blocked', 'review_blocked',
   'retry_exhausted', 'fix_budget_exhausted', 'cancelled', 'registry_corrupt',
+  'workspace_setup_failed', 'secret_in_change',
 ] as const;
 export type BlockerCode = (typeof BLOCKER_CODES)[number];
 
@@ -22,6 +23,10 @@ export interface Blocker {
   epoch?: number;
   attempt?: number;
   item?: string;
+  /** Another run involved: the lease holder, or the run whose kept worktree holds the branch. */
+  run_ref?: string;
+  /** The effect that failed (an adapter_unavailable from an effect that threw). */
+  stage?: string;
 }
 
 /** What a worker process did, as the dispatch adapter observed it: facts, no decisions. */
@@ -113,4 +118,6 @@ export interface RunSettings {
   /** 0: a lease conflict blocks at once. */
   lease_wait_ms: number;
   handoff: { kind: HandoffKind; allowed_repos: string[] };
+  /** workspace.setup has commands to run before the implementer. */
+  setup: boolean;
 }

@@ -12,6 +12,8 @@ export interface RunLayout {
   taskDir: (taskId: string) => string;
   epochDir: (epoch: number) => string;
   handoffDir: string;
+  /** workspace.setup's logs and report. */
+  setupDir: string;
 }
 
 /** The registry root's folder of runs. */
@@ -34,6 +36,7 @@ export function runLayout(root: string, runId: string): RunLayout {
     taskDir: (taskId) => join(dir, 'tasks', taskId),
     epochDir: (epoch) => join(dir, 'epochs', String(epoch)),
     handoffDir: join(dir, 'handoff'),
+    setupDir: join(dir, 'setup'),
   };
 }
 

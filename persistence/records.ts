@@ -17,6 +17,8 @@ export const RunMetaSchema = z.object({
   workspace: z.string().check(z.minLength(1)),
   /** The checkout the run's worktree is made from (--repo), or null: the workspace is used as is. */
   repo: z._default(z.nullable(z.string()), null),
+  /** The run this one was started from by `buran retry`, or null. */
+  retry_of: z._default(z.nullable(z.string()), null),
   config: ConfigSchema,
   input: z.object({
     run_id: z.string(),
@@ -33,6 +35,7 @@ export const RunMetaSchema = z.object({
         z.object({ kind: z.enum(['local', 'git-branch', 'github-pr']), allowed_repos: z.array(z.string()) }),
         { kind: 'local', allowed_repos: [] },
       ),
+      setup: z._default(z.boolean(), false),
     }),
   }),
 });

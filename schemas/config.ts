@@ -89,8 +89,14 @@ export const ConfigSchema = z.strictObject({
     z.strictObject({
       /** A git checkout: each run gets its own worktree of it (same as --repo). Relative to the config file. */
       repo: z.optional(z.string().check(z.minLength(1))),
+      /** Commands run once in each fresh workspace before the implementer (dependencies, generated files). */
+      setup: z._default(z.array(z.array(z.string().check(z.minLength(1))).check(
+        z.minLength(1, 'a setup command is the program and its arguments, e.g. ["npm", "ci"]'),
+      ), 'workspace.setup is a list of commands, each a list of words: [["npm", "ci"]]'), []),
+      /** How long the setup commands may take together. */
+      setup_timeout_ms: z._default(positiveInt(24 * 3600_000), 1_200_000),
     }),
-    {},
+    { setup: [], setup_timeout_ms: 1_200_000 },
   ),
   handoff: z._default(HandoffSchema, { kind: 'local', remote: 'origin', gh: 'gh', allowed_repos: [], env: [] }),
 });

@@ -28,6 +28,7 @@ function config(sb: Sandbox, delayMs = 0): string {
   writeFileSync(path, JSON.stringify({
     workers: { implementer: worker('implementer', 'ok'), reviewer: worker('reviewer', 'pass') },
     verification: { allowed_commands: ['node check.mjs'] },
+    limits: { max_fix_attempts: 0 },
   }));
   return path;
 }

@@ -131,7 +131,7 @@ describe('config fields that are valid', () => {
     writeFileSync(path, JSON.stringify({
       workers: { implementer: worker, reviewer: worker },
       verification: { allowed_commands: ['node check.mjs'] },
-      limits: { max_fix_attempts: 1, max_dispatch_retries: 0 },
+      limits: { max_fix_attempts: 0, max_dispatch_retries: 0 },
     }));
     const result = await runIn(sb, path, writePacket(sb), ['--run-id', 'claude'], {
       STANDIN_MODE: 'success', STANDIN_MODE_REVIEWER: 'review_pass', STANDIN_ARGS_LOG: sb.path('args.log'),

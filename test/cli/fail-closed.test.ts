@@ -6,7 +6,7 @@ import { makeSandbox, runIn, statusOf, writeConfig, writePacket, type Sandbox, t
 
 // CONTRACT 4 and 5: every way a dispatch or a gate can fail closed, driven through the built CLI.
 
-const limits = (max_dispatch_retries: number, max_fix_attempts = 2) => ({ limits: { max_fix_attempts, max_dispatch_retries } });
+const limits = (max_dispatch_retries: number, max_fix_attempts = 0) => ({ limits: { max_fix_attempts, max_dispatch_retries } });
 
 /** One run in a fresh sandbox; `setup` may write workspace files (check-exit.txt) before it starts. */
 async function scenario(plan: WorkerPlan, overrides: Record<string, unknown> = {}, packetPatch: Record<string, unknown> = {}, setup?: (sb: Sandbox) => void) {
@@ -148,7 +148,7 @@ describe('fail-closed dispatch (CONTRACT 4)', () => {
   });
 
   it('a fixer that keeps failing ends blocked_needs_human, not failed_execution', async () => {
-    const { sb, run } = await scenario({ implementer: ['ok'], fixer: ['failed', 'exit3'], reviewer: ['pass'] }, limits(2), {}, (s) =>
+    const { sb, run } = await scenario({ implementer: ['ok'], fixer: ['failed', 'exit3'], reviewer: ['pass'] }, limits(2, 2), {}, (s) =>
       writeFileSync(join(s.workspace, 'check-exit.txt'), '1'));
     await expectStopped(sb, run, { code: 'retry_exhausted', cause: 'worker_failed' });
     expect(sb.calls('implementer')).toHaveLength(1);
@@ -159,19 +159,21 @@ describe('fail-closed dispatch (CONTRACT 4)', () => {
 });
 
 describe('fail-closed gates and config (CONTRACT 5)', () => {
-  it('policy_denied is decided up front: neither the allowed nor the denied command runs', async () => {
+  it('policy_denied is decided at intake, before any worker is paid for: nothing runs', async () => {
     const sb = makeSandbox();
     const marker = sb.path('policy-marker.txt');
     const denied = `node -e "require('fs').writeFileSync('${marker}', 'ran')"`;
     const run = await runIn(sb, writeConfig(sb, { implementer: ['ok'], reviewer: ['pass'] }), writePacket(sb, {
       verification: { commands: ['node check.mjs', denied], expectations: 'exit 0' },
     }));
-    const status = await expectStopped(sb, run, { code: 'policy_denied', next: 'fix_config' });
+    const status = await expectStopped(sb, run, { code: 'policy_denied', next: 'retry' });
     expect(status.blocker.message).toContain(JSON.stringify(denied));
     expect(status.blocker.message).not.toContain('"node check.mjs"');
+    expect(status.next_safe_action.command).toBe(`buran retry ${run.runId} --config ${sb.path('config.json')} --registry ${sb.registry}`);
     expect(existsSync(marker)).toBe(false);
     expect(existsSync(join(sb.workspace, '.check-runs'))).toBe(false);
-    expect(sb.calls('reviewer')).toHaveLength(0);
+    expect(sb.calls('implementer')).toHaveLength(0);
+    expect(status.tasks).toEqual([]);
     // Control: the denied command really would have created the marker.
     execSync(denied, { cwd: sb.workspace });
     expect(existsSync(marker)).toBe(true);
@@ -189,30 +191,71 @@ describe('fail-closed gates and config (CONTRACT 5)', () => {
     expect(sb.calls('reviewer')).toHaveLength(0);
   });
 
-  it('a verification command whose program does not exist is verification_blocked', async () => {
+  it('a verification command whose program is not on PATH is found by the preflight, before the implementer', async () => {
     const cmd = 'buran-no-such-program-xyz --check';
     const { sb, run } = await scenario({ implementer: ['ok'], fixer: ['ok'], reviewer: ['pass'] }, {
       verification: { allowed_commands: [cmd] },
     }, { verification: { commands: [cmd], expectations: 'exit 0' } });
-    const status = await expectStopped(sb, run, { code: 'verification_blocked' });
+    const status = await expectStopped(sb, run, { code: 'adapter_unavailable', next: 'retry' });
     expect(status.blocker.message).toContain('buran-no-such-program-xyz');
+    expect(status.blocker.message).toContain('verification.commands.0');
+    expect(sb.calls('implementer')).toHaveLength(0);
+  });
+
+  it('a verification command that exits 127 (a program it runs is not installed) is verification_blocked, not a FAIL for the fixer', async () => {
+    const { sb, run } = await scenario({ implementer: ['ok'], fixer: ['ok'], reviewer: ['pass'] }, {
+      verification: { allowed_commands: ['sh run-tests.sh'] },
+    }, { verification: { commands: ['sh run-tests.sh'], expectations: 'exit 0' } }, (s) =>
+      writeFileSync(join(s.workspace, 'run-tests.sh'), 'buran-no-such-test-runner-xyz --all\n'));
+    const status = await expectStopped(sb, run, { code: 'verification_blocked', next: 'retry' });
+    expect(status.blocker.message).toContain('127');
+    expect(status.blocker.message).toContain('buran-no-such-test-runner-xyz');
+    expect(status.blocker.message).toContain('workspace.setup');
     expect(sb.calls('fixer')).toHaveLength(0);
     expect(sb.calls('reviewer')).toHaveLength(0);
   });
 
-  it('no implementer configured is adapter_unavailable with next action fix_config', async () => {
+  it('no implementer configured is found at intake: adapter_unavailable, next retry with the config, no worker ran', async () => {
     const { sb, run } = await scenario({ reviewer: ['pass'] });
-    const status = await expectStopped(sb, run, { code: 'adapter_unavailable', next: 'fix_config' });
+    const status = await expectStopped(sb, run, { code: 'adapter_unavailable', next: 'retry' });
     expect(status.blocker.message).toMatch(/implementer/);
     expect(status.tasks).toEqual([]);
     expect(sb.calls('reviewer')).toHaveLength(0);
   });
 
-  it('no reviewer configured is adapter_unavailable once verification has passed', async () => {
+  it('no reviewer configured is found at intake, before the implementer is paid for', async () => {
     const { sb, run } = await scenario({ implementer: ['ok'] });
-    const status = await expectStopped(sb, run, { code: 'adapter_unavailable', next: 'fix_config' });
+    const status = await expectStopped(sb, run, { code: 'adapter_unavailable', next: 'retry' });
     expect(status.blocker.message).toMatch(/reviewer/);
-    expect(status.verification).toMatchObject({ epoch: 1, verdict: 'PASS' });
-    expect(sb.calls('implementer')).toHaveLength(1);
+    expect(status.verification).toBeNull();
+    expect(sb.calls('implementer')).toHaveLength(0);
+  });
+
+  it('no fixer while the fix budget allows fixes is found at intake; with max_fix_attempts 0 the run needs none', async () => {
+    const { sb, run } = await scenario({ implementer: ['ok'], reviewer: ['pass'] }, limits(0, 2));
+    const status = await expectStopped(sb, run, { code: 'adapter_unavailable', next: 'retry' });
+    expect(status.blocker.message).toContain('no fixer worker is configured');
+    expect(status.blocker.message).toContain('limits.max_fix_attempts');
+    expect(sb.calls('implementer')).toHaveLength(0);
+    const fine = await scenario({ implementer: ['ok'], reviewer: ['pass'] }, limits(0, 0));
+    expect(fine.run.code, fine.run.stderr).toBe(0);
+  });
+
+  it('a worker program that is not there, or a script path misspelled, is found at intake: no worker starts, no retry is spent', async () => {
+    const sb = makeSandbox();
+    const config = writeConfig(sb, { implementer: ['ok'], reviewer: ['pass'] });
+    const edited = JSON.parse(readFileSync(config, 'utf8'));
+    edited.workers.implementer.command[1] = edited.workers.implementer.command[1].replace('worker.mjs', 'wroker.mjs');
+    edited.workers.reviewer.command[0] = 'buran-no-such-agent-xyz';
+    writeFileSync(config, JSON.stringify(edited));
+    const run = await runIn(sb, config, writePacket(sb));
+    const status = await expectStopped(sb, run, { code: 'adapter_unavailable', next: 'retry' });
+    const messages = status.blockers.map((b: { message: string }) => b.message);
+    expect(messages).toEqual([
+      expect.stringMatching(/^workers\.implementer\.command: the script ".*wroker\.mjs" does not exist/),
+      expect.stringMatching(/^workers\.reviewer\.command: program "buran-no-such-agent-xyz" was not found on PATH/),
+    ]);
+    expect(sb.calls('implementer')).toHaveLength(0);
+    expect(sb.calls('reviewer')).toHaveLength(0);
   });
 });

@@ -21,7 +21,7 @@ function chattyConfig(sb: Sandbox, chattyArgs: string[], worker: Record<string, 
       reviewer: { command: ['node', WORKER, '--log', sb.path('reviewer.calls.jsonl'), '--sequence', 'pass'] },
     },
     verification: { allowed_commands: ['node check.mjs'] },
-    limits: { max_fix_attempts: 1, max_dispatch_retries: 0 },
+    limits: { max_fix_attempts: 0, max_dispatch_retries: 0 },
   }));
   return path;
 }
@@ -38,7 +38,7 @@ describe('worker idle_timeout_ms (output as heartbeat)', () => {
   it('kills a silent, hanging worker (and its grandchild) after idle_timeout_ms, far before timeout_ms: timed_out / worker_timeout', async () => {
     const sb = makeSandbox();
     const config = writeConfig(sb, { implementer: ['hang'], reviewer: ['pass'], timeoutMs: LONG_TIMEOUT, extra: { idle_timeout_ms: 500 } }, {
-      limits: { max_fix_attempts: 1, max_dispatch_retries: 0 },
+      limits: { max_fix_attempts: 0, max_dispatch_retries: 0 },
     });
     const began = Date.now();
     const run = await runIn(sb, config, writePacket(sb), ['--run-id', 'silent']);
@@ -64,7 +64,7 @@ describe('worker idle_timeout_ms (output as heartbeat)', () => {
   it('without idle_timeout_ms the same silent worker is left running until timeout_ms', async () => {
     const sb = makeSandbox();
     const config = writeConfig(sb, { implementer: ['hang'], reviewer: ['pass'], timeoutMs: 2_000 }, {
-      limits: { max_fix_attempts: 1, max_dispatch_retries: 0 },
+      limits: { max_fix_attempts: 0, max_dispatch_retries: 0 },
     });
     const run = await runIn(sb, config, writePacket(sb), ['--run-id', 'no-idle']);
     expect(run.code, run.stderr).toBe(3);
@@ -128,7 +128,8 @@ describe('worker idle_timeout_ms (output as heartbeat)', () => {
     } finally {
       const cancel = await buran(['cancel', 'live', '--registry', sb.registry]);
       expect(cancel.code, cancel.stderr).toBe(0);
-      expect(await driverExit).toBe(6);
+      // The driver ends the cancelled run itself and says so: blocked (exit 3), not "stopped, resume".
+      expect(await driverExit).toBe(3);
     }
     expect((await statusOf(sb, 'live')).current_task).toBeNull();
   });

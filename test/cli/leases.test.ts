@@ -15,6 +15,7 @@ function slowConfig(sb: Sandbox, name: string, delayMs: number, waitMs: number, 
   writeFileSync(path, JSON.stringify({
     workers: { implementer: worker('implementer', 'ok'), reviewer: worker('reviewer', 'pass') },
     verification: { allowed_commands: ['node check.mjs'] },
+    limits: { max_fix_attempts: 0 },
     lease: { wait_ms: waitMs, poll_ms: 50, ttl_ms: ttlMs },
   }));
   return path;
@@ -93,7 +94,9 @@ describe('leases: conflict surfaces of runs on one repo', () => {
     expect(status.blocker.code).toBe('lock_conflict');
     expect(status.blocker.message).toContain('leased to run holder');
     expect(status.blocker.message).toContain(`surface:${r.repo}#src`);
-    expect(status.next_safe_action.kind).toBe('wait');
+    // Its worktree is kept (CONTRACT 8), holding the branch a retry needs: clean first, then retry.
+    expect(status.next_safe_action).toMatchObject({ kind: 'clean', command: `buran clean late --registry ${sb.registry}` });
+    expect(status.next_safe_action.reason).toContain(`buran retry late --registry ${sb.registry}`);
     expect((await first).code).toBe(0);
   });
 

@@ -38,7 +38,7 @@ describe('buran run --max-steps / --until, then resume', () => {
     expect(first.stdout).toMatch(/stopped: max_steps/);
     const stopped = await statusOf(sb, first.runId);
     expect(stopped.terminal).toBe(false);
-    expect(stopped.next_safe_action).toMatchObject({ kind: 'resume', command: `buran resume ${first.runId}` });
+    expect(stopped.next_safe_action).toMatchObject({ kind: 'resume', command: `buran resume ${first.runId} --registry ${sb.registry}` });
 
     const second = await resume(sb, first.runId);
     expect(second.code, second.stderr).toBe(0);
@@ -184,7 +184,7 @@ describe('buran resume: idempotent from recorded artifacts', () => {
     expect(await statusOf(sb, done.runId)).toEqual(before.status);
     expect(sb.calls('implementer')).toHaveLength(before.calls);
 
-    const blocked = await runIn(sb, writeConfig(sb, { implementer: ['blocked'] }), writePacket(sb));
+    const blocked = await runIn(sb, writeConfig(sb, { implementer: ['blocked'], reviewer: ['pass'] }), writePacket(sb));
     expect(blocked.code).toBe(3);
     const blockedAgain = await resume(sb, blocked.runId, ['--json']);
     expect(blockedAgain.code).toBe(3);

@@ -23,7 +23,7 @@ describe('one driver per run, and SIGTERM', () => {
     await until(() => processGone(pids.worker) && processGone(pids.grandchild));
     const stopped = await statusOf(sb, 'held');
     expect(stopped.terminal).toBe(false);
-    expect(stopped.next_safe_action).toMatchObject({ kind: 'resume', command: 'buran resume held' });
+    expect(stopped.next_safe_action).toMatchObject({ kind: 'resume', command: `buran resume held --registry ${sb.registry}` });
 
     const resumed = await buran(['resume', 'held', '--registry', sb.registry]);
     expect(resumed.code).toBe(0);

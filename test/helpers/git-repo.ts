@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, type Sandbox } from './sandbox.ts';
 
@@ -40,4 +40,14 @@ export function makeRepo(sb: Sandbox): FixtureRepo {
   run(repo, ['remote', 'add', 'origin', bare]);
   run(repo, ['push', '-q', 'origin', 'main']);
   return { repo, bare, env, git: (...args) => run(repo, args), bareGit: (...args) => run(bare, args) };
+}
+
+/** A git checkout on main holding a copy of a fixture folder (committed), with a bare `origin`, inside a sandbox. */
+export function makeRepoFrom(sb: Sandbox, fixture: string): FixtureRepo {
+  const r = makeRepo(sb);
+  cpSync(fixture, r.repo, { recursive: true });
+  r.git('add', '-A');
+  r.git('commit', '-qm', `add ${fixture.split('/').pop()}`);
+  r.git('push', '-q', 'origin', 'main');
+  return r;
 }

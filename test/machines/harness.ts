@@ -58,7 +58,7 @@ export function runInput(settings: Partial<RunInput['settings']> = {}, packetPat
     run_id: 'r1', plan, missing,
     settings: {
       roles: { implementer: true, fixer: true, reviewer: true }, max_fix_attempts: 2, max_dispatch_retries: 1,
-      allowed_commands: ['node check.mjs'], lease_wait_ms: 0, handoff: { kind: 'local', allowed_repos: [] }, ...settings,
+      allowed_commands: ['node check.mjs'], lease_wait_ms: 0, handoff: { kind: 'local', allowed_repos: [] }, setup: false, ...settings,
     },
   };
 }

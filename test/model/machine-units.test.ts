@@ -16,7 +16,9 @@ describe('machines/ (loaded inside the tests)', () => {
     expect(m.runMachine.id).toBe('run');
     expect(Object.keys(m.runMachine.root.states)).toEqual([...m.RUN_STATES]);
     expect(m.runMachine.root.initial.target.map((t) => t.key)).toEqual(['packet_received']);
-    for (const key of ['running', 'internal_review', 'fix_loop']) {
+    // The implementer's stage first prepares the workspace (workspace.setup); the others dispatch at once.
+    expect(m.runMachine.root.states.running!.initial.target.map((t) => t.key)).toEqual(['preparing']);
+    for (const key of ['internal_review', 'fix_loop']) {
       expect(m.runMachine.root.states[key]!.initial.target.map((t) => t.key), key).toEqual(['dispatching']);
     }
     for (const key of ['verification', 'handoff_ready']) expect(m.runMachine.root.states[key]!.initial.target.map((t) => t.key)).toEqual(['checking']);
@@ -44,13 +46,15 @@ describe('machines/ (loaded inside the tests)', () => {
     await expect(run(m.runMachine.implementations.actors.performHandoff, { run_id: 'r', epoch: 1 })).rejects.toThrow('performHandoff is provided by actors/');
     await expect(run(m.workerTaskMachine.implementations.actors.runWorker, {})).rejects.toThrow('runWorker is provided by actors/');
     await expect(run(m.runMachine.implementations.actors.acquireLease, { run_id: 'r' })).resolves.toEqual({ granted: true });
-    await expect(run(m.runMachine.implementations.actors.recordIntake, { run_id: 'r' })).resolves.toBeUndefined();
+    await expect(run(m.runMachine.implementations.actors.recordIntake, { run_id: 'r' })).resolves.toEqual({ missing_programs: [], git_workspace: true, branch_holder: null });
+    await expect(run(m.runMachine.implementations.actors.setUpWorkspace, { run_id: 'r' })).resolves.toEqual({ commands: [] });
+    await expect(run(m.runMachine.implementations.actors.scanChange, { run_id: 'r' })).resolves.toEqual({ findings: [] });
     await expect(run(m.runMachine.implementations.actors.prepareWorkspace, { run_id: 'r' })).resolves.toBeUndefined();
   });
 
   it('a fresh run dispatches the implementer\'s first attempt, judged in epoch 1, with nothing else recorded', async () => {
     const m = await load();
-    const settings = { roles: { implementer: true, fixer: true, reviewer: true }, max_fix_attempts: 1, max_dispatch_retries: 1, allowed_commands: [], lease_wait_ms: 0, handoff: { kind: 'local' as const, allowed_repos: [] } };
+    const settings = { roles: { implementer: true, fixer: true, reviewer: true }, max_fix_attempts: 1, max_dispatch_retries: 1, allowed_commands: [], lease_wait_ms: 0, handoff: { kind: 'local' as const, allowed_repos: [] }, setup: false };
     const context = m.initialContext({ run_id: 'r', plan: {} as never, missing: [], settings });
     expect(m.nextTask(context)).toEqual({ task_id: 't1-implementer', role: 'implementer', attempt: 1, retry: 0, epoch: 1 });
     expect(context).toMatchObject({ epoch: 0, fix_attempts: 0, review_attempts: 0, dispatches: 0, pending: null, current: null, evidence: null,

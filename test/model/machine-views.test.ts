@@ -1,7 +1,7 @@
 // In-process tests of machines/ views the CLI prints: the statechart graph, its Mermaid and SCXML text, and next_safe_action.
 import { describe, expect, it } from 'vitest';
 import { machineGraph, toMermaid, toScxml } from '../../machines/graph.ts';
-import { nextSafeAction } from '../../machines/next-safe-action.ts';
+import { NO_FACTS, nextSafeAction } from '../../machines/next-safe-action.ts';
 import { runMachine } from '../../machines/run-machine.ts';
 import { RUN_STATES, TERMINAL_STATES } from '../../machines/states.ts';
 import type { BlockerCode } from '../../machines/types.ts';
@@ -17,7 +17,9 @@ describe('machineGraph / toMermaid / toScxml', () => {
     const byKey = Object.fromEntries(graph.root.children.map((c) => [c.key, c]));
     expect(byKey.packet_received!.invokes).toEqual(['recordIntake']);
     expect(byKey.running!.type).toBe('compound');
-    expect(byKey.running!.children.map((c) => c.key)).toEqual(['dispatching', 'awaiting']);
+    expect(byKey.running!.children.map((c) => c.key)).toEqual(['preparing', 'setting_up', 'dispatching', 'awaiting']);
+    expect(byKey.running!.children.find((c) => c.key === 'setting_up')!.invokes).toEqual(['setUpWorkspace']);
+    expect(byKey.handoff_ready!.children.find((c) => c.key === 'scanning')!.invokes).toEqual(['scanChange']);
     expect(byKey.verification!.children.find((c) => c.key === 'running_commands')!.invokes).toEqual(['runVerification']);
     expect(byKey.queued!.description).toMatch(/workspace/);
     expect(byKey.ready_for_manual_review!.description).toBeNull();
@@ -44,7 +46,7 @@ describe('machineGraph / toMermaid / toScxml', () => {
       expect(mermaid, edgeName(e)).toContain(`  ${flat(e.source)} --> ${flat(e.target)} : ${label}`);
     }
     expect(mermaid).toContain('  state running {');
-    expect(mermaid).toContain('    [*] --> running_dispatching');
+    expect(mermaid).toContain('    [*] --> running_preparing');
     expect(mermaid).toContain('  state handoff_ready {');
     expect(mermaid).toContain('    [*] --> handoff_ready_checking');
     for (const t of TERMINAL_STATES) expect(mermaid).toContain(`  ${t} --> [*]`);
@@ -60,7 +62,7 @@ describe('machineGraph / toMermaid / toScxml', () => {
     expect(lines[1]).toBe('<scxml xmlns="http://www.w3.org/2005/07/scxml" version="1.0" name="run" initial="run">');
     expect(lines[2]).toBe('  <state id="run" initial="run.packet_received">');
     expect(lines.at(-1)).toBe('</scxml>');
-    expect(lines).toContain('    <state id="run.running" initial="run.running.dispatching">');
+    expect(lines).toContain('    <state id="run.running" initial="run.running.preparing">');
     expect(lines).toContain('      <state id="run.running.awaiting">');
     for (const t of TERMINAL_STATES) expect(lines).toContain(`    <final id="run.${t}">`);
     expect(lines).toContain('      <invoke type="xstate" src="recordIntake"/>');
@@ -96,20 +98,41 @@ describe('machineGraph / toMermaid / toScxml', () => {
 describe('nextSafeAction', () => {
   const blocker = (code: BlockerCode, message = `m-${code}`) => ({ code, message });
 
-  it('a run that is not terminal is resumed with its id', () => {
+  const facts = { ...NO_FACTS, registryFlag: " --registry '/r e g'", configSource: '/c/buran.config.json', packetSource: '/p/packet.json', placeFlag: ' --repo /repo' };
+
+  it('a run that is not terminal is resumed with its id (and the registry, when it is not the default one)', () => {
     expect(nextSafeAction('r9', 'verification', null, false)).toEqual({
       kind: 'resume', command: 'buran resume r9', reason: 'the run stopped in verification and can continue from there',
     });
+    expect(nextSafeAction('r9', 'verification', null, false, facts).command).toBe("buran resume r9 --registry '/r e g'");
   });
 
-  it('each ending gets the CONTRACT 5 kind, and the reason carries the blocker where it helps', () => {
+  it('each ending gets the CONTRACT 5 kind, a command that works as written, and the reason carries the blocker where it helps', () => {
     expect(nextSafeAction('r', 'ready_for_manual_review', null, true).kind).toBe('manual_review');
-    expect(nextSafeAction('r', 'blocked_plan_insufficient', blocker('plan_insufficient'), true)).toMatchObject({ kind: 'run', command: 'buran validate PACKET && buran run PACKET' });
-    expect(nextSafeAction('r', 'blocked_lock_conflict', blocker('lock_conflict', 'held by r0'), true)).toMatchObject({ kind: 'wait', reason: expect.stringMatching(/^held by r0; /) });
+    expect(nextSafeAction('r', 'blocked_plan_insufficient', blocker('plan_insufficient'), true, facts)).toMatchObject({
+      kind: 'run', command: "buran validate /p/packet.json --registry '/r e g' && buran run /p/packet.json --config /c/buran.config.json --repo /repo --registry '/r e g'",
+    });
+    expect(nextSafeAction('r', 'blocked_plan_insufficient', blocker('plan_insufficient'), true).command).toBeUndefined();
+    expect(nextSafeAction('r', 'blocked_lock_conflict', { ...blocker('lock_conflict', 'held by r0'), run_ref: 'r0' }, true)).toMatchObject({
+      kind: 'retry', command: 'buran retry r', reason: expect.stringMatching(/^held by r0; retry once the other run has finished \(buran status r0\)/),
+    });
+    expect(nextSafeAction('r', 'blocked_needs_human', { ...blocker('lock_conflict', 'branch held'), run_ref: 'r0', stage: 'preflight' }, true)).toMatchObject({
+      kind: 'clean', command: 'buran clean r0', reason: expect.stringContaining('then buran retry r'),
+    });
     expect(nextSafeAction('r', 'blocked_lock_conflict', null, true).kind).toBe('manual_review');
-    for (const code of ['adapter_unavailable', 'policy_denied'] as const) {
-      expect(nextSafeAction('r', 'blocked_needs_human', blocker(code), true)).toMatchObject({ kind: 'fix_config', command: 'buran run PACKET --config FILE', reason: expect.stringMatching(new RegExp(`^m-${code}; `)) });
+    for (const code of ['adapter_unavailable', 'policy_denied', 'workspace_setup_failed', 'verification_blocked'] as const) {
+      expect(nextSafeAction('r', 'blocked_needs_human', blocker(code), true, facts)).toMatchObject({
+        kind: 'retry', command: "buran retry r --config /c/buran.config.json --registry '/r e g'", reason: expect.stringMatching(new RegExp(`^m-${code}; `)),
+      });
+      expect(nextSafeAction('r', 'blocked_needs_human', blocker(code), true, { ...facts, worktreeKept: true })).toMatchObject({
+        kind: 'clean', command: "buran clean r --registry '/r e g'", reason: expect.stringContaining("buran retry r --config /c/buran.config.json --registry '/r e g'"),
+      });
     }
+    expect(nextSafeAction('r', 'blocked_needs_human', { ...blocker('adapter_unavailable'), stage: 'handing off' }, true).kind).toBe('manual_review');
+    expect(nextSafeAction('r', 'blocked_needs_human', blocker('secret_in_change'), true).kind).toBe('manual_review');
+    expect(nextSafeAction('r', 'blocked_needs_human', blocker('policy_denied'), true, { ...facts, retriedBy: ['r2'] })).toMatchObject({
+      kind: 'none', reason: expect.stringContaining('retried as run r2'),
+    });
     expect(nextSafeAction('r', 'quarantined', blocker('registry_corrupt'), true)).toMatchObject({ kind: 'inspect_quarantine', reason: expect.stringMatching(/failed validation/) });
     expect(nextSafeAction('r', 'blocked_needs_human', blocker('cancelled'), true)).toEqual({ kind: 'none', reason: 'the run was cancelled on purpose' });
     expect(nextSafeAction('r', 'blocked_needs_human', blocker('fix_budget_exhausted'), true)).toMatchObject({ kind: 'manual_review', reason: expect.stringContaining('(fix_budget_exhausted)') });

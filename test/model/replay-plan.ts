@@ -100,6 +100,6 @@ export const SAMPLE: Array<{ name: string; matches: (labels: string[], end: RunC
   { name: 'fix budget exhausted', matches: (l, c) => c.blocker?.code === 'fix_budget_exhausted' && l.includes('task:verdict-fail') },
   { name: 'review BLOCKED', matches: (_l, c) => c.blocker?.code === 'review_blocked' },
   { name: 'verification timeout blocks', matches: (_l, c) => c.blocker?.code === 'verification_blocked' && c.epoch > 0 },
-  { name: 'no fixer configured', matches: (_l, c) => c.blocker?.code === 'adapter_unavailable' && c.fix_attempts === 1 },
+  { name: 'no fixer or reviewer configured: blocked at intake', matches: (_l, c) => c.blocker?.code === 'adapter_unavailable' && c.dispatches === 0 },
   { name: 'plan insufficient', matches: (_l, c) => c.blocker?.code === 'plan_insufficient' },
 ];

@@ -154,7 +154,8 @@ describe('run machine steps against the CONTRACT oracle (every distinct step of 
     // Every machine-made blocker code of CONTRACT 5 occurs (registry_corrupt is the registry's; the rest are causes).
     expect([...new Set(distinct.flatMap((st) => ctx(st.next).blockers.map((b) => b.code)))].sort()).toEqual([
       'adapter_unavailable', 'cancelled', 'completion_conflict', 'completion_missing', 'fix_budget_exhausted', 'lock_conflict',
-      'plan_insufficient', 'policy_denied', 'retry_exhausted', 'review_blocked', 'verification_blocked', 'worker_blocked',
+      'plan_insufficient', 'policy_denied', 'retry_exhausted', 'review_blocked', 'secret_in_change', 'verification_blocked', 'worker_blocked',
+      'workspace_setup_failed',
     ]);
     expect([...new Set(distinct.flatMap((st) => ctx(st.next).blockers.map((b) => b.cause ?? '-')))].sort()).toEqual([
       '-', 'completion_invalid', 'completion_missing', 'worker_failed', 'worker_timeout',
@@ -239,7 +240,9 @@ describe('run machine steps against the CONTRACT oracle (every distinct step of 
         inputs.set(p.src, [...(inputs.get(p.src) ?? []), p.input]);
       }
     }
-    expect([...inputs.keys()].sort()).toEqual(['acquireLease', 'awaitLease', 'performHandoff', 'prepareWorkspace', 'recordIntake', 'retireWorkspace', 'runVerification']);
+    expect([...inputs.keys()].sort()).toEqual([
+      'acquireLease', 'awaitLease', 'performHandoff', 'prepareWorkspace', 'recordIntake', 'retireWorkspace', 'runVerification', 'scanChange', 'setUpWorkspace',
+    ]);
   });
 
   it('a settlement of a task that is not current changes nothing and is emitted as a duplicate', () => {

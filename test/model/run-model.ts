@@ -3,6 +3,8 @@ import { __unsafe_getAllOwnEventDescriptors as eventTypes, type AnyMachineSnapsh
 import { runMachine } from '../../machines/run-machine.ts';
 import type { RunContext, RunInput } from '../../machines/run-rules.ts';
 import type { HandoffRecord, VerificationReport } from '../../machines/types.ts';
+import { CLEAR_PREFLIGHT, type PreflightFacts } from '../../machines/preflight-rules.ts';
+import { NO_SECRETS, type ScanReport, type SetupReport } from '../../machines/workspace-rules.ts';
 import { runInput } from '../machines/harness.ts';
 import { generatePaths, stepper, type ModelPath, type ModelSpec, type Start, type Variant } from './model-kit.ts';
 import { settlementsFor } from './worker-task-model.ts';
@@ -39,6 +41,13 @@ export const SCENARIOS: Scenario[] = [
   // The CLI replay plays local handoffs only.
   { ...scenario('pr-not-allowed', { handoff: { kind: 'github-pr', allowed_repos: ['someone/else'] } }), cli: null },
   scenario('denied-command', { allowed_commands: ['node check.mjs'] }, { verification: { commands: ['npm test', 'node check.mjs', 'npm run lint'] } }),
+  // workspace.setup before the implementer, and a git handoff whose change is scanned for secrets first.
+  { ...scenario('setup-and-git-branch', { roles: ALL, max_fix_attempts: 0, max_dispatch_retries: 0, setup: true, handoff: { kind: 'git-branch', allowed_repos: [] } }), cli: null },
+  // Records made before the preflight existed (or hand-edited) can lack a role or an allowed command the
+  // intake now refuses: the stages still fail closed on them. The only way into those guards.
+  tamperedAfterIntake('tampered-no-implementer', { roles: { ...ALL, implementer: false } }),
+  tamperedAfterIntake('tampered-no-fixer-no-reviewer', { roles: { implementer: true, fixer: false, reviewer: false }, max_fix_attempts: 1, max_dispatch_retries: 0 }),
+  tamperedAfterIntake('tampered-allowlist', { allowed_commands: [], max_fix_attempts: 0, max_dispatch_retries: 0 }),
   {
     // A registry record whose current task claims an epoch the run is not in (corrupt or hand-edited): the
     // only way into verification.checking's !evidenceForEpoch guard, which no fresh run can reach.
@@ -56,6 +65,35 @@ export const SCENARIOS: Scenario[] = [
     },
   },
 ];
+
+/** A run whose record's settings were changed after its intake passed the preflight. */
+function tamperedAfterIntake(name: string, settings: Partial<RunInput['settings']>): Scenario {
+  const base = runInput({ max_fix_attempts: 1, max_dispatch_retries: 0 });
+  return {
+    name, input: base, cli: null, tampered: true,
+    start: () => {
+      const path = pathTo(runStepper.initial(base).snapshot, ['intake', 'workspace']);
+      const persisted = JSON.parse(JSON.stringify(runMachine.getPersistedSnapshot(path)));
+      persisted.context.settings = { ...persisted.context.settings, ...settings };
+      const snapshot = runMachine.restoreSnapshot(persisted, runStepper.scope) as AnyMachineSnapshot;
+      return { snapshot, transitions: [], microsnapshots: [], actions: [] };
+    },
+  };
+}
+
+/** Preflight findings: all clear, a program not found (the fixer's: it blocks only while fixes are allowed), a branch held. */
+export const PREFLIGHT_VARIANTS: Record<string, PreflightFacts> = {
+  intake: CLEAR_PREFLIGHT,
+  'intake:fixer-program-missing': {
+    ...CLEAR_PREFLIGHT,
+    missing_programs: [{ use: 'fixer', field: 'workers.fixer.command', reason: 'program "fixr" was not found on PATH (/usr/bin)' }],
+  },
+  'intake:branch-held': { ...CLEAR_PREFLIGHT, branch_holder: { path: '/registry/worktrees/r0', run_id: 'r0' } },
+};
+const SETUP_FAILED: SetupReport = {
+  commands: [{ command: ['npm', 'ci'], outcome: 'failed', exit_code: 1, detail: '', output_tail: 'npm ERR! missing lockfile', log: '/registry/setup/command-1.log' }],
+};
+const SECRET_FOUND: ScanReport = { findings: [{ path: 'index.js', line: 3, what: 'a token shaped like ghp_…' }] };
 
 const report = (epoch: number, verdict: VerificationReport['verdict'], message: string): VerificationReport => ({
   epoch, verdict, message, commands: [],
@@ -79,7 +117,17 @@ export function runEvents(snapshot: AnyMachineSnapshot, drop: ReadonlySet<string
   // Cancel and late settlements can arrive in any state, whether or not the chart lists them there.
   for (const type of new Set([...eventTypes(snapshot), 'run.cancel', 'task.settled'])) {
     switch (type) {
-      case 'xstate.done.actor.intake': out.push({ type, variant: 'intake' }); break;
+      case 'xstate.done.actor.intake':
+        for (const [variant, output] of Object.entries(PREFLIGHT_VARIANTS)) out.push({ type, output, variant });
+        break;
+      case 'xstate.done.actor.setup':
+        out.push({ type, output: { commands: [{ ...SETUP_FAILED.commands[0]!, outcome: 'passed', exit_code: 0, output_tail: '' }] }, variant: 'setup' });
+        out.push({ type, output: SETUP_FAILED, variant: 'setup:failed' });
+        break;
+      case 'xstate.done.actor.scan':
+        out.push({ type, output: NO_SECRETS, variant: 'scan' });
+        out.push({ type, output: SECRET_FOUND, variant: 'scan:secret' });
+        break;
       case 'xstate.done.actor.workspace': out.push({ type, variant: 'workspace' }); break;
       case 'xstate.done.actor.lease':
         out.push({ type, output: { granted: true }, variant: 'lease:granted' });
@@ -96,6 +144,8 @@ export function runEvents(snapshot: AnyMachineSnapshot, drop: ReadonlySet<string
       case 'xstate.error.actor.verification':
       case 'xstate.error.actor.handoff':
       case 'xstate.error.actor.retire':
+      case 'xstate.error.actor.setup':
+      case 'xstate.error.actor.scan':
         out.push({ type, error: new Error('the effect threw'), variant: `${type.slice('xstate.error.actor.'.length)}:error` });
         break;
       case 'xstate.done.actor.verification':

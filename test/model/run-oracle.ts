@@ -2,13 +2,14 @@
 import type { Blocker, GateResult, TaskOutcome, VerificationReport } from '../../machines/types.ts';
 import type { RunContext } from '../../machines/run-rules.ts';
 import type { StepRecord } from './model-kit.ts';
+import type { PreflightFacts } from '../../machines/preflight-rules.ts';
 
 type Expected = Partial<Blocker> & { code: Blocker['code'] };
 const RETRYABLE = ['completion_missing', 'completion_invalid', 'worker_failed', 'worker_timeout'];
 
 /** A stage whose role has no configured worker fails closed on entry. */
 function roleGap(c: RunContext, role: 'implementer' | 'fixer' | 'reviewer'): Expected[] {
-  return c.settings.roles[role] ? [] : [{ code: 'adapter_unavailable', message: `no ${role} worker is configured: add workers.${role}.command to the config, then resume` }];
+  return c.settings.roles[role] ? [] : [{ code: 'adapter_unavailable', message: `no ${role} worker is configured: add workers.${role} (a "command" or a "preset") to the config` }];
 }
 
 /** A gate FAIL: the fix loop while budget remains, else fix_budget_exhausted. */
@@ -45,8 +46,39 @@ function settled(c: RunContext, o: TaskOutcome): Expected[] {
   return [{ code: 'retry_exhausted', cause: o.code ?? 'worker_failed', message, ...ref }];
 }
 
+/**
+ * CONTRACT 5 preflight: before any worker starts, every reachable role needs a worker (the fixer only
+ * while fixes are allowed), every program it found missing for a reachable use blocks, every
+ * verification command must be allowed, github-pr only for allowlisted repos (CONTRACT 8), a git
+ * handoff needs a git workspace, and the intended branch must not be checked out elsewhere.
+ */
+function preflight(c: RunContext, facts: PreflightFacts): Expected[] {
+  const s = c.settings;
+  const reachable = (role: string) => role !== 'fixer' || s.max_fix_attempts > 0;
+  const out: Expected[] = [];
+  for (const role of ['implementer', 'fixer', 'reviewer'] as const) {
+    if (reachable(role) && !s.roles[role]) {
+      out.push({ code: 'adapter_unavailable', message: `no ${role} worker is configured: add workers.${role} (a "command" or a "preset") to the config${role === 'fixer' ? ', or set limits.max_fix_attempts to 0 to run without fixes' : ''}` });
+    }
+  }
+  for (const m of facts.missing_programs) if (reachable(m.use)) out.push({ code: 'adapter_unavailable', message: `${m.field}: ${m.reason}` });
+  const denied = c.plan.verification_commands.filter((cmd) => !s.allowed_commands.includes(cmd));
+  if (denied.length > 0) {
+    out.push({ code: 'policy_denied', message: `verification command(s) not in verification.allowed_commands: ${denied.map((d) => JSON.stringify(d)).join(', ')}; add them there (exactly as the packet writes them) if they are safe to run` });
+  }
+  if (s.handoff.kind === 'github-pr' && !s.handoff.allowed_repos.includes(c.plan.repo)) {
+    out.push({ code: 'policy_denied', message: `handoff github-pr: repo ${JSON.stringify(c.plan.repo)} is not in handoff.allowed_repos; add it there or use another handoff.kind` });
+  }
+  if (facts.branch_holder) {
+    out.push({ code: 'lock_conflict', run_ref: 'r0', message: `branch ${JSON.stringify(c.plan.intended_branch)} is checked out in ${facts.branch_holder.path} (the kept worktree of run r0): a run needs its intended branch to itself` });
+  }
+  return out.map((b) => ({ ...b, stage: 'preflight' }));
+}
+
 /** An effect that threw: the blocker code and the stage its message names. */
 const EFFECT_ERRORS: Record<string, [Blocker['code'], string]> = {
+  'setup:error': ['workspace_setup_failed', 'setting up the workspace'],
+  'scan:error': ['adapter_unavailable', 'scanning the change for secrets'],
   'intake:error': ['adapter_unavailable', 'recording the intake'],
   'workspace:error': ['adapter_unavailable', 'preparing the workspace'],
   'lease:error': ['adapter_unavailable', 'taking the leases'],
@@ -66,16 +98,19 @@ export function expectedBlockers(step: StepRecord): Expected[] {
   if (effectError) return [{ code: effectError[0], message: `${effectError[1]} failed: the effect threw`, ...(c.epoch > 0 ? { epoch: c.epoch } : {}) }];
   if (kind === 'intake') {
     if (c.missing.length > 0) return c.missing.map((m) => ({ code: 'plan_insufficient' as const, message: m.message, item: m.item }));
-    // CONTRACT 8: github-pr only for allowlisted repos; refused before any worker runs.
-    const h = c.settings.handoff;
-    if (h.kind === 'github-pr' && !h.allowed_repos.includes(c.plan.repo)) {
-      return [{ code: 'policy_denied', message: `handoff github-pr: repo ${JSON.stringify(c.plan.repo)} is not in handoff.allowed_repos; add it there or use another handoff.kind` }];
-    }
-    return [];
+    return preflight(c, e.output as PreflightFacts);
   }
-  if (step.event.variant === 'lease:held') return c.settings.lease_wait_ms > 0 ? [] : [{ code: 'lock_conflict', message: e.output.message }];
-  if (step.event.variant === 'leaseWait:held') return [{ code: 'lock_conflict', message: `${e.output.message} (waited lease.wait_ms = ${c.settings.lease_wait_ms} ms)` }];
-  if (step.event.variant === 'lease:granted' || step.event.variant === 'leaseWait:granted') return roleGap(c, 'implementer');
+  if (step.event.variant === 'lease:held') return c.settings.lease_wait_ms > 0 ? [] : [{ code: 'lock_conflict', message: e.output.message, run_ref: 'r0' }];
+  if (step.event.variant === 'leaseWait:held') return [{ code: 'lock_conflict', message: `${e.output.message} (waited lease.wait_ms = ${c.settings.lease_wait_ms} ms)`, run_ref: 'r0' }];
+  // With setup commands the implementer waits for them; without, its stage begins at once.
+  if (step.event.variant === 'lease:granted' || step.event.variant === 'leaseWait:granted') return c.settings.setup ? [] : roleGap(c, 'implementer');
+  if (step.event.variant === 'setup') return roleGap(c, 'implementer');
+  if (step.event.variant === 'setup:failed') {
+    return [{ code: 'workspace_setup_failed', message: 'workspace.setup command 1 "npm ci" exited with code 1; its output (full log /registry/setup/command-1.log):\nnpm ERR! missing lockfile' }];
+  }
+  if (step.event.variant === 'scan:secret') {
+    return [{ code: 'secret_in_change', epoch: c.epoch, message: 'the change holds what looks like a secret, so nothing was committed or pushed: index.js:3 (a token shaped like ghp_…)' }];
+  }
   if (kind === 'verification') {
     const report = e.output as VerificationReport;
     if (report.verdict === 'PASS') return roleGap(c, 'reviewer');
@@ -92,7 +127,8 @@ export function expectedEnding(step: StepRecord, added: Expected[]): string | nu
   // The handoff is done once recorded; removing the run's worktree after it ends the run either way.
   if (!first) return step.event.variant === 'retire' || step.event.variant === 'retire:error' ? 'ready_for_manual_review' : null;
   if (first.code === 'plan_insufficient') return 'blocked_plan_insufficient';
-  if (first.code === 'lock_conflict') return 'blocked_lock_conflict';
+  // The preflight's findings (a held branch included) end the run blocked_needs_human at intake.
+  if (first.code === 'lock_conflict' && first.stage !== 'preflight') return 'blocked_lock_conflict';
   const role = (step.event as { outcome?: TaskOutcome }).outcome?.role;
   // KNOWN DEVIATION (reported): a `cancelled` settlement (code null) is blamed on cause worker_failed by
   // retryExhausted, but implementationFailed checks the code itself, so the run ends blocked_needs_human.
@@ -105,7 +141,7 @@ export function expectedEnding(step: StepRecord, added: Expected[]): string | nu
 export function expectedGate(step: StepRecord): { verification?: GateResult; review?: GateResult; findings?: unknown[] } | null {
   const c = step.prev.context as RunContext;
   const e = step.event as any;
-  if (step.event.variant.startsWith('verification:')) {
+  if (step.event.variant.startsWith('verification:') && step.event.variant !== 'verification:error') {
     const r = e.output as VerificationReport;
     return { verification: { epoch: r.epoch, verdict: r.verdict, findings: r.findings, message: r.message }, findings: r.findings };
   }

@@ -1,0 +1,88 @@
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { SetupCommandResult, SetupReport } from '../machines/workspace-rules.ts';
+import { readIfExists, writeJsonDurable } from '../persistence/durable-file.ts';
+import { isAlive, type ProcessIdentity } from '../persistence/process-identity.ts';
+import { runInGroup, signalGroup } from './process-group.ts';
+import { readOwnJson } from './json-file.ts';
+import { redact, redactFile } from './redact.ts';
+import { buildChildEnv, runIdentity } from './worker-env.ts';
+
+/** What workspace.setup needs from the run. */
+export interface SetupContext {
+  registryRoot: string;
+  runId: string;
+  setupDir: string;
+  workspace: string;
+  commands: string[][];
+  /** The setup commands together may take this long. */
+  timeoutMs: number;
+  env: NodeJS.ProcessEnv;
+  secrets: readonly string[];
+  killGraceMs: number;
+  record: (draft: { type: string } & Record<string, unknown>) => void;
+  signal?: AbortSignal;
+}
+
+const TAIL_LINES = 40;
+const REPORT = 'setup.json';
+const RUNNING = 'running.json';
+
+/**
+ * Runs workspace.setup's commands in order in the workspace (no shell), each logged, stopping at
+ * the first that does not pass; the report is recorded, so a resumed run does not set up twice.
+ * A setup command a dead driver left running is killed and the setup starts over.
+ */
+export async function runWorkspaceSetup(ctx: SetupContext): Promise<SetupReport> {
+  const reportPath = join(ctx.setupDir, REPORT);
+  const recorded = await readOwnJson<SetupReport>(reportPath);
+  if (recorded !== null) return recorded;
+  if (ctx.commands.length === 0) return { commands: [] };
+  await stopOrphan(ctx);
+
+  const deadline = Date.now() + ctx.timeoutMs;
+  const commands: SetupCommandResult[] = [];
+  for (const [index, command] of ctx.commands.entries()) {
+    if (ctx.signal?.aborted) throw new SetupInterrupted();
+    const log = join(ctx.setupDir, `command-${index + 1}.log`);
+    ctx.record({ type: 'workspace.setup', index: index + 1, command: command.join(' ') });
+    const [file, ...args] = command as [string, ...string[]];
+    const result = await runInGroup({
+      file, args, cwd: ctx.workspace, logFile: log, deadline, killGraceMs: ctx.killGraceMs, signal: ctx.signal,
+      env: buildChildEnv(ctx.env, [], { ...runIdentity(ctx.registryRoot, ctx.runId), BURAN_TASK_ID: `setup-${index + 1}` }),
+      onStarted: (process) => writeJsonDurable(join(ctx.setupDir, RUNNING), { process, index: index + 1 }),
+    });
+    await redactFile(log, ctx.secrets);
+    if (result.kind === 'aborted') throw new SetupInterrupted();
+    const tail = await tailOf(log, ctx.secrets);
+    const base = { command, log, output_tail: tail };
+    if (result.kind === 'start_failed') commands.push({ ...base, outcome: 'start_failed', exit_code: null, detail: result.message });
+    else if (result.kind === 'timed_out') commands.push({ ...base, outcome: 'timed_out', exit_code: null, detail: `workspace.setup_timeout_ms (${ctx.timeoutMs} ms) ran out` });
+    else commands.push({ ...base, outcome: result.exitCode === 0 ? 'passed' : 'failed', exit_code: result.exitCode, detail: result.signal ?? '' });
+    if (commands[commands.length - 1]!.outcome !== 'passed') break;
+  }
+  const report: SetupReport = { commands };
+  await writeJsonDurable(reportPath, report);
+  await rm(join(ctx.setupDir, RUNNING), { force: true });
+  return report;
+}
+
+/** The driver stopped on purpose during setup; a resumed run sets up again. */
+export class SetupInterrupted extends Error {
+  constructor() {
+    super('workspace setup was interrupted by a deliberate stop');
+    this.name = 'SetupInterrupted';
+  }
+}
+
+async function stopOrphan(ctx: SetupContext): Promise<void> {
+  const running = await readOwnJson<{ process: ProcessIdentity; index: number }>(join(ctx.setupDir, RUNNING));
+  if (running === null || !isAlive(running.process)) return;
+  signalGroup(running.process.pid, 'SIGKILL');
+  ctx.record({ type: 'workspace.setup_orphan_killed', pid: running.process.pid, index: running.index });
+}
+
+async function tailOf(path: string, secrets: readonly string[]): Promise<string> {
+  const lines = ((await readIfExists(path)) ?? '').trimEnd().split('\n');
+  return redact(lines.slice(-TAIL_LINES).join('\n'), secrets);
+}
