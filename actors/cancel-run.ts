@@ -5,6 +5,9 @@ import { isAlive } from '../persistence/process-identity.ts';
 import { refuseIfQuarantined } from '../persistence/quarantine.ts';
 import { RunLockedError } from '../persistence/errors.ts';
 import { driveRun, type DriveResult } from './drive-run.ts';
+import { requestCancel } from '../persistence/cancel-request.ts';
+import { readSnapshot } from '../persistence/snapshot-store.ts';
+import { TERMINAL_STATES } from '../machines/states.ts';
 
 /** What `buran cancel` needs. */
 export interface CancelOptions {
@@ -28,22 +31,31 @@ function signalIfAlive(pid: number, signal: NodeJS.Signals): void {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * Cancels a run: stops its live driver (SIGTERM, then SIGKILL after the grace period), stops
- * every process its workers left, then drives it to blocked_needs_human with blocker
- * `cancelled`. A run that already ended is left as it is (idempotent).
+ * Cancels a run: records a cancel request, which a live driver (this run's, or a batch's) sees
+ * within a moment and acts on itself, ending the run cancelled with its workers stopped; a driver
+ * that does not let go within the grace period is stopped (SIGTERM, then SIGKILL). Then every
+ * process the run's workers left is stopped and the run is driven to blocked_needs_human with
+ * blocker `cancelled`. A run that already ended is left as it is (idempotent).
  */
 export async function cancelRun(options: CancelOptions): Promise<DriveResult & { stopped_pids: number[] }> {
   const layout = await findRun(options.registryRoot, options.runId);
   await refuseIfQuarantined(layout);
+  const ended = await readSnapshot(layout.snapshot);
+  if (ended === null || !TERMINAL_STATES.has(ended.state)) await requestCancel(layout, options.reason);
   const holder = await readLockHolder(layout.lock);
   if (holder !== null && holder.pid > 0 && holder.pid !== process.pid && isAlive(holder)) {
-    signalIfAlive(holder.pid, 'SIGTERM');
+    const stillHeld = async () => isAlive(holder) && (await readLockHolder(layout.lock))?.pid === holder.pid;
     const until = Date.now() + options.driverGraceMs;
-    while (isAlive(holder) && Date.now() < until) await sleep(25);
-    if (isAlive(holder)) signalIfAlive(holder.pid, 'SIGKILL');
-    const hard = Date.now() + 5_000;
-    while (isAlive(holder) && Date.now() < hard) await sleep(10);
-    if (isAlive(holder)) throw new RunLockedError(options.runId, holder.pid);
+    while ((await stillHeld()) && Date.now() < until) await sleep(25);
+    if (await stillHeld()) {
+      signalIfAlive(holder.pid, 'SIGTERM');
+      const soft = Date.now() + 5_000;
+      while ((await stillHeld()) && Date.now() < soft) await sleep(25);
+      if (await stillHeld()) signalIfAlive(holder.pid, 'SIGKILL');
+      const hard = Date.now() + 5_000;
+      while (isAlive(holder) && Date.now() < hard) await sleep(10);
+      if (isAlive(holder)) throw new RunLockedError(options.runId, holder.pid);
+    }
   }
   const stopped = await stopRunProcesses(layout, options.runId, options.killGraceMs);
   const result = await driveRun({ registryRoot: options.registryRoot, runId: options.runId, cancel: options.reason, killGraceMs: options.killGraceMs });

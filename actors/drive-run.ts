@@ -14,9 +14,14 @@ import { RegistryCorruptError } from '../persistence/errors.ts';
 import { STATE_ENTRY_TYPES } from '../persistence/journal-rules.ts';
 import { checkRunRecords, quarantineRun, refuseIfQuarantined } from '../persistence/quarantine.ts';
 import { provideRunMachine } from './provide.ts';
+import { cancelRequested, readCancelRequest } from '../persistence/cancel-request.ts';
+import { ensureRegistryRoot } from '../persistence/registry-root.ts';
 import { statePath, topState } from './state-path.ts';
 import { RunRecorder, type FlushStats } from './run-recorder.ts';
 import { transitionObserver } from './transition-observer.ts';
+
+// How often a driver looks for a cancel request from another process (a stat, no read).
+const CANCEL_POLL_MS = 200;
 
 /** How far to drive and what to tell the caller along the way. */
 export interface DriveOptions {
@@ -69,6 +74,8 @@ export class DriveError extends Error {
 export async function driveRun(options: DriveOptions): Promise<DriveResult> {
   const layout = await findRun(options.registryRoot, options.runId);
   await refuseIfQuarantined(layout);
+  // Registries made before the root had its .gitignore get it now (it keeps them out of git).
+  await ensureRegistryRoot(options.registryRoot);
   const lock = await acquireRunLock(layout.lock, options.runId);
   try {
     return await driveLocked(options, layout);
@@ -178,10 +185,24 @@ async function driveLocked(options: DriveOptions, layout: Awaited<ReturnType<typ
   options.interrupt?.addEventListener('abort', onInterrupt, { once: true });
   const stopRenewing = keepLeasesRenewed(options.registryRoot, meta, (message) => recorder.record({ type: 'lease.renew_failed', message }));
   actor.start();
-  // Sent before any restored effect gets past its first await: nothing new is started.
-  if (options.cancel !== undefined) actor.send({ type: 'run.cancel', reason: options.cancel });
+  // A cancel (asked here, or by `buran cancel` from another shell through the run's cancel
+  // request) is sent once the run has re-executed the steps its journal already holds: sent
+  // during that replay it would contradict them. Before a restored effect gets past its first
+  // await, nothing new has started.
+  let cancelSent = false;
+  const sendCancel = async () => {
+    if (cancelSent || recorder.replaying || stopReason !== null) return;
+    const reason = options.cancel ?? (cancelRequested(layout) ? (await readCancelRequest(layout))?.reason : undefined);
+    if (reason === undefined || cancelSent) return;
+    cancelSent = true;
+    actor!.send({ type: 'run.cancel', reason });
+  };
+  recorder.whenCaughtUp(() => { void sendCancel(); });
+  const cancelPoll = setInterval(() => { void sendCancel(); }, CANCEL_POLL_MS);
+  cancelPoll.unref();
   if (options.interrupt?.aborted) onInterrupt();
   await finished;
+  clearInterval(cancelPoll);
   stopRenewing();
   options.interrupt?.removeEventListener('abort', onInterrupt);
 
@@ -193,6 +214,9 @@ async function driveLocked(options: DriveOptions, layout: Awaited<ReturnType<typ
     // Workers' groups are killed and their interruption recorded before the journal closes.
     await Promise.allSettled([...inFlight]);
   } else {
+    // A run cancelled mid-task has its worker's group still being stopped: that finishes (and is
+    // journalled) before the leases go and the driver lets go of the run.
+    await Promise.allSettled([...inFlight]);
     await releaseLeases(options.registryRoot, options.runId);
   }
   await recorder.close();

@@ -54,6 +54,14 @@ export class RunRecorder {
     return this.tail.length > 0;
   }
 
+  private caughtUp: Array<() => void> = [];
+
+  /** Calls `fn` once the run has re-executed every step the journal holds (at once if it has). */
+  whenCaughtUp(fn: () => void): void {
+    if (this.tail.length === 0) fn();
+    else this.caughtUp.push(fn);
+  }
+
   /** Queues a journal entry (durable once the next flush completes); false if replay matched it. */
   record(draft: JournalDraft): boolean {
     if (this.closed || this.contradiction !== null) return false;
@@ -67,6 +75,7 @@ export class RunRecorder {
       this.accounted = expected.seq;
       this.dirty = this.frozen === null;
       this.schedule();
+      if (this.tail.length === 0) for (const fn of this.caughtUp.splice(0)) fn();
       return false;
     }
     this.pending.push(draft);

@@ -60,10 +60,15 @@ function program(): Command {
     .configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) });
 
   common(cli.command('validate').argument('<packet>', 'packet or packet list (JSON or YAML)'))
-    .description('check a packet against the schema and the sufficiency rules; writes nothing')
-    .action(async (packet: string, opts: Common) => {
+    .description('check a packet against the schema and the sufficiency rules (with --config, also the preflight of a run); writes nothing')
+    .option('--config <file>', 'also check the config, and the packet against it, as `run` would before any worker starts')
+    .option('--workspace <dir>', 'with --config: the workspace the run would use')
+    .option('--repo <dir>', 'with --config: the checkout the run would get a worktree of')
+    .action(async (packet: string, opts: Common & { config?: string; workspace?: string; repo?: string }) => {
       const { validateCommand } = await import('./commands/validate.ts');
-      exitCode = await validateCommand(packet, cwd, opts.json === true, output);
+      exitCode = await validateCommand(packet, {
+        config: opts.config, workspace: opts.workspace, repo: opts.repo, registry: registryOf(opts), cwd, json: opts.json === true,
+      }, output);
     });
 
   inspectable(common(cli.command('run').argument('[packet]', 'the approved packet (JSON or YAML)')))
@@ -107,6 +112,18 @@ function program(): Command {
         list, resume: opts.resume as string | undefined, batchId: opts.batchId as string | undefined, concurrency: opts.concurrency as number | undefined,
         config: opts.config as string | undefined, workspace: opts.workspace as string | undefined, repo: opts.repo as string | undefined,
         registry: registryOf(opts), cwd, json: opts.json === true,
+      }, output);
+    });
+
+  inspectable(common(cli.command('retry').argument('<id>', 'a finished run')))
+    .description("start a new run from a finished run's frozen packet, with the config as it is now (the way on after a config problem)")
+    .option('--config <file>', "config file (default: the one the run was started with, read again; else ./buran.config.json)")
+    .option('--until <state>', 'stop (exit 6) once the new run enters this state')
+    .addOption(new Option('--max-steps <n>', 'stop (exit 6) after this many run transitions').argParser(parseSteps))
+    .action(async (id: string, opts: Common & InspectOpts & { config?: string; until?: string; maxSteps?: number }) => {
+      const { retryCommand } = await import('./commands/retry.ts');
+      exitCode = await retryCommand(id, {
+        registry: registryOf(opts), until: opts.until, maxSteps: opts.maxSteps, json: opts.json === true, inspect: inspectFlag(opts), config: opts.config, cwd,
       }, output);
     });
 

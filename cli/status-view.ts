@@ -1,5 +1,5 @@
 import { TERMINAL_STATES } from '../machines/states.ts';
-import { nextSafeAction, type NextSafeAction } from '../machines/next-safe-action.ts';
+import { NO_FACTS, nextSafeAction, type ActionFacts, type NextSafeAction } from '../machines/next-safe-action.ts';
 import type { RunContext } from '../machines/run-rules.ts';
 import type { Blocker, TaskRecord } from '../machines/types.ts';
 import type { SnapshotEnvelope } from '../persistence/records.ts';
@@ -27,6 +27,9 @@ export interface StatusView {
   leases: { resource: string; mode: string; expires_at: string }[];
   /** Totals over every preset agent task that reported them. */
   usage: { cost_usd: number | null; turns: number | null };
+  /** The run this one retried (`buran retry`), and the runs that retried this one. */
+  retry_of: string | null;
+  retried_by: string[];
 }
 
 /** What status reads beside the snapshot and journal. */
@@ -48,7 +51,7 @@ function totals(tasks: TaskRecord[]): StatusView['usage'] {
 }
 
 /** Builds the status report from a stored snapshot and the task history from the journal. */
-export function statusView(envelope: SnapshotEnvelope, tasks: TaskRecord[], extras: StatusExtras = NO_EXTRAS): StatusView {
+export function statusView(envelope: SnapshotEnvelope, tasks: TaskRecord[], extras: StatusExtras = NO_EXTRAS, facts: ActionFacts = NO_FACTS): StatusView {
   const context = envelope.snapshot.context as unknown as RunContext;
   const terminal = TERMINAL_STATES.has(envelope.state);
   const current = context.current
@@ -67,7 +70,7 @@ export function statusView(envelope: SnapshotEnvelope, tasks: TaskRecord[], extr
     tasks,
     blocker: context.blocker,
     blockers: context.blockers,
-    next_safe_action: nextSafeAction(envelope.run_id, envelope.state, context.blocker, terminal),
+    next_safe_action: nextSafeAction(envelope.run_id, envelope.state, context.blocker, terminal, facts),
     updated_at: envelope.updated_at,
     seq: envelope.seq,
     handoff: context.handoff,
@@ -76,6 +79,8 @@ export function statusView(envelope: SnapshotEnvelope, tasks: TaskRecord[], extr
     workspace: extras.workspace,
     leases: extras.leases,
     usage: totals(tasks),
+    retry_of: null,
+    retried_by: facts.retriedBy,
   };
 }
 
@@ -87,6 +92,7 @@ export function quarantinedView(runId: string, error: { message: string }): Stat
     blocker, blockers: [blocker],
     next_safe_action: { kind: 'inspect_quarantine', reason: `the run's records failed validation and were left untouched: ${error.message}` },
     updated_at: '', seq: 0, handoff: null, verification: null, review: null, workspace: null, leases: [], usage: { cost_usd: null, turns: null },
+    retry_of: null, retried_by: [],
   };
 }
 
@@ -113,6 +119,8 @@ export function formatStatus(view: StatusView): string {
     if (view.handoff.commit) lines.push(`  commit:   ${view.handoff.commit} on ${view.handoff.branch}${view.handoff.pushed ? ' (pushed)' : ''}`);
     if (view.handoff.pr) lines.push(`  pr:       ${view.handoff.pr.url} (${view.handoff.pr.action})`);
   }
+  if (view.retry_of) lines.push(`  retry of: ${view.retry_of}`);
+  if (view.retried_by.length > 0) lines.push(`  retried as: ${view.retried_by.join(', ')}`);
   lines.push(`  next:     ${formatAction(view.next_safe_action)}`);
   return lines.join('\n');
 }

@@ -46,8 +46,8 @@ export class LeaseNotExpiredError extends Error {
 /** A run that may still change is never cleaned. */
 export class RunNotFinishedError extends Error {
   readonly code = 'run_not_finished';
-  constructor(runId: string, state: string) {
-    super(`run ${runId} is in ${state}, not finished: its worktree is kept (cancel it first, or let it finish)`);
+  constructor(runId: string, state: string, detail = 'its worktree is kept (cancel it first, or let it finish)') {
+    super(`run ${runId} is in ${state}, not finished: ${detail}`);
     this.name = 'RunNotFinishedError';
   }
 }

@@ -12,6 +12,7 @@ import type { Output } from '../output.ts';
 import { formatStatus, quarantinedView, statusView, type StatusExtras, type StatusView } from '../status-view.ts';
 import { checkRunRecords, refuseIfQuarantined } from '../../persistence/quarantine.ts';
 import { RegistryCorruptError } from '../../persistence/errors.ts';
+import { actionFactsOf } from '../action-facts.ts';
 
 /** `buran status ID`: read-only; a run whose records fail validation is reported quarantined (exit 5). */
 export async function statusCommand(runId: string, registry: string, json: boolean, output: Output): Promise<number> {
@@ -23,7 +24,8 @@ export async function statusCommand(runId: string, registry: string, json: boole
     const entries = await readJournal(layout.journal);
     checkRunRecords(layout, runId, stored, entries);
     const meta = await readRunMeta(layout);
-    view = statusView(stored ?? notYetDriven(meta), taskHistory(entries), await statusExtras(registry, meta, stored, layout));
+    view = statusView(stored ?? notYetDriven(meta), taskHistory(entries), await statusExtras(registry, meta, stored, layout), await actionFactsOf(meta, layout, registry, process.cwd()));
+    view.retry_of = meta.retry_of;
   } catch (error) {
     if (!(error instanceof RegistryCorruptError)) throw error;
     view = quarantinedView(runId, error);

@@ -4,7 +4,9 @@ import { intakeRun, type IntakeOptions } from '../intake.ts';
 import type { Output } from '../output.ts';
 import { progressPrinter } from '../progress.ts';
 import { formatAction, formatBlocker } from '../status-view.ts';
-import { nextSafeAction } from '../../machines/next-safe-action.ts';
+import { nextSafeAction, type ActionFacts } from '../../machines/next-safe-action.ts';
+import { findRun, readRunMeta } from '../../persistence/registry.ts';
+import { actionFactsOf } from '../action-facts.ts';
 import { RUN_STATES } from '../../machines/states.ts';
 import { UsageError } from '../errors.ts';
 import type { RunInspector } from './inspect.ts';
@@ -25,7 +27,7 @@ export async function runCommand(intake: IntakeOptions, flags: DriveFlags, outpu
   checkDriveFlags(flags);
   const inspector = await openInspector(flags, output);
   try {
-    const meta = await intakeRun(intake);
+    const meta = await intakeRun(intake, output.err);
     if (!flags.json) output.out(meta.run_id);
     return await drive(meta.run_id, flags, output, inspector);
   } finally {
@@ -46,13 +48,13 @@ export async function resumeCommand(runId: string, flags: DriveFlags, output: Ou
 }
 
 // Started before intake, so a busy port is a usage error with nothing written.
-async function openInspector(flags: DriveFlags, output: Output): Promise<RunInspector | null> {
+export async function openInspector(flags: DriveFlags, output: Output): Promise<RunInspector | null> {
   if (!flags.inspect) return null;
   const { openRunInspector } = await import('./inspect.ts');
   return openRunInspector({ registry: flags.registry, ...flags.inspect }, output);
 }
 
-function checkDriveFlags(flags: DriveFlags): void {
+export function checkDriveFlags(flags: DriveFlags): void {
   if (flags.until !== undefined && !(RUN_STATES as readonly string[]).includes(flags.until)) {
     throw new UsageError(`--until ${flags.until}: not a run state; use one of ${RUN_STATES.join(', ')}`);
   }
@@ -61,7 +63,8 @@ function checkDriveFlags(flags: DriveFlags): void {
   }
 }
 
-async function drive(runId: string, flags: DriveFlags, output: Output, inspector: RunInspector | null): Promise<number> {
+/** Drives a recorded run with these flags, reports where it ended, and returns the exit code. */
+export async function drive(runId: string, flags: DriveFlags, output: Output, inspector: RunInspector | null): Promise<number> {
   const interrupt = new AbortController();
   const onSignal = () => interrupt.abort();
   process.once('SIGINT', onSignal);
@@ -71,11 +74,14 @@ async function drive(runId: string, flags: DriveFlags, output: Output, inspector
     const result = await driveRun({
       registryRoot: flags.registry, runId, until: flags.until, maxSteps: flags.maxSteps, interrupt: interrupt.signal,
       killGraceMs: Number(process.env.BURAN_KILL_GRACE_MS ?? 2000),
-      onEntry: output.isTTY && !flags.json ? progressPrinter(output.err) : undefined,
+      // Progress goes to stderr with or without a TTY: a run that continues a branch or
+      // blocks must say so in a CI log too.
+      onEntry: flags.json ? undefined : progressPrinter(output.err),
       inspect: inspector?.inspect,
     });
     inspector?.ended(result);
-    report(result, flags, output);
+    const layout = await findRun(flags.registry, runId);
+    report(result, flags, output, await actionFactsOf(await readRunMeta(layout), layout, flags.registry, process.cwd()));
     return result.stopped !== null && !result.terminal ? 6 : exitForState(result.state);
   } finally {
     process.off('SIGINT', onSignal);
@@ -83,8 +89,8 @@ async function drive(runId: string, flags: DriveFlags, output: Output, inspector
   }
 }
 
-function report(result: DriveResult, flags: DriveFlags, output: Output): void {
-  const next = nextSafeAction(result.run_id, result.state, result.blocker, result.terminal);
+function report(result: DriveResult, flags: DriveFlags, output: Output, facts: ActionFacts): void {
+  const next = nextSafeAction(result.run_id, result.state, result.blocker, result.terminal, facts);
   if (flags.json) {
     output.out(JSON.stringify({ run_id: result.run_id, state: result.state, terminal: result.terminal, blocker: result.blocker, stopped: result.stopped, next_safe_action: next, handoff: result.handoff }));
     return;

@@ -9,15 +9,22 @@ describe('buran cancel', () => {
     const sb = makeSandbox();
     const config = writeConfig(sb, { implementer: ['hang'], reviewer: ['pass'] });
     const driver = spawn(process.execPath, [CLI, 'run', writePacket(sb), '--config', config, '--workspace', sb.workspace, '--registry', sb.registry, '--run-id', 'doomed'], {
-      env: { ...process.env, BURAN_KILL_GRACE_MS: '300' }, stdio: 'ignore',
+      env: { ...process.env, BURAN_KILL_GRACE_MS: '300' }, stdio: ['ignore', 'pipe', 'ignore'],
     });
+    let printed = '';
+    driver.stdout!.on('data', (chunk) => { printed += String(chunk); });
     const driverExit = new Promise<number>((resolve) => driver.on('exit', (code) => resolve(code ?? -1)));
     await until(() => existsSync(sb.path('implementer.pids.json')));
     const pids = JSON.parse(readFileSync(sb.path('implementer.pids.json'), 'utf8'));
 
     const cancel = await buran(['cancel', 'doomed', '--registry', sb.registry]);
     expect(cancel.code, cancel.stderr).toBe(0);
-    expect(await driverExit).toBe(6);
+    // The driving terminal reports the cancel (exit 3, blocked), never "stopped … next: resume".
+    expect(await driverExit).toBe(3);
+    expect(printed).toContain('state: blocked_needs_human');
+    expect(printed).toContain('blocker: cancelled');
+    expect(printed).toContain('next: none');
+    expect(printed).not.toContain('resume');
     await until(() => processGone(pids.worker) && processGone(pids.grandchild), 3000);
     const status = await statusOf(sb, 'doomed');
     expect(status).toMatchObject({ state: 'blocked_needs_human', terminal: true, blocker: { code: 'cancelled' }, next_safe_action: { kind: 'none' } });

@@ -74,7 +74,9 @@ export function writeConfig(sandbox: Sandbox, plan: WorkerPlan, overrides: Recor
       ...(plan.extra ?? {}),
     };
   }
-  const config = { workers, verification: { allowed_commands: ['node check.mjs'] }, limits: { max_fix_attempts: 2, max_dispatch_retries: 2 }, ...overrides };
+  // Without a fixer a run can reach, the preflight blocks it: a plan with no fixer gets no fix budget.
+  const limits = { max_fix_attempts: plan.fixer ? 2 : 0, max_dispatch_retries: 2 };
+  const config = { workers, verification: { allowed_commands: ['node check.mjs'] }, limits, ...overrides };
   const path = sandbox.path('config.json');
   writeFileSync(path, JSON.stringify(config, null, 2));
   return path;
@@ -145,4 +147,16 @@ export async function until(check: () => boolean, ms = 10_000): Promise<void> {
     if (Date.now() > end) throw new Error('condition not reached in time');
     await new Promise((r) => setTimeout(r, 25));
   }
+}
+
+/** Runs a next_safe_action command exactly as written, in a shell whose `buran` is the built CLI. */
+export function runAsWritten(sandbox: Sandbox, command: string, env: Record<string, string> = {}): Promise<CliResult> {
+  const bin = sandbox.path('bin');
+  mkdirSync(bin, { recursive: true });
+  writeFileSync(join(bin, 'buran'), `#!/bin/sh\nexec "${process.execPath}" "${CLI}" "$@"\n`, { mode: 0o755 });
+  return new Promise((resolvePromise) => {
+    execFile('/bin/sh', ['-c', command], {
+      cwd: sandbox.dir, env: { ...process.env, BURAN_KILL_GRACE_MS: '300', ...env, PATH: `${bin}:${env.PATH ?? process.env.PATH}` }, maxBuffer: 16 * 1024 * 1024,
+    }, (error, stdout, stderr) => resolvePromise({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }));
+  });
 }
