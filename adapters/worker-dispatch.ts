@@ -7,7 +7,8 @@ import { readIfExists, writeJsonDurable } from '../persistence/durable-file.ts';
 import type { ProcessIdentity } from '../persistence/process-identity.ts';
 import { findProcessByEnv, isAlive } from '../persistence/process-identity.ts';
 import { awaitAdopted, runInGroup } from './process-group.ts';
-import { buildChildEnv } from './worker-env.ts';
+import { stopTaskProcesses } from './orphans.ts';
+import { buildChildEnv, runIdentity } from './worker-env.ts';
 import { redactFile } from './redact.ts';
 import { readOwnJson } from './json-file.ts';
 import { completeFromStream, workerInvocation, type AgentReport } from './preset-worker.ts';
@@ -21,6 +22,7 @@ export interface DispatchRequest {
 
 /** What the dispatch needs from the run around it. */
 export interface DispatchContext {
+  registryRoot: string;
   taskDir: string;
   workspace: string;
   worker: WorkerConfig;
@@ -66,7 +68,7 @@ export async function dispatchWorker(ctx: DispatchContext, req: DispatchRequest)
   if (recorded !== null) return recorded;
 
   const intent = await readOwnJson<DispatchIntent>(files.intent);
-  const live = intent === null ? null : liveProcessOf(intent, req);
+  const live = intent === null ? null : liveProcessOf(ctx, intent, req);
   if (intent !== null && live !== null) return finish(ctx, req, await adopt(ctx, req, { ...intent, process: live }));
   // A log a dead driver left unredacted is cleaned before anything else reads it.
   await redactFile(files.log, ctx.secrets);
@@ -101,7 +103,7 @@ async function start(ctx: DispatchContext, req: DispatchRequest): Promise<Worker
   if (invocation === null) return { kind: 'start_failed', message: 'the worker has no command' };
   const { file, args } = invocation;
   const env = buildChildEnv(ctx.env, ctx.worker.env, {
-    BURAN_RUN_ID: req.run_id, BURAN_TASK_ID: req.task.task_id, BURAN_TASK_ROLE: req.task.role,
+    ...runIdentity(ctx.registryRoot, req.run_id), BURAN_TASK_ID: req.task.task_id, BURAN_TASK_ROLE: req.task.role,
     BURAN_ATTEMPT: String(req.task.attempt), BURAN_EPOCH: String(req.task.epoch),
     BURAN_TASK_FILE: files.task, BURAN_COMPLETION_FILE: files.completion,
   });
@@ -125,6 +127,7 @@ async function start(ctx: DispatchContext, req: DispatchRequest): Promise<Worker
         ? { kind: 'timed_out', timeoutMs: ctx.worker.timeout_ms, idleMs: ctx.worker.idle_timeout_ms }
         : { kind: 'timed_out', timeoutMs: ctx.worker.timeout_ms };
     case 'aborted': {
+      await stopTaskProcesses(runIdentity(ctx.registryRoot, req.run_id), req.task.task_id, ctx.killGraceMs);
       const intent = await readOwnJson<DispatchIntent>(files.intent);
       if (intent) await writeJsonDurable(files.intent, { ...intent, interrupted: true });
       ctx.record({ type: 'worker.interrupted', task_id: req.task.task_id, pid: intent?.process?.pid ?? null });
@@ -145,9 +148,9 @@ function agentCompletion(ctx: DispatchContext, req: DispatchRequest) {
   return completeFromStream(ctx.worker.preset, { log: files.log, completion: files.completion, report: files.agent }, req.task, ctx.workspace);
 }
 
-function liveProcessOf(intent: DispatchIntent, req: DispatchRequest): ProcessIdentity | null {
+function liveProcessOf(ctx: DispatchContext, intent: DispatchIntent, req: DispatchRequest): ProcessIdentity | null {
   if (intent.process !== null) return isAlive(intent.process) ? intent.process : null;
-  return findProcessByEnv({ BURAN_RUN_ID: req.run_id, BURAN_TASK_ID: req.task.task_id });
+  return findProcessByEnv({ ...runIdentity(ctx.registryRoot, req.run_id), BURAN_TASK_ID: req.task.task_id });
 }
 
 async function adopt(ctx: DispatchContext, req: DispatchRequest, intent: DispatchIntent & { process: ProcessIdentity }): Promise<WorkerRun> {
@@ -166,6 +169,9 @@ async function adopt(ctx: DispatchContext, req: DispatchRequest, intent: Dispatc
 }
 
 async function finish(ctx: DispatchContext, req: DispatchRequest, run: WorkerRun): Promise<WorkerRun> {
+  // No process outlives its task: what escaped the worker's group is found by the task's ids.
+  const strays = await stopTaskProcesses(runIdentity(ctx.registryRoot, req.run_id), req.task.task_id, ctx.killGraceMs);
+  if (strays.length > 0) ctx.record({ type: 'worker.strays_stopped', task_id: req.task.task_id, pids: strays });
   await writeJsonDurable(taskFiles(ctx.taskDir).outcome, run);
   const agent = ctx.worker.preset === undefined ? null : await readOwnJson<AgentReport>(taskFiles(ctx.taskDir).agent);
   ctx.record({

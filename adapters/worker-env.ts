@@ -1,3 +1,16 @@
+import { realpathSync } from 'node:fs';
+
+/**
+ * The variables that name a run across every process on the machine: run ids are unique only
+ * within a registry, so the registry's real path goes with them. Every process a run starts
+ * carries them; cancel and the end of a task find escaped processes by them.
+ */
+export function runIdentity(registryRoot: string, runId: string): { BURAN_REGISTRY: string; BURAN_RUN_ID: string } {
+  let root = registryRoot;
+  try { root = realpathSync(registryRoot); } catch { /* not there (yet): as given */ }
+  return { BURAN_REGISTRY: root, BURAN_RUN_ID: runId };
+}
+
 const PASSED_THROUGH = ['PATH', 'HOME', 'USER', 'SHELL', 'TERM', 'TMPDIR', 'LANG'];
 
 /** CONTRACT 4's environment: the allowlist, LC_*, the worker's own names, then Buran's variables. */

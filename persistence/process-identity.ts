@@ -51,11 +51,17 @@ function isZombie(pid: number): boolean {
  * in every worker's environment.
  */
 export function findProcessByEnv(pairs: Record<string, string>): ProcessIdentity | null {
+  return findProcessesByEnv(pairs, 1)[0] ?? null;
+}
+
+/** Every live process (up to `limit`) whose environment holds all these NAME=value pairs, in one pass over /proc. */
+export function findProcessesByEnv(pairs: Record<string, string>, limit = Infinity): ProcessIdentity[] {
+  const found: ProcessIdentity[] = [];
   let pids: string[];
   try {
-    pids = readdirSync('/proc').filter((name) => /^\d+$/.test(name));
+    pids = readdirSync('/proc').filter((name) => /^\d+$/.test(name) && Number(name) !== process.pid);
   } catch {
-    return null;
+    return found;
   }
   const wanted = Object.entries(pairs).map(([name, value]) => `${name}=${value}`);
   for (const pid of pids) {
@@ -68,8 +74,9 @@ export function findProcessByEnv(pairs: Record<string, string>): ProcessIdentity
     const vars = new Set(environ.split('\0'));
     if (wanted.every((w) => vars.has(w))) {
       const identity = { pid: Number(pid), start: processStart(Number(pid)) };
-      if (isAlive(identity)) return identity;
+      if (isAlive(identity)) found.push(identity);
+      if (found.length >= limit) break;
     }
   }
-  return null;
+  return found;
 }
