@@ -51,6 +51,8 @@ export interface DriveResult {
   blocker: Blocker | null;
   stopped: 'until' | 'max_steps' | 'interrupted' | null;
   handoff: unknown;
+  /** What the run's agents reported spending (USD), summed in the run's context. */
+  cost_usd: number;
 }
 
 /** The run actor failed in a way the machine does not model: a bug or a broken environment. */
@@ -204,6 +206,9 @@ async function driveLocked(options: DriveOptions, layout: Awaited<ReturnType<typ
 
 function resultOf(runId: string, snapshot: AnyMachineSnapshot, stopped: DriveResult['stopped']): DriveResult {
   const state = topState(statePath(snapshot.value));
-  const context = snapshot.context as { blocker: Blocker | null; handoff: unknown };
-  return { run_id: runId, state, terminal: TERMINAL_STATES.has(state), blocker: context.blocker, stopped, handoff: context.handoff };
+  const context = snapshot.context as { blocker: Blocker | null; handoff: unknown; cost_usd?: number };
+  return {
+    run_id: runId, state, terminal: TERMINAL_STATES.has(state), blocker: context.blocker, stopped, handoff: context.handoff,
+    cost_usd: context.cost_usd ?? 0,
+  };
 }

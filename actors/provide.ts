@@ -14,6 +14,8 @@ import { buildChildEnv } from '../adapters/worker-env.ts';
 import { awaitRunLeases, tryRunLeases } from './leases.ts';
 import { writeJsonDurable } from '../persistence/durable-file.ts';
 import type { RunDeps } from './run-deps.ts';
+import { join } from 'node:path';
+import { sleepUntil } from './sleep-until.ts';
 
 /**
  * Signals both the run's deliberate stop and xstate's own stop of the child. Not
@@ -40,7 +42,7 @@ export function provideRunMachine(deps: RunDeps) {
         return deps.track(dispatchWorker({
           taskDir: deps.layout.taskDir(input.task.task_id), workspace: deps.meta.workspace, worker: config,
           packet: deps.packet, plan: deps.plan, env: deps.env, secrets: deps.secrets, killGraceMs: deps.killGraceMs,
-          record: deps.record, signal: eitherSignal(signal, deps.stopSignal),
+          record: deps.record, signal: eitherSignal(signal, deps.stopSignal), agentHoldDir: join(deps.registryRoot, 'agents'),
         }, input));
       }),
     },
@@ -68,6 +70,10 @@ export function provideRunMachine(deps: RunDeps) {
       performHandoff: fromPromise<HandoffRecord, { run_id: string; epoch: number }>(({ input }) =>
         deps.track(performHandoff(deps, input.run_id, input.epoch))),
       retireWorkspace: fromPromise<void, { run_id: string }>(() => deps.track(retireWorktree(deps))),
+      awaitAgentPause: fromPromise<void, { run_id: string; until: number }>(({ input, signal }) => {
+        deps.record({ type: 'agent.pause', until: new Date(input.until).toISOString() });
+        return deps.track(sleepUntil(input.until, eitherSignal(signal, deps.stopSignal)));
+      }),
     },
   });
 }

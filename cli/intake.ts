@@ -77,6 +77,9 @@ function settingsOf(config: Config, packetMaxFix: number | null): RunInput['sett
     allowed_commands: config.verification.allowed_commands,
     lease_wait_ms: config.lease.wait_ms,
     handoff: { kind: config.handoff.kind, allowed_repos: config.handoff.allowed_repos },
+    agents: {
+      max_cost_usd: config.limits.max_cost_usd ?? null, max_quota_wait_ms: config.limits.max_quota_wait_ms, backoff_ms: config.limits.agent_backoff_ms,
+    },
   };
 }
 

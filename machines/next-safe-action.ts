@@ -5,6 +5,8 @@ export interface NextSafeAction {
   kind: 'none' | 'run' | 'resume' | 'wait' | 'manual_review' | 'fix_config' | 'reclaim' | 'inspect_quarantine' | 'check_run_id';
   command?: string;
   reason: string;
+  /** The action cannot succeed before this time (ISO), e.g. an agent's quota reset. */
+  not_before?: string;
 }
 
 /** The one safe thing to do next for a run in this state with this blocker. */
@@ -23,6 +25,15 @@ export function nextSafeAction(runId: string, state: string, blocker: Blocker | 
       return { kind: 'wait', reason: `${blocker?.message ?? 'another run holds the lease'}; start a new run once it has finished` };
     case 'adapter_unavailable':
     case 'policy_denied':
+      return { kind: 'fix_config', command: 'buran run PACKET --config FILE', reason: `${blocker?.message ?? ''}; fix the config, then start a new run` };
+    case 'quota_exhausted':
+      return {
+        kind: 'resume', command: `buran resume ${runId}`, ...(blocker?.not_before ? { not_before: blocker.not_before } : {}),
+        reason: `${blocker?.message ?? 'the agent\'s quota is spent'}; the run continues its stage from there`,
+      };
+    case 'agent_auth_failed':
+    case 'agent_limit_reached':
+    case 'budget_exhausted':
       return { kind: 'fix_config', command: 'buran run PACKET --config FILE', reason: `${blocker?.message ?? ''}; fix the config, then start a new run` };
     case 'registry_corrupt':
       return { kind: 'inspect_quarantine', reason: 'the run record failed validation and was left untouched: inspect its folder' };

@@ -33,6 +33,8 @@ export const RunMetaSchema = z.object({
         z.object({ kind: z.enum(['local', 'git-branch', 'github-pr']), allowed_repos: z.array(z.string()) }),
         { kind: 'local', allowed_repos: [] },
       ),
+      // Runs recorded before agent budgets read the defaults (no budget, 6 h quota wait).
+      agents: z.optional(z.object({ max_cost_usd: z.nullable(z.number()), max_quota_wait_ms: z.int(), backoff_ms: z.int() })),
     }),
   }),
 });

@@ -86,7 +86,10 @@ async function drive(runId: string, flags: DriveFlags, output: Output, inspector
 function report(result: DriveResult, flags: DriveFlags, output: Output): void {
   const next = nextSafeAction(result.run_id, result.state, result.blocker, result.terminal);
   if (flags.json) {
-    output.out(JSON.stringify({ run_id: result.run_id, state: result.state, terminal: result.terminal, blocker: result.blocker, stopped: result.stopped, next_safe_action: next, handoff: result.handoff }));
+    output.out(JSON.stringify({
+      run_id: result.run_id, state: result.state, terminal: result.terminal, blocker: result.blocker, stopped: result.stopped,
+      next_safe_action: next, handoff: result.handoff, cost_usd: result.cost_usd,
+    }));
     return;
   }
   const handoff = result.handoff as HandoffRecord | null;
@@ -99,4 +102,5 @@ function report(result: DriveResult, flags: DriveFlags, output: Output): void {
     if (handoff.pr) output.out(`pull request: ${handoff.pr.url} (${handoff.pr.action}, draft)`);
   }
   output.out(`next: ${formatAction(next)}`);
+  output.out(`cost: $${result.cost_usd.toFixed(4)} reported by the run's agents`);
 }

@@ -5,7 +5,7 @@ import type { RunContext, RunInput } from '../../machines/run-rules.ts';
 import type { HandoffRecord, VerificationReport } from '../../machines/types.ts';
 import { runInput } from '../machines/harness.ts';
 import { generatePaths, stepper, type ModelPath, type ModelSpec, type Start, type Variant } from './model-kit.ts';
-import { settlementsFor } from './worker-task-model.ts';
+import { AGENT_LABELS, settlementsFor } from './worker-task-model.ts';
 
 export const runStepper = stepper(runMachine);
 
@@ -39,6 +39,12 @@ export const SCENARIOS: Scenario[] = [
   // The CLI replay plays local handoffs only.
   { ...scenario('pr-not-allowed', { handoff: { kind: 'github-pr', allowed_repos: ['someone/else'] } }), cli: null },
   scenario('denied-command', { allowed_commands: ['node check.mjs'] }, { verification: { commands: ['npm test', 'node check.mjs', 'npm run lint'] } }),
+  // Preset agents: every row of CONTRACT 4's table, a budget two paid dispatches exceed, a 90 s wait bound
+  // (a reset 60 s out is waited for, 7 h out is not; transient pauses of 30 s, 60 s, then too long).
+  {
+    ...scenario('agents', { roles: ALL, max_fix_attempts: 1, max_dispatch_retries: 0, agents: { max_cost_usd: 0.6, max_quota_wait_ms: 90_000, backoff_ms: 30_000 } }),
+    cli: null,
+  },
   {
     // A registry record whose current task claims an epoch the run is not in (corrupt or hand-edited): the
     // only way into verification.checking's !evidenceForEpoch guard, which no fresh run can reach.
@@ -106,11 +112,17 @@ export function runEvents(snapshot: AnyMachineSnapshot, drop: ReadonlySet<string
         break;
       case 'xstate.done.actor.handoff': out.push({ type, output: HANDOFF, variant: 'handoff' }); break;
       case 'xstate.done.actor.retire': out.push({ type, variant: 'retire' }); break;
+      case 'xstate.done.actor.agentPause': out.push({ type, variant: 'agentPause' }); break;
+      case 'xstate.error.actor.agentPause': out.push({ type, error: new Error('the effect threw'), variant: 'agentPause:error' }); break;
       case 'run.cancel': out.push({ type, reason: 'operator asked', variant: 'cancel' }); break;
       case 'task.settled': {
         const awaiting = c.current !== null && snapshot._nodes.some((n) => n.key === 'awaiting');
         if (awaiting) {
-          for (const s of settlementsFor(c.current!)) out.push({ type, outcome: s.outcome, variant: `task:${s.label}` });
+          for (const s of settlementsFor(c.current!)) {
+            // Agent reports only where the run has agent bounds, and only they there: each set would multiply the other's paths.
+            if (AGENT_LABELS.has(s.label) !== (c.settings.agents !== undefined)) continue;
+            out.push({ type, outcome: s.outcome, variant: `task:${s.label}` });
+          }
         }
         const late = settlementsFor({ task_id: 't0-late', role: 'implementer', attempt: 1, epoch: 0, retry: 0 })[0]!;
         out.push({ type, outcome: late.outcome, variant: 'task:not-current' });
@@ -132,6 +144,7 @@ export function projectRun(s: AnyMachineSnapshot): unknown {
     c.evidence?.epoch ?? null, c.verification && [c.verification.verdict, c.verification.epoch],
     c.review && [c.review.verdict, c.review.epoch], c.findings.length,
     c.blocker && [c.blocker.code, c.blocker.cause ?? null], c.blockers.length, c.handoff !== null, c.lease_wait_until !== null,
+    c.cost_usd ?? 0, c.agent_session ?? null, c.agent_pause ? [c.agent_pause.reason, c.agent_pause.pauses] : null,
     taskChildren.map((k) => (k === `task:${c.current?.task_id}` ? 'current' : 'other')),
   ];
 }
