@@ -83,8 +83,9 @@ const iso = (ms: number) => new Date(ms).toISOString();
 /** quota_exhausted: the reset (or the end of the outage wait) lies past limits.max_quota_wait_ms. */
 export function quotaBlocker(context: RunContext, outcome: TaskOutcome, notBefore: number, reason: 'transient' | 'quota'): Blocker {
   const wait = agentSettings(context.settings).max_quota_wait_ms;
+  const said = agentOf(outcome)?.message;
   const what = reason === 'quota'
-    ? `the agent's quota resets at ${iso(notBefore)}, later than limits.max_quota_wait_ms (${wait} ms) allows the run to wait`
+    ? `the agent's quota resets at ${iso(notBefore)}${said ? ` (${said})` : ''}, later than limits.max_quota_wait_ms (${wait} ms) allows the run to wait`
     : `the agent's API kept failing (${agentOf(outcome)?.message || 'transient errors'}) for longer than limits.max_quota_wait_ms (${wait} ms)`;
   return {
     code: 'quota_exhausted', message: `${what}; resume after ${iso(notBefore)}`, task_id: outcome.task_id, not_before: iso(notBefore),
