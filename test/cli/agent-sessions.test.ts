@@ -57,7 +57,7 @@ describe('sessions: a fixer continues the implementer\'s agent session', () => {
   it.each([
     ['claude', 'No conversation found with session ID'],
     ['codex', 'No saved session found'],
-  ] as const)('%s: a session the agent cannot find is started afresh without spending a retry', async (preset) => {
+  ] as const)('%s: a session the agent cannot find ("%s") is started afresh without spending a retry', async (preset, words) => {
     const a = setup({
       preset, modes: { implementer: 'success', reviewer: 'review_fail,review_pass', fixer: 'success' },
       limits: { max_dispatch_retries: 0 }, env: { STANDIN_FORGET_SESSIONS: '1' },
@@ -68,6 +68,7 @@ describe('sessions: a fixer continues the implementer\'s agent session', () => {
     expect(fixers.map((t: any) => [t.retry, t.agent_outcome, t.resumed_session ?? null])).toEqual([
       [0, 'session_missing', preset === 'claude' ? FIRST_SESSION : FIRST_THREAD], [0, 'success', null],
     ]);
+    expect(readFileSync(join(a.sb.registry, 'runs', 'agent', 'tasks', fixers[0].task_id, 'output.log'), 'utf8')).toContain(words);
     const [, , missed, fresh] = a.argv();
     expect(missed!.join(' ')).toMatch(/resume/);
     expect(fresh!.join(' ')).not.toMatch(/--resume|\bresume\b/);
@@ -141,5 +142,26 @@ describe('a batch: a quota stop holds back that agent\'s new dispatches until th
     expect(second.blocker.not_before).toBe(first.blocker.not_before);
     const events = await eventsOf(a.sb, 'b1-0002-two');
     expect(events.find((e) => e.type === 'worker.held')).toMatchObject({ by: 't1-implementer' });
+  });
+});
+
+describe('batch --max-cost-usd', () => {
+  it('starts no new run once the batch\'s agents have reported the cap; the summary shows each run\'s cost and the total', async () => {
+    const a = setup({ preset: 'claude', modes: { implementer: 'success', reviewer: 'review_pass' } });
+    const packet = JSON.parse(readFileSync(a.packet, 'utf8'));
+    const list = a.sb.path('list.json');
+    const packets = ['one', 'two', 'three'].map((task_id) => ({ ...packet, task_id, scm_target: { ...packet.scm_target, intended_branch: `buran/${task_id}` } }));
+    writeFileSync(list, JSON.stringify({ packets }));
+    const batch = await buran(['batch', list, '--repo', a.repo.repo, '--config', a.config, '--registry', a.sb.registry, '--batch-id', 'b2', '--concurrency', '1', '--max-cost-usd', '0.03'], { env: a.env });
+    // Each run reports $0.0246: the second one crosses $0.03, the third never starts.
+    expect(batch.code, batch.stdout + batch.stderr).toBe(6);
+    expect(batch.stdout).toMatch(/b2-0001-one\s+ready_for_manual_review\s+\$0\.0246/);
+    expect(batch.stdout).toMatch(/b2-0003-three\s+queued\s+\$0\.0000/);
+    expect(batch.stdout).toContain('3 run(s): 2 ready, 0 blocked, 0 failed, 1 unfinished; cost $0.0492');
+    expect(batch.stdout).toContain('batch budget spent: $0.0492 of --max-cost-usd 0.03: no new run was started');
+    expect(a.argv()).toHaveLength(4);
+    const bad = await buran(['batch', list, '--registry', a.sb.registry, '--max-cost-usd', 'lots']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--max-cost-usd lots: needs a positive amount in USD');
   });
 });
