@@ -226,6 +226,8 @@ function agentEntry(facts: ReturnType<typeof agentFacts>, errorKind: string | nu
     cost_usd: facts.cost_usd, turns: facts.turns, agent_error: errorKind, agent_outcome: facts.kind,
     ...(facts.message && facts.kind !== 'success' ? { agent_message: facts.message } : {}),
     ...(facts.reset_at !== null ? { reset_at: new Date(facts.reset_at).toISOString() } : {}),
+    // When the stream was read: the clock a pause counts from.
+    ...(facts.observed_at > 0 ? { observed_at: new Date(facts.observed_at).toISOString() } : {}),
     ...(facts.session_id !== null ? { session_id: facts.session_id } : {}),
     ...(facts.resumed_session !== null ? { resumed_session: facts.resumed_session } : {}),
   };

@@ -41,10 +41,10 @@ describe('a transient API failure: dispatched again after a growing pause, no re
     const pauses = events.filter((e) => e.type === 'agent.pause');
     expect(pauses).toHaveLength(2);
     const finished = events.filter((e) => e.type === 'worker.finished' && e.agent_outcome === 'transient');
-    const waits = pauses.map((p, i) => Date.parse(p.until) - Date.parse(finished[i]!.at));
-    // 200 ms, then 400 ms (measured from the journal entry, a few ms after the stream was read).
-    expect(waits[0]).toBeGreaterThan(100);
-    expect(waits[1]).toBeGreaterThan(waits[0]! + 100);
+    // agent_backoff_ms 200, then doubled, from the moment each stream was read.
+    expect(pauses.map((p, i) => Date.parse(p.until) - Date.parse(finished[i]!.observed_at))).toEqual([200, 400]);
+    const starts = events.filter((e) => e.type === 'worker.started' && e.role === 'implementer');
+    expect(Date.parse(starts[2]!.at)).toBeGreaterThanOrEqual(Date.parse(pauses[1]!.until));
   });
 });
 
