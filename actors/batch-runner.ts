@@ -15,7 +15,8 @@ export interface BatchItem {
 export type BatchEvent =
   | { kind: 'started'; run_id: string }
   | { kind: 'entry'; run_id: string; entry: JournalEntry }
-  | { kind: 'finished'; run_id: string; state: string; blocker: string | null; message: string | null };
+  | { kind: 'finished'; run_id: string; state: string; blocker: string | null; message: string | null }
+  | { kind: 'budget_spent'; spent: number; max: number };
 
 export interface BatchRunOptions {
   registryRoot: string;
@@ -25,11 +26,17 @@ export interface BatchRunOptions {
   interrupt: AbortSignal;
   killGraceMs: number;
   onEvent: (event: BatchEvent) => void;
+  /** batch --max-cost-usd: no new run starts once the batch's runs have reported this much. */
+  maxCostUsd?: number;
+  /** What runs finished before this invocation (a --resume) reported. */
+  spentBefore?: number;
 }
 
 /** The final state of every run the batch drove (or a registry_error / internal_error marker). */
 export interface BatchOutcome {
-  states: Map<string, { state: string; blocker: string | null; message: string | null }>;
+  states: Map<string, { state: string; blocker: string | null; message: string | null; cost_usd: number }>;
+  /** Cost the batch's runs reported, this invocation and before. */
+  spent: number;
   stoppedEarly: boolean;
   exitCode: number;
 }
@@ -46,15 +53,25 @@ export async function runBatch(options: BatchRunOptions): Promise<BatchOutcome> 
   const active = new Map<string, { item: BatchItem; done: Promise<void> }>();
   const states: BatchOutcome['states'] = new Map();
   let stoppedEarly = false;
+  // Cost is summed from the runs' journals as agents report it, so the check is current.
+  let spent = options.spentBefore ?? 0;
+  const budgetSpent = () => options.maxCostUsd !== undefined && spent >= options.maxCostUsd - 1e-9;
+  const onEvent = (event: BatchEvent) => {
+    const cost = event.kind === 'entry' && event.entry.type === 'worker.finished' ? (event.entry as Record<string, unknown>).cost_usd : undefined;
+    if (typeof cost === 'number') spent = Math.round((spent + cost) * 1e6) / 1e6;
+    options.onEvent(event);
+  };
 
   const start = (item: BatchItem) => {
     options.onEvent({ kind: 'started', run_id: item.run_id });
-    const done = driveOne(options, item.run_id).then(async (result) => {
+    const done = driveOne({ ...options, onEvent }, item.run_id).then(async (result) => {
       active.delete(item.run_id);
       if (result.stopped) stoppedEarly = true;
-      states.set(item.run_id, { state: result.state, blocker: result.blocker, message: result.message });
+      states.set(item.run_id, { state: result.state, blocker: result.blocker, message: result.message, cost_usd: result.cost_usd });
       if (result.terminal) {
-        await appendBatchProgress(options.registryRoot, options.batchId, { run_id: item.run_id, state: result.state, blocker: result.blocker, at: new Date().toISOString() });
+        await appendBatchProgress(options.registryRoot, options.batchId, {
+          run_id: item.run_id, state: result.state, blocker: result.blocker, at: new Date().toISOString(), cost_usd: result.cost_usd,
+        });
       }
       options.onEvent({ kind: 'finished', run_id: item.run_id, state: result.state, blocker: result.blocker, message: result.message });
     });
@@ -62,7 +79,7 @@ export async function runBatch(options: BatchRunOptions): Promise<BatchOutcome> 
   };
 
   for (;;) {
-    while (!options.interrupt.aborted) {
+    while (!options.interrupt.aborted && !budgetSpent()) {
       const index = nextStartable(queue, [...active.values()].map((a) => a.item), overlaps, options.concurrency);
       if (index === -1) break;
       start(queue.splice(index, 1)[0]!);
@@ -71,8 +88,9 @@ export async function runBatch(options: BatchRunOptions): Promise<BatchOutcome> 
     await Promise.race([...active.values()].map((a) => a.done));
   }
   if (queue.length > 0) stoppedEarly = true;
+  if (queue.length > 0 && budgetSpent()) options.onEvent({ kind: 'budget_spent', spent, max: options.maxCostUsd! });
   const finalStates = [...states.values()].map((s) => s.state);
-  return { states, stoppedEarly, exitCode: batchExitCode(finalStates, stoppedEarly) };
+  return { states, spent, stoppedEarly, exitCode: batchExitCode(finalStates, stoppedEarly) };
 }
 
 interface OneResult {
@@ -81,6 +99,7 @@ interface OneResult {
   stopped: boolean;
   blocker: string | null;
   message: string | null;
+  cost_usd: number;
 }
 
 async function driveOne(options: BatchRunOptions, runId: string): Promise<OneResult> {
@@ -91,14 +110,14 @@ async function driveOne(options: BatchRunOptions, runId: string): Promise<OneRes
     });
     return {
       state: result.state, terminal: result.terminal, stopped: result.stopped !== null && !result.terminal,
-      blocker: result.blocker?.code ?? null, message: result.blocker?.message ?? null,
+      blocker: result.blocker?.code ?? null, message: result.blocker?.message ?? null, cost_usd: result.cost_usd,
     };
   } catch (error) {
     // One run's problem is reported with it; the rest of the batch goes on.
     const registry = error instanceof RegistryCorruptError || error instanceof RunLockedError || error instanceof RunNotFoundError;
     return {
       state: registry ? 'registry_error' : 'internal_error', terminal: false, stopped: false,
-      blocker: registry ? 'registry_corrupt' : null, message: (error as Error)?.message ?? String(error),
+      blocker: registry ? 'registry_corrupt' : null, message: (error as Error)?.message ?? String(error), cost_usd: 0,
     };
   }
 }

@@ -8,6 +8,7 @@ import { driveRun, type DriveResult } from './drive-run.ts';
 import { requestCancel } from '../persistence/cancel-request.ts';
 import { readSnapshot } from '../persistence/snapshot-store.ts';
 import { TERMINAL_STATES } from '../machines/states.ts';
+import { reopenable, type PersistedRun } from '../machines/reopen-rules.ts';
 
 /** What `buran cancel` needs. */
 export interface CancelOptions {
@@ -41,7 +42,9 @@ export async function cancelRun(options: CancelOptions): Promise<DriveResult & {
   const layout = await findRun(options.registryRoot, options.runId);
   await refuseIfQuarantined(layout);
   const ended = await readSnapshot(layout.snapshot);
-  if (ended === null || !TERMINAL_STATES.has(ended.state)) await requestCancel(layout, options.reason);
+  // A run parked on an agent's quota (resumable) is cancelled like a live one.
+  const resumable = ended !== null && reopenable(ended.snapshot as unknown as PersistedRun);
+  if (ended === null || !TERMINAL_STATES.has(ended.state) || resumable) await requestCancel(layout, options.reason);
   const holder = await readLockHolder(layout.lock);
   if (holder !== null && holder.pid > 0 && holder.pid !== process.pid && isAlive(holder)) {
     const stillHeld = async () => isAlive(holder) && (await readLockHolder(layout.lock))?.pid === holder.pid;
@@ -58,6 +61,6 @@ export async function cancelRun(options: CancelOptions): Promise<DriveResult & {
     }
   }
   const stopped = await stopRunProcesses(layout, options.runId, options.killGraceMs);
-  const result = await driveRun({ registryRoot: options.registryRoot, runId: options.runId, cancel: options.reason, killGraceMs: options.killGraceMs });
+  const result = await driveRun({ registryRoot: options.registryRoot, runId: options.runId, cancel: options.reason, killGraceMs: options.killGraceMs, reopen: resumable });
   return { ...result, stopped_pids: stopped };
 }

@@ -9,13 +9,14 @@ import { findRun, readRunMeta } from '../persistence/registry.ts';
 import { acquireRunLock } from '../persistence/run-lock.ts';
 import { openSnapshotStore } from '../persistence/snapshot-store.ts';
 import { releaseLeases } from '../persistence/lease.ts';
-import { keepLeasesRenewed } from './leases.ts';
+import { keepLeasesRenewed, tryRunLeases } from './leases.ts';
 import { RegistryCorruptError } from '../persistence/errors.ts';
 import { STATE_ENTRY_TYPES } from '../persistence/journal-rules.ts';
 import { checkRunRecords, quarantineRun, refuseIfQuarantined } from '../persistence/quarantine.ts';
 import { provideRunMachine } from './provide.ts';
 import { cancelRequested, readCancelRequest } from '../persistence/cancel-request.ts';
 import { ensureRegistryRoot } from '../persistence/registry-root.ts';
+import { reopenPending, reopenQuotaRun } from './reopen-run.ts';
 import { statePath, topState } from './state-path.ts';
 import { RunRecorder, type FlushStats } from './run-recorder.ts';
 import { transitionObserver } from './transition-observer.ts';
@@ -28,6 +29,8 @@ export interface DriveOptions {
   registryRoot: string;
   runId: string;
   until?: string;
+  /** `buran resume`: a run that ended quota_exhausted goes back to its stage and waits for the reset. */
+  reopen?: boolean;
   /** Send run.cancel with this reason as soon as the run is restored (buran cancel). */
   cancel?: string;
   maxSteps?: number;
@@ -56,6 +59,8 @@ export interface DriveResult {
   blocker: Blocker | null;
   stopped: 'until' | 'max_steps' | 'interrupted' | null;
   handoff: unknown;
+  /** What the run's agents reported spending (USD), summed in the run's context. */
+  cost_usd: number;
 }
 
 /** The run actor failed in a way the machine does not model: a bug or a broken environment. */
@@ -97,6 +102,14 @@ async function driveLocked(options: DriveOptions, layout: Awaited<ReturnType<typ
   } catch (error) {
     await journal.close();
     throw error;
+  }
+  // A quota_exhausted run that is resumed goes back to its stage (CONTRACT 4); a crash between
+  // the two writes of that step is finished here, never taken for a step after the end.
+  if (store.current !== null && TERMINAL_STATES.has(store.current.state) && (options.reopen || reopenPending(store.current, journal.existing))) {
+    await reopenQuotaRun(store, journal, new Date(), () => tryRunLeases(options.registryRoot, meta, new Date())).catch(async (error: unknown) => {
+      await journal.close();
+      throw error;
+    });
   }
   const restored = (store.current?.snapshot ?? null) as unknown as AnyMachineSnapshot | null;
   if (restored !== null && TERMINAL_STATES.has(store.current!.state)) {
@@ -228,6 +241,9 @@ async function driveLocked(options: DriveOptions, layout: Awaited<ReturnType<typ
 
 function resultOf(runId: string, snapshot: AnyMachineSnapshot, stopped: DriveResult['stopped']): DriveResult {
   const state = topState(statePath(snapshot.value));
-  const context = snapshot.context as { blocker: Blocker | null; handoff: unknown };
-  return { run_id: runId, state, terminal: TERMINAL_STATES.has(state), blocker: context.blocker, stopped, handoff: context.handoff };
+  const context = snapshot.context as { blocker: Blocker | null; handoff: unknown; cost_usd?: number };
+  return {
+    run_id: runId, state, terminal: TERMINAL_STATES.has(state), blocker: context.blocker, stopped, handoff: context.handoff,
+    cost_usd: context.cost_usd ?? 0,
+  };
 }

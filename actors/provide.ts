@@ -20,6 +20,8 @@ import { gatherPreflight } from '../adapters/preflight.ts';
 import { runWorkspaceSetup } from '../adapters/workspace-setup.ts';
 import { scanChange } from '../adapters/change-scan.ts';
 import type { Config } from '../schemas/config.ts';
+import { join } from 'node:path';
+import { sleepUntil } from './sleep-until.ts';
 
 /**
  * Signals both the run's deliberate stop and xstate's own stop of the child. Not
@@ -46,7 +48,7 @@ export function provideRunMachine(deps: RunDeps) {
         return deps.track(dispatchWorker({
           registryRoot: deps.registryRoot, taskDir: deps.layout.taskDir(input.task.task_id), workspace: deps.meta.workspace, worker: config,
           packet: deps.packet, plan: deps.plan, env: deps.env, secrets: deps.secrets, killGraceMs: deps.killGraceMs,
-          record: deps.record, signal: eitherSignal(signal, deps.stopSignal),
+          record: deps.record, signal: eitherSignal(signal, deps.stopSignal), agentHoldDir: join(deps.registryRoot, 'agents'),
         }, input));
       }),
     },
@@ -86,6 +88,10 @@ export function provideRunMachine(deps: RunDeps) {
         }))),
       scanChange: fromPromise<ScanReport, { run_id: string }>(() =>
         deps.track(scanChange(deps.meta.workspace, [...deps.secrets, ...passedSecrets(deps.meta.config, deps.env)], deps.env))),
+      awaitAgentPause: fromPromise<void, { run_id: string; until: number }>(({ input, signal }) => {
+        deps.record({ type: 'agent.pause', until: new Date(input.until).toISOString() });
+        return deps.track(sleepUntil(input.until, eitherSignal(signal, deps.stopSignal)));
+      }),
     },
   });
 }

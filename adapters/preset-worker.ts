@@ -1,43 +1,88 @@
 import { writeFile } from 'node:fs/promises';
 import type { WorkerConfig } from '../schemas/config.ts';
+import type { AgentFacts, AgentOutcomeKind } from '../machines/agent-facts.ts';
 import type { Finding, Plan, TaskRef } from '../machines/types.ts';
 import { readIfExists, writeJsonDurable } from '../persistence/durable-file.ts';
-import { completionFromStream, presetInvocation, type PresetName, type PresetUsage } from './agent-presets/index.ts';
+import { completionFromStream, isTerminalEvent, presetInvocation, type PresetName, type PresetUsage } from './agent-presets/index.ts';
 import { gitIn, isGitWorkTree } from './git.ts';
+import { TerminalWatch } from './terminal-watch.ts';
 
-/** What a preset agent's stream said beyond its completion: cost, turns, and why it failed. */
+/** What a preset agent's stream said beyond its completion (tasks/<id>/agent.json). */
 export interface AgentReport extends PresetUsage {
   error_kind: string | null;
+  /** Absent in reports written before outcome kinds existed. */
+  kind?: AgentOutcomeKind;
+  message?: string;
+  reset_at?: number | null;
+  session_id?: string | null;
+  resumed_session?: string | null;
+  observed_at?: number;
+}
+
+/** What this dispatch of a worker is asked to carry on from, and may spend. */
+export interface DispatchExtras {
+  resume_session: string | null;
+  budget_usd: number | null;
+}
+
+/** The session a preset worker continues: the one offered, unless its config says `continue_session: false`. */
+export function sessionToContinue(worker: WorkerConfig, offered: string | null | undefined): string | null {
+  return worker.preset !== undefined && worker.continue_session !== false ? (offered ?? null) : null;
 }
 
 /** The program and arguments a worker runs: its command, or its preset's documented invocation. */
 export function workerInvocation(
-  worker: WorkerConfig, task: TaskRef, plan: Plan, findings: Finding[], taskFile: string,
+  worker: WorkerConfig, task: TaskRef, plan: Plan, findings: Finding[], taskFile: string, extras: DispatchExtras = { resume_session: null, budget_usd: null },
 ): { file: string; args: string[] } | null {
   if (worker.preset !== undefined) {
-    return presetInvocation(worker.preset, worker, { ...task, plan, findings, taskFile });
+    return presetInvocation(worker.preset, worker, { ...task, plan, findings, taskFile, ...extras });
   }
   const [file, ...args] = worker.command ?? [];
   return file === undefined ? null : { file, args };
+}
+
+/** Watches a preset agent's log for its terminal event (done means done). */
+export function agentDoneWatch(preset: PresetName, logFile: string): TerminalWatch {
+  return new TerminalWatch(logFile, (line) => isTerminalEvent(preset, line));
 }
 
 /**
  * A preset agent does not write the completion file itself: its stream (in the task's log)
  * is read into one, written where a worker would have put it, so a resumed run ingests it
  * like any other. Nothing is written when the stream has no terminal event (the agent died
- * mid-way): that stays completion_missing. Idempotent: an existing completion file wins.
+ * mid-way): that stays completion_missing. Idempotent: an existing report and completion win.
  */
 export async function completeFromStream(
   preset: PresetName, paths: { log: string; completion: string; report: string }, task: TaskRef, workspace: string,
+  resumed: string | null = null, now = Date.now(),
 ): Promise<AgentReport | null> {
   const recorded = await readIfExists(paths.report);
-  if (recorded !== null && (await readIfExists(paths.completion)) !== null) return JSON.parse(recorded) as AgentReport;
+  if (recorded !== null && ((await readIfExists(paths.completion)) !== null || (JSON.parse(recorded) as AgentReport).kind !== undefined)) {
+    return JSON.parse(recorded) as AgentReport;
+  }
   const output = (await readIfExists(paths.log)) ?? '';
-  const reading = completionFromStream(preset, output, { task_id: task.task_id, role: task.role }, await changedFiles(workspace), workspace);
-  const report: AgentReport = { ...reading.usage, error_kind: reading.error_kind };
+  const reading = completionFromStream(preset, output, { task_id: task.task_id, role: task.role }, await changedFiles(workspace), workspace, now);
+  const report: AgentReport = {
+    ...reading.usage, error_kind: reading.error_kind, kind: reading.outcome.kind, message: reading.outcome.message.slice(0, 500),
+    reset_at: reading.outcome.reset_at, session_id: reading.outcome.session_id, resumed_session: resumed, observed_at: now,
+  };
   if (reading.completion !== null) await writeFile(paths.completion, JSON.stringify(reading.completion, null, 2));
   await writeJsonDurable(paths.report, report);
   return report;
+}
+
+/** The machine's view of a report (reports from before outcome kinds read as success / failed). */
+export function agentFacts(report: AgentReport): AgentFacts {
+  return {
+    kind: report.kind ?? (report.error_kind === null ? 'success' : 'failed'),
+    message: report.message ?? report.error_kind ?? '',
+    reset_at: report.reset_at ?? null,
+    observed_at: report.observed_at ?? 0,
+    cost_usd: report.cost_usd,
+    turns: report.turns,
+    session_id: report.session_id ?? null,
+    resumed_session: report.resumed_session ?? null,
+  };
 }
 
 async function changedFiles(workspace: string): Promise<string[]> {

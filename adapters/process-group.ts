@@ -2,6 +2,7 @@ import { closeSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { execa } from 'execa';
 import { isAlive, processStart, type ProcessIdentity } from '../persistence/process-identity.ts';
+import type { TerminalWatch } from './terminal-watch.ts';
 
 /** What to start: a program, no shell, in its own process group, output to a file. */
 export interface GroupSpec {
@@ -19,11 +20,16 @@ export interface GroupSpec {
   signal?: AbortSignal;
   /** Called once the process exists, before it is awaited: record its identity durably here. */
   onStarted?: (identity: ProcessIdentity) => Promise<void>;
+  /**
+   * Done means done: once this sees the worker's terminal line (an agent's final event), the
+   * group gets `killGraceMs` to exit by itself, then is stopped; the result stands.
+   */
+  finished?: TerminalWatch;
 }
 
 /** How a process group run ended; callers branch on `kind`, never on text. */
 export type GroupResult =
-  | { kind: 'exited'; exitCode: number | null; signal: string | null }
+  | { kind: 'exited'; exitCode: number | null; signal: string | null; /** Stopped after its terminal line. */ lingered?: boolean }
   | { kind: 'timed_out'; idle: boolean }
   | { kind: 'start_failed'; message: string }
   | { kind: 'aborted' };
@@ -82,9 +88,18 @@ export async function runInGroup(spec: GroupSpec): Promise<GroupResult> {
     spec.signal?.addEventListener('abort', () => resolve('abort'), { once: true });
   });
   const idle = spec.idleTimeoutMs === undefined ? null : watchOutput(spec.logFile, spec.idleTimeoutMs);
-  const first = await Promise.race([exit.then(() => 'exit' as const), timedOut, aborted, ...(idle ? [idle.silent] : [])]);
+  const answered = spec.finished ? watchFinished(spec.finished, spec.killGraceMs) : null;
+  const first = await Promise.race([exit.then(() => 'exit' as const), timedOut, aborted, ...(idle ? [idle.silent] : []), ...(answered ? [answered.lingering] : [])]);
   clearTimeout(timer);
   idle?.stop();
+  answered?.stop();
+  if (first === 'lingering') {
+    // The agent has answered; what it left running (or the CLI itself, waiting on a grandchild) goes.
+    await stopGroup(pid, () => exited !== null, spec.killGraceMs);
+    await exit;
+    const ended = exited as unknown as { exitCode: number | null; signal: string | null };
+    return { kind: 'exited', exitCode: ended.exitCode, signal: ended.signal, lingered: true };
+  }
   if (first !== 'exit') {
     await stopGroup(pid, () => exited !== null, spec.killGraceMs);
     await exit;
@@ -112,12 +127,32 @@ function watchOutput(logFile: string, idleMs: number): { silent: Promise<'idle'>
   return { silent, stop: () => clearInterval(interval) };
 }
 
+/** Resolves 'lingering' once the terminal line is in and the group has had `graceMs` to exit. */
+function watchFinished(watch: TerminalWatch, graceMs: number): { lingering: Promise<'lingering'>; stop: () => void } {
+  let interval: NodeJS.Timeout | undefined;
+  let seenAt: number | null = null;
+  const lingering = new Promise<'lingering'>((resolve) => {
+    interval = setInterval(() => {
+      if (seenAt === null && watch.poll()) seenAt = Date.now();
+      if (seenAt !== null && Date.now() - seenAt >= graceMs) resolve('lingering');
+    }, 50);
+  });
+  return { lingering, stop: () => clearInterval(interval) };
+}
+
 /** Waits for a process this driver did not start (a previous driver did) until it exits or the deadline passes. */
 export async function awaitAdopted(
-  identity: ProcessIdentity, deadline: number, killGraceMs: number, signal?: AbortSignal,
+  identity: ProcessIdentity, deadline: number, killGraceMs: number, signal?: AbortSignal, finished?: TerminalWatch,
 ): Promise<'exited' | 'timed_out' | 'aborted'> {
+  let seenAt: number | null = null;
   while (isAlive(identity)) {
     if (signal?.aborted) return 'aborted';
+    // An adopted agent that has answered and lingers is stopped like one this driver started.
+    if (seenAt === null && finished?.poll()) seenAt = Date.now();
+    if (seenAt !== null && Date.now() - seenAt >= killGraceMs) {
+      await stopGroup(identity.pid, () => !isAlive(identity), killGraceMs);
+      return 'exited';
+    }
     if (Date.now() >= deadline) {
       await stopGroup(identity.pid, () => !isAlive(identity), killGraceMs);
       return 'timed_out';

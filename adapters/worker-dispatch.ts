@@ -11,13 +11,18 @@ import { stopTaskProcesses } from './orphans.ts';
 import { buildChildEnv, runIdentity } from './worker-env.ts';
 import { redactFile } from './redact.ts';
 import { readOwnJson } from './json-file.ts';
-import { completeFromStream, workerInvocation, type AgentReport } from './preset-worker.ts';
+import { agentDoneWatch, agentFacts, completeFromStream, sessionToContinue, workerInvocation, type AgentReport } from './preset-worker.ts';
+import { heldUntil, holdAgent } from './agent-hold.ts';
 
 /** One dispatch to perform (the worker-task actor's input). */
 export interface DispatchRequest {
   run_id: string;
   task: TaskRef;
   findings: Finding[];
+  /** What the run may still spend (USD); a preset agent is capped to it. */
+  budget_usd?: number | null;
+  /** A fixer's agent session to continue, if the run has one. */
+  resume_session?: string | null;
 }
 
 /** What the dispatch needs from the run around it. */
@@ -33,6 +38,8 @@ export interface DispatchContext {
   killGraceMs: number;
   record: (draft: { type: string } & Record<string, unknown>) => void;
   signal?: AbortSignal;
+  /** Where agents' quota holds are kept (registry-wide: one run's quota stop holds back the others'). */
+  agentHoldDir?: string;
 }
 
 /** The dispatch intent, written before the worker is awaited so a later driver can reconcile. */
@@ -99,8 +106,11 @@ async function start(ctx: DispatchContext, req: DispatchRequest): Promise<Worker
     epoch: req.task.epoch, workspace: ctx.workspace, completion_file: files.completion,
     packet: ctx.packet, plan: ctx.plan, findings: req.findings,
   }));
-  const invocation = workerInvocation(ctx.worker, req.task, ctx.plan, req.findings, files.task);
+  const resumed = sessionToContinue(ctx.worker, req.resume_session);
+  const invocation = workerInvocation(ctx.worker, req.task, ctx.plan, req.findings, files.task, { resume_session: resumed, budget_usd: req.budget_usd ?? null });
   if (invocation === null) return { kind: 'start_failed', message: 'the worker has no command' };
+  const held = await holdBack(ctx, req, invocation.file, resumed);
+  if (held !== null) return held;
   const { file, args } = invocation;
   const env = buildChildEnv(ctx.env, ctx.worker.env, {
     ...runIdentity(ctx.registryRoot, req.run_id), BURAN_TASK_ID: req.task.task_id, BURAN_TASK_ROLE: req.task.role,
@@ -114,9 +124,13 @@ async function start(ctx: DispatchContext, req: DispatchRequest): Promise<Worker
   const result = await runInGroup({
     file, args, cwd: ctx.workspace, env, logFile: files.log, deadline, killGraceMs: ctx.killGraceMs, signal: ctx.signal,
     idleTimeoutMs: ctx.worker.idle_timeout_ms,
+    finished: ctx.worker.preset === undefined ? undefined : agentDoneWatch(ctx.worker.preset, files.log),
     onStarted: async (process) => {
       await writeJsonDurable(files.intent, { ...starting, process });
-      ctx.record({ type: 'worker.started', task_id: req.task.task_id, role: req.task.role, pid: process.pid });
+      ctx.record({
+        type: 'worker.started', task_id: req.task.task_id, role: req.task.role, pid: process.pid,
+        ...(resumed !== null ? { resumed_session: resumed } : {}),
+      });
     },
   });
   await redactFile(files.log, ctx.secrets);
@@ -134,6 +148,7 @@ async function start(ctx: DispatchContext, req: DispatchRequest): Promise<Worker
       throw new DispatchInterrupted(req.task.task_id);
     }
     case 'exited': {
+      if (result.lingered) ctx.record({ type: 'worker.lingered', task_id: req.task.task_id, grace_ms: ctx.killGraceMs });
       const agent = await agentCompletion(ctx, req);
       // An agent's stream, not its exit code, says how it ended (the two have disagreed).
       const exitCode = agent !== null && (await readIfExists(files.completion)) !== null ? 0 : result.exitCode;
@@ -142,10 +157,35 @@ async function start(ctx: DispatchContext, req: DispatchRequest): Promise<Worker
   }
 }
 
-function agentCompletion(ctx: DispatchContext, req: DispatchRequest) {
-  if (ctx.worker.preset === undefined) return Promise.resolve(null);
+async function agentCompletion(ctx: DispatchContext, req: DispatchRequest): Promise<AgentReport | null> {
+  if (ctx.worker.preset === undefined) return null;
   const files = taskFiles(ctx.taskDir);
-  return completeFromStream(ctx.worker.preset, { log: files.log, completion: files.completion, report: files.agent }, req.task, ctx.workspace);
+  const resumed = sessionToContinue(ctx.worker, req.resume_session);
+  const report = await completeFromStream(ctx.worker.preset, { log: files.log, completion: files.completion, report: files.agent }, req.task, ctx.workspace, resumed);
+  // A quota with a reset time holds back this agent's new dispatches, in every run, until then.
+  if (report?.kind === 'quota' && report.reset_at && ctx.agentHoldDir !== undefined) {
+    const invocation = workerInvocation(ctx.worker, req.task, ctx.plan, req.findings, files.task);
+    if (invocation !== null) await holdAgent(ctx.agentHoldDir, ctx.worker.preset, invocation.file, report.reset_at, req.task.task_id);
+  }
+  return report;
+}
+
+/**
+ * An agent whose quota another dispatch saw run out is not started before the reset: the task
+ * reports the quota (a fact the run machine decides on) without spending anything.
+ */
+async function holdBack(ctx: DispatchContext, req: DispatchRequest, program: string, resumed: string | null): Promise<WorkerRun | null> {
+  if (ctx.worker.preset === undefined || ctx.agentHoldDir === undefined) return null;
+  const now = Date.now();
+  const hold = await heldUntil(ctx.agentHoldDir, ctx.worker.preset, program, now);
+  if (hold === null) return null;
+  const report: AgentReport = {
+    cost_usd: null, turns: null, error_kind: 'held', kind: 'quota', reset_at: hold.until, session_id: null, resumed_session: resumed, observed_at: now,
+    message: `held back: task ${hold.by} hit this agent's quota, which resets at ${new Date(hold.until).toISOString()}`,
+  };
+  await writeJsonDurable(taskFiles(ctx.taskDir).agent, report);
+  ctx.record({ type: 'worker.held', task_id: req.task.task_id, until: new Date(hold.until).toISOString(), by: hold.by });
+  return { kind: 'exited', exitCode: null, signal: null, completion: { kind: 'missing' } };
 }
 
 function liveProcessOf(ctx: DispatchContext, intent: DispatchIntent, req: DispatchRequest): ProcessIdentity | null {
@@ -156,7 +196,8 @@ function liveProcessOf(ctx: DispatchContext, intent: DispatchIntent, req: Dispat
 async function adopt(ctx: DispatchContext, req: DispatchRequest, intent: DispatchIntent & { process: ProcessIdentity }): Promise<WorkerRun> {
   ctx.record({ type: 'worker.adopted', task_id: intent.task_id, pid: intent.process.pid });
   const files = taskFiles(ctx.taskDir);
-  const ended = await awaitAdopted(intent.process, intent.deadline, ctx.killGraceMs, ctx.signal);
+  const watch = ctx.worker.preset === undefined ? undefined : agentDoneWatch(ctx.worker.preset, files.log);
+  const ended = await awaitAdopted(intent.process, intent.deadline, ctx.killGraceMs, ctx.signal, watch);
   if (ended === 'aborted') throw new DispatchInterrupted(intent.task_id);
   if (ended === 'timed_out') return { kind: 'timed_out', timeoutMs: ctx.worker.timeout_ms };
   await redactFile(files.log, ctx.secrets);
@@ -168,19 +209,34 @@ async function adopt(ctx: DispatchContext, req: DispatchRequest, intent: Dispatc
     : { kind: 'exited', exitCode: 0, signal: null, completion };
 }
 
-async function finish(ctx: DispatchContext, req: DispatchRequest, run: WorkerRun): Promise<WorkerRun> {
+async function finish(ctx: DispatchContext, req: DispatchRequest, finished: WorkerRun): Promise<WorkerRun> {
   // No process outlives its task: what escaped the worker's group is found by the task's ids.
   const strays = await stopTaskProcesses(runIdentity(ctx.registryRoot, req.run_id), req.task.task_id, ctx.killGraceMs);
   if (strays.length > 0) ctx.record({ type: 'worker.strays_stopped', task_id: req.task.task_id, pids: strays });
-  await writeJsonDurable(taskFiles(ctx.taskDir).outcome, run);
   const agent = ctx.worker.preset === undefined ? null : await readOwnJson<AgentReport>(taskFiles(ctx.taskDir).agent);
+  // The agent's own report travels with the run to the machine, which decides on its kind.
+  const run: WorkerRun = finished.kind === 'exited' && agent !== null ? { ...finished, agent: agentFacts(agent) } : finished;
+  await writeJsonDurable(taskFiles(ctx.taskDir).outcome, run);
   ctx.record({
     type: 'worker.finished', task_id: req.task.task_id, kind: run.kind,
     ...(run.kind === 'exited' ? { exit_code: run.exitCode, signal: run.signal, completion: run.completion.kind } : {}),
     ...(run.kind === 'timed_out' && run.idleMs !== undefined ? { idle_ms: run.idleMs } : {}),
-    ...(agent ? { cost_usd: agent.cost_usd, turns: agent.turns, agent_error: agent.error_kind } : {}),
+    ...(agent ? agentEntry(agentFacts(agent), agent.error_kind) : {}),
   });
   return run;
+}
+
+// The journal's view of an agent dispatch: what status and the batch read back.
+function agentEntry(facts: ReturnType<typeof agentFacts>, errorKind: string | null) {
+  return {
+    cost_usd: facts.cost_usd, turns: facts.turns, agent_error: errorKind, agent_outcome: facts.kind,
+    ...(facts.message && facts.kind !== 'success' ? { agent_message: facts.message } : {}),
+    ...(facts.reset_at !== null ? { reset_at: new Date(facts.reset_at).toISOString() } : {}),
+    // When the stream was read: the clock a pause counts from.
+    ...(facts.observed_at > 0 ? { observed_at: new Date(facts.observed_at).toISOString() } : {}),
+    ...(facts.session_id !== null ? { session_id: facts.session_id } : {}),
+    ...(facts.resumed_session !== null ? { resumed_session: facts.resumed_session } : {}),
+  };
 }
 
 // The worker wrote this file inside the registry: it is rewritten without secrets before it is read.

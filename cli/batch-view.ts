@@ -46,6 +46,9 @@ export class BatchView {
         if (!this.live && !this.quiet) this.output.err(`finished ${event.run_id}  ${event.state}${event.blocker ? `  ${event.blocker}` : ''}`);
         break;
       }
+      case 'budget_spent':
+        if (!this.quiet) this.output.err(`batch budget spent ($${event.spent.toFixed(4)} of $${event.max}): no new run is started`);
+        break;
     }
   };
 

@@ -1,11 +1,11 @@
-import { BatchExistsError, BatchNotFoundError, LeaseNotExpiredError, RegistryCorruptError, RunExistsError, RunLockedError, RunNotFinishedError, RunNotFoundError } from '../persistence/errors.ts';
+import { BatchExistsError, BatchNotFoundError, LeaseNotExpiredError, RegistryCorruptError, RunBusyError, RunExistsError, RunLockedError, RunNotFinishedError, RunNotFoundError } from '../persistence/errors.ts';
 import { UsageError } from './errors.ts';
 import { EXIT } from './exit-codes.ts';
 
 /** Maps an error to CONTRACT 1's exit code and a message that says what to do. */
 export function classify(error: unknown): { code: string; exit: number; message: string; details: string[] } {
   if (error instanceof UsageError) return { code: 'usage', exit: EXIT.usage, message: error.message, details: error.details };
-  if (error instanceof RunNotFoundError || error instanceof RunLockedError || error instanceof RunExistsError || error instanceof LeaseNotExpiredError || error instanceof RunNotFinishedError || error instanceof BatchNotFoundError || error instanceof BatchExistsError) {
+  if (error instanceof RunNotFoundError || error instanceof RunLockedError || error instanceof RunExistsError || error instanceof LeaseNotExpiredError || error instanceof RunNotFinishedError || error instanceof RunBusyError || error instanceof BatchNotFoundError || error instanceof BatchExistsError) {
     return { code: error.code, exit: EXIT.registry, message: error.message, details: [] };
   }
   if (error instanceof RegistryCorruptError) {

@@ -87,6 +87,9 @@ export function settingsOf(config: Config, packetMaxFix: number | null): RunInpu
     lease_wait_ms: config.lease.wait_ms,
     handoff: { kind: config.handoff.kind, allowed_repos: config.handoff.allowed_repos },
     setup: config.workspace.setup.length > 0,
+    agents: {
+      max_cost_usd: config.limits.max_cost_usd ?? null, max_quota_wait_ms: config.limits.max_quota_wait_ms, backoff_ms: config.limits.agent_backoff_ms,
+    },
   };
 }
 

@@ -30,6 +30,11 @@ const parseCount = (value: string) => {
   return Number(value);
 };
 
+const parseUsd = (value: string) => {
+  if (!/^\d+(\.\d+)?$/.test(value) || Number(value) <= 0) throw new UsageError(`--max-cost-usd ${value}: needs a positive amount in USD, e.g. 20`);
+  return Number(value);
+};
+
 const parsePort = (value: string) => {
   if (!/^\d+$/.test(value) || Number(value) > 65535) throw new UsageError(`port ${value}: needs a whole number from 0 to 65535 (0 = any free port)`);
   return Number(value);
@@ -106,10 +111,12 @@ function program(): Command {
     .option('--repo <dir>', 'give each run its own git worktree of this checkout')
     .option('--batch-id <id>', 'id for the new batch')
     .option('--resume <batch-id>', 'continue a recorded batch; finished runs are not run again')
+    .addOption(new Option('--max-cost-usd <usd>', 'start no new run once the batch\'s agents have reported this cost').argParser(parseUsd))
     .action(async (list: string | undefined, opts: Common & Record<string, string | number | undefined>) => {
       const { batchCommand } = await import('./commands/batch.ts');
       exitCode = await batchCommand({
         list, resume: opts.resume as string | undefined, batchId: opts.batchId as string | undefined, concurrency: opts.concurrency as number | undefined,
+        maxCostUsd: opts.maxCostUsd as number | undefined,
         config: opts.config as string | undefined, workspace: opts.workspace as string | undefined, repo: opts.repo as string | undefined,
         registry: registryOf(opts), cwd, json: opts.json === true,
       }, output);

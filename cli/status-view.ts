@@ -30,6 +30,8 @@ export interface StatusView {
   /** The run this one retried (`buran retry`), and the runs that retried this one. */
   retry_of: string | null;
   retried_by: string[];
+  /** The run's agent state: cost so far (context.cost_usd), the session a fixer continues, a pause under way. */
+  agent: { cost_usd: number; session_id: string | null; pause: { reason: string; until: string } | null };
 }
 
 /** What status reads beside the snapshot and journal. */
@@ -65,6 +67,9 @@ export function statusView(envelope: SnapshotEnvelope, tasks: TaskRecord[], extr
     budgets: [
       { name: 'fix_attempts', used: context.fix_attempts, limit: context.settings.max_fix_attempts },
       { name: 'dispatch_retries', used: context.current?.retry ?? context.pending?.retry ?? 0, limit: context.settings.max_dispatch_retries },
+      ...(context.settings.agents?.max_cost_usd != null
+        ? [{ name: 'cost_usd', used: context.cost_usd ?? 0, limit: context.settings.agents.max_cost_usd }]
+        : []),
     ],
     current_task: terminal || current === null ? null : { ...current, ...(extras.lastOutputAt ? { last_output_at: extras.lastOutputAt } : {}) },
     tasks,
@@ -81,6 +86,11 @@ export function statusView(envelope: SnapshotEnvelope, tasks: TaskRecord[], extr
     usage: totals(tasks),
     retry_of: null,
     retried_by: facts.retriedBy,
+    agent: {
+      cost_usd: context.cost_usd ?? 0,
+      session_id: context.agent_session ?? null,
+      pause: !terminal && context.agent_pause ? { reason: context.agent_pause.reason, until: new Date(context.agent_pause.until).toISOString() } : null,
+    },
   };
 }
 
@@ -93,6 +103,7 @@ export function quarantinedView(runId: string, error: { message: string }): Stat
     next_safe_action: { kind: 'inspect_quarantine', reason: `the run's records failed validation and were left untouched: ${error.message}` },
     updated_at: '', seq: 0, handoff: null, verification: null, review: null, workspace: null, leases: [], usage: { cost_usd: null, turns: null },
     retry_of: null, retried_by: [],
+    agent: { cost_usd: 0, session_id: null, pause: null },
   };
 }
 
@@ -105,10 +116,12 @@ export function formatStatus(view: StatusView): string {
     `  budgets:  ${view.budgets.map((b) => `${b.name} ${b.used}/${b.limit}`).join(', ')}`,
     `  current:  ${view.current_task ? `${view.current_task.task_id} (${view.current_task.role}, attempt ${view.current_task.attempt}, epoch ${view.current_task.epoch})` : '-'}`,
     view.tasks.length === 0 ? '  tasks:    -' : '  tasks:',
-    ...view.tasks.map((t) => `    ${t.task_id.padEnd(18)} ${t.role.padEnd(11)} attempt ${t.attempt} epoch ${t.epoch}  ${t.status}${t.code ? ` (${t.code})` : ''}${t.verdict ? ` ${t.verdict}` : ''}${usageText(t)}`),
+    ...view.tasks.map((t) => `    ${t.task_id.padEnd(18)} ${t.role.padEnd(11)} attempt ${t.attempt} epoch ${t.epoch}  ${t.status}${t.code ? ` (${t.code})` : ''}${t.verdict ? ` ${t.verdict}` : ''}${usageText(t)}${agentText(t)}`),
   ];
   if (view.workspace) lines.splice(3, 0, `  workspace: ${view.workspace.path}${view.workspace.repo ? ` (worktree of ${view.workspace.repo}, branch ${view.workspace.branch})` : ''}`);
   if (view.usage.cost_usd !== null || view.usage.turns !== null) lines.push(`  usage:    ${usageText(view.usage).trim() || '-'}`);
+  if (view.agent.session_id) lines.push(`  session:  ${view.agent.session_id} (the next fixer continues it)`);
+  if (view.agent.pause) lines.push(`  waiting:  for the agent (${view.agent.pause.reason}) until ${view.agent.pause.until}; no retry is spent`);
   if (view.leases.length > 0) lines.push(`  leases:   ${view.leases.map((l) => l.resource).join(', ')} (until ${view.leases[0]!.expires_at})`);
   if (view.blockers.length > 0) {
     lines.push('  blockers:');
@@ -130,14 +143,20 @@ function usageText(u: { cost_usd?: number | null; turns?: number | null }): stri
   return parts.length ? `  ${parts.join(', ')}` : '';
 }
 
+function agentText(t: TaskRecord): string {
+  const outcome = t.agent_outcome && t.agent_outcome !== 'success' ? ` agent:${t.agent_outcome}` : '';
+  const session = t.session_id ? ` session ${t.session_id}${t.resumed_session ? ' (continued)' : ''}` : '';
+  return `${outcome}${session}`;
+}
+
 /** "retry_exhausted (cause worker_timeout) [t3-fixer]: message" */
 export function formatBlocker(b: Blocker): string {
-  const cause = b.cause ? ` (cause ${b.cause})` : '';
+  const cause = b.cause ? ` (cause ${b.cause})` : b.not_before ? ` (not before ${b.not_before})` : '';
   const where = b.item ? ` [${b.item}]` : b.task_id ? ` [${b.task_id}]` : '';
   return `${b.code}${cause}${where}: ${b.message}`;
 }
 
 /** "resume: buran resume ID (reason)" */
 export function formatAction(a: NextSafeAction): string {
-  return `${a.kind}${a.command ? `: ${a.command}` : ''} (${a.reason})`;
+  return `${a.kind}${a.command ? `: ${a.command}` : ''}${a.not_before ? ` not before ${a.not_before}` : ''} (${a.reason})`;
 }

@@ -5,7 +5,7 @@ export interface NextSafeAction {
   kind: 'none' | 'run' | 'resume' | 'retry' | 'clean' | 'wait' | 'manual_review' | 'fix_config' | 'reclaim' | 'inspect_quarantine' | 'check_run_id';
   command?: string;
   reason: string;
-  /** ISO time before which the action cannot succeed. */
+  /** The action cannot succeed before this time (ISO), e.g. an agent's quota reset. */
   not_before?: string;
 }
 
@@ -81,6 +81,18 @@ export function nextSafeAction(runId: string, state: string, blocker: Blocker | 
   if (code !== undefined && CONFIG_PROBLEMS.has(code) && blocker?.stage !== 'handing off') {
     if (facts.worktreeKept) return cleanFirst(`fix the config and ${retry(true)}`);
     return { kind: 'retry', command: retry(true), reason: `${blocker?.message ?? ''}; fix the config (or the machine), then retry: a new run of the same packet` };
+  }
+  if (code === 'quota_exhausted') {
+    return {
+      kind: 'resume', command: buran(`resume ${runId}`), ...(blocker?.not_before ? { not_before: blocker.not_before } : {}),
+      reason: `${blocker?.message ?? 'the agent\'s quota is spent'}; once it has reset, the run continues its stage from there`,
+    };
+  }
+  if (code === 'agent_auth_failed' || code === 'agent_limit_reached' || code === 'budget_exhausted') {
+    // CONTRACT 4: the cure is the config (or the agent's login); the command is the step that comes first.
+    const fix = code === 'agent_auth_failed' ? "fix the agent's login (or the key the config passes it)" : 'raise the limit in the config';
+    if (facts.worktreeKept) return { ...cleanFirst(`${fix} and ${retry(true)}`), kind: 'fix_config' };
+    return { kind: 'fix_config', command: retry(true), reason: `${blocker?.message ?? ''}; ${fix}, then retry: a new run of the same packet` };
   }
   if (code === 'secret_in_change') {
     return { kind: 'manual_review', reason: `${blocker!.message}; remove it from the run's kept worktree and commit the change yourself, or clean and retry` };

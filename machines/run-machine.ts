@@ -8,10 +8,12 @@ export type { LeaseResult, RunEmitted, RunEvent } from './run-setup.ts';
 
 const BLOCKED = '#run.blocked_needs_human';
 
-/** Every stage first checks its role is configured, then spawns one worker-task child. */
+/** Every stage first checks its role is configured and the run's budget, then spawns one worker-task child. */
 const dispatching = (role: Role) => ({
   always: [
     { guard: { type: 'roleUnavailable', params: { role } }, target: BLOCKED, actions: { type: 'blockAdapterUnavailable', params: { role } } },
+    // CONTRACT 4: limits.max_cost_usd is checked before each dispatch.
+    { guard: 'budgetSpent', target: BLOCKED, actions: 'blockBudget' },
     { target: 'awaiting', actions: ['assignTask', 'spawnTask'] },
   ],
 }) as const;
@@ -20,8 +22,35 @@ const dispatching = (role: Role) => ({
 const effectFailed = (code: EffectFailureCode, stage: string) =>
   ({ target: BLOCKED, actions: { type: 'blockEffect', params: { code, stage } } }) as const;
 
-/** A stale settlement changes nothing; recorded as a duplicate. */
-const ignoreStale = { guard: 'staleTask', actions: ['noteDuplicate', 'pruneTask'] } as const;
+/** A stale settlement changes nothing but the cost it reports; recorded as a duplicate. */
+const ignoreStale = { guard: 'staleTask', actions: ['noteAgent', 'noteDuplicate', 'pruneTask'] } as const;
+
+/**
+ * A preset agent's own report decides before the completion does (CONTRACT 4's table): a session
+ * it could not find is started afresh, an outage or a quota pauses the stage (no retry spent) or
+ * stops the run, refused credentials and the agent's own cap stop it at once.
+ */
+const agentOutcomes = [
+  { guard: 'agentSessionMissing', target: 'dispatching', reenter: true, actions: ['noteAgent', 'pruneTask', 'dropSession'] },
+  { guard: 'agentMayPause', target: 'agent_pause', actions: ['noteAgent', 'pruneTask', 'startPause'] },
+  { guard: 'agentPauseTooLong', target: BLOCKED, actions: ['noteAgent', 'pruneTask', 'blockQuota'] },
+  { guard: 'agentAuthFailed', target: BLOCKED, actions: ['noteAgent', 'pruneTask', 'blockAgentAuth'] },
+  { guard: 'agentOwnCap', target: BLOCKED, actions: ['noteAgent', 'pruneTask', 'blockAgentLimit'] },
+] as const;
+
+/** Waits out an agent outage or quota until the absolute time in context, then dispatches again. */
+const agentPause = {
+  description: 'The agent reported an outage or a quota: the stage waits until context.agent_pause.until (no retry spent), then dispatches again.',
+  invoke: {
+    id: 'agentPause',
+    src: 'awaitAgentPause',
+    input: ({ context }: { context: { run_id: string; agent_pause?: { until: number } | null } }) =>
+      ({ run_id: context.run_id, until: context.agent_pause?.until ?? 0 }),
+    onDone: { target: 'dispatching' },
+    onError: effectFailed('adapter_unavailable', 'waiting for the agent'),
+  },
+} as const;
+
 
 /**
  * How a stage treats a dispatch that gave no acceptable completion (CONTRACT 4): conflict and
@@ -29,13 +58,13 @@ const ignoreStale = { guard: 'staleTask', actions: ['noteDuplicate', 'pruneTask'
  * itself failed ends failed_execution.
  */
 const dispatchFailures = (role: Role) => [
-  { guard: 'taskConflicted', target: BLOCKED, actions: ['pruneTask', { type: 'blockTask', params: { code: 'completion_conflict' } }] },
-  { guard: 'taskBlocked', target: BLOCKED, actions: ['pruneTask', { type: 'blockTask', params: { code: 'worker_blocked' } }] },
-  { guard: 'canRetry', target: 'dispatching', reenter: true, actions: ['pruneTask', 'planRetry'] },
+  { guard: 'taskConflicted', target: BLOCKED, actions: ['noteAgent', 'pruneTask', { type: 'blockTask', params: { code: 'completion_conflict' } }] },
+  { guard: 'taskBlocked', target: BLOCKED, actions: ['noteAgent', 'pruneTask', { type: 'blockTask', params: { code: 'worker_blocked' } }] },
+  { guard: 'canRetry', target: 'dispatching', reenter: true, actions: ['noteAgent', 'pruneTask', 'planRetry'] },
   ...(role === 'implementer'
-    ? [{ guard: 'implementationFailed', target: '#run.failed_execution', actions: ['pruneTask', 'blockRetryExhausted'] }] as const
+    ? [{ guard: 'implementationFailed', target: '#run.failed_execution', actions: ['noteAgent', 'pruneTask', 'blockRetryExhausted'] }] as const
     : []),
-  { target: BLOCKED, actions: ['pruneTask', 'blockRetryExhausted'] },
+  { target: BLOCKED, actions: ['noteAgent', 'pruneTask', 'blockRetryExhausted'] },
 ] as const;
 
 
@@ -45,7 +74,7 @@ export const runMachine = runSetup.createMachine({
   context: ({ input }) => initialContext(input),
   initial: 'packet_received',
   on: {
-    'task.settled': { actions: ['noteDuplicate', 'pruneTask'] },
+    'task.settled': { actions: ['noteAgent', 'noteDuplicate', 'pruneTask'] },
     'run.cancel': { target: '.blocked_needs_human', actions: 'blockCancelled' },
   },
   states: {
@@ -131,11 +160,13 @@ export const runMachine = runSetup.createMachine({
           },
         },
         dispatching: dispatching('implementer'),
+        agent_pause: agentPause,
         awaiting: {
           on: {
             'task.settled': [
               ignoreStale,
-              { guard: 'taskAccepted', target: '#run.verification', actions: ['pruneTask', 'recordEvidence'] },
+              ...agentOutcomes,
+              { guard: 'taskAccepted', target: '#run.verification', actions: ['noteAgent', 'pruneTask', 'recordEvidence'] },
               ...dispatchFailures('implementer'),
             ],
           },
@@ -176,14 +207,16 @@ export const runMachine = runSetup.createMachine({
       initial: 'dispatching',
       states: {
         dispatching: dispatching('reviewer'),
+        agent_pause: agentPause,
         awaiting: {
           on: {
             'task.settled': [
               ignoreStale,
-              { guard: and(['taskAccepted', 'verdictPass']), target: '#run.handoff_ready', actions: ['pruneTask', 'recordReview'] },
-              { guard: and(['taskAccepted', 'verdictFail', 'fixBudgetLeft']), target: '#run.fix_loop', actions: ['pruneTask', 'recordReview'] },
-              { guard: and(['taskAccepted', 'verdictFail']), target: BLOCKED, actions: ['pruneTask', 'recordReview', 'blockFixBudget'] },
-              { guard: 'taskAccepted', target: BLOCKED, actions: ['pruneTask', 'blockReview', 'recordReview'] },
+              ...agentOutcomes,
+              { guard: and(['taskAccepted', 'verdictPass']), target: '#run.handoff_ready', actions: ['noteAgent', 'pruneTask', 'recordReview'] },
+              { guard: and(['taskAccepted', 'verdictFail', 'fixBudgetLeft']), target: '#run.fix_loop', actions: ['noteAgent', 'pruneTask', 'recordReview'] },
+              { guard: and(['taskAccepted', 'verdictFail']), target: BLOCKED, actions: ['noteAgent', 'pruneTask', 'recordReview', 'blockFixBudget'] },
+              { guard: 'taskAccepted', target: BLOCKED, actions: ['noteAgent', 'pruneTask', 'blockReview', 'recordReview'] },
               ...dispatchFailures('reviewer'),
             ],
           },
@@ -196,11 +229,13 @@ export const runMachine = runSetup.createMachine({
       initial: 'dispatching',
       states: {
         dispatching: dispatching('fixer'),
+        agent_pause: agentPause,
         awaiting: {
           on: {
             'task.settled': [
               ignoreStale,
-              { guard: 'taskAccepted', target: '#run.verification', actions: ['pruneTask', 'recordEvidence'] },
+              ...agentOutcomes,
+              { guard: 'taskAccepted', target: '#run.verification', actions: ['noteAgent', 'pruneTask', 'recordEvidence'] },
               ...dispatchFailures('fixer'),
             ],
           },

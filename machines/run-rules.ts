@@ -27,6 +27,12 @@ export interface RunContext {
   handoff: import('./types.ts').HandoffRecord | null;
   /** When waiting for a conflicting lease holder stops (ms since epoch), or null when not waiting. */
   lease_wait_until: number | null;
+  /** Sum of the cost (USD) every preset agent dispatch of the run reported (optional: older snapshots). */
+  cost_usd?: number;
+  /** The implementer's (then the last fixer's) agent session, which the next fixer continues. */
+  agent_session?: string | null;
+  /** A pause between dispatches for an agent outage or quota: an absolute time, so it holds across restarts. */
+  agent_pause?: import('./agent-rules.ts').AgentPause | null;
 }
 
 /** What the run machine is created with. */
@@ -55,6 +61,9 @@ export function initialContext(input: RunInput): RunContext {
     blockers: [],
     handoff: null,
     lease_wait_until: null,
+    cost_usd: 0,
+    agent_session: null,
+    agent_pause: null,
   };
 }
 

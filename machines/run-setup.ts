@@ -7,6 +7,9 @@ import {
 import type { Blocker, GateResult, HandoffRecord, Role, TaskOutcome, VerificationReport } from './types.ts';
 import { CLEAR_PREFLIGHT, preflightBlockers, type PreflightFacts } from './preflight-rules.ts';
 import { NO_SECRETS, setupBlocker, setupFailed, secretsBlocker, type ScanReport, type SetupReport } from './workspace-rules.ts';
+import {
+  agentBlocker, agentKindIs, budgetBlocker, budgetLeft, budgetSpent, noteAgent, planPause, quotaBlocker, sessionFor,
+} from './agent-rules.ts';
 
 /** Events the run accepts from outside and from its worker-task children. */
 export type RunEvent =
@@ -55,6 +58,8 @@ export const runSetup = setup({
     retireWorkspace: fromPromise<void, { run_id: string }>(async () => {}),
     setUpWorkspace: fromPromise<SetupReport, { run_id: string }>(async () => ({ commands: [] })),
     scanChange: fromPromise<ScanReport, { run_id: string }>(async () => NO_SECRETS),
+    // Sleeps until an absolute time in context (a restored run waits only for what remains).
+    awaitAgentPause: fromPromise<void, { run_id: string; until: number }>(async () => {}),
   },
   guards: {
     planSufficient: ({ context }) => context.missing.length === 0,
@@ -80,6 +85,14 @@ export const runSetup = setup({
     fixBudgetLeft: ({ context }) => context.fix_attempts < context.settings.max_fix_attempts,
     evidenceForEpoch: ({ context }) => context.evidence?.epoch === context.epoch,
     commandsDenied: ({ context }) => deniedCommands(context).length > 0,
+    budgetSpent: ({ context }) => budgetSpent(context),
+    agentSessionMissing: ({ context, event }) =>
+      agentKindIs(outcomeOf(event), 'session_missing') && outcomeOf(event).agent?.resumed_session != null && context.agent_session != null,
+    agentMayPause: ({ context, event }) =>
+      (agentKindIs(outcomeOf(event), 'transient') || agentKindIs(outcomeOf(event), 'quota')) && planPause(context, outcomeOf(event)).ok,
+    agentPauseTooLong: ({ event }) => agentKindIs(outcomeOf(event), 'transient') || agentKindIs(outcomeOf(event), 'quota'),
+    agentAuthFailed: ({ event }) => agentKindIs(outcomeOf(event), 'auth'),
+    agentOwnCap: ({ event }) => agentKindIs(outcomeOf(event), 'own_cap'),
     gatesPassedForEpoch: ({ context }) =>
       context.verification?.epoch === context.epoch && context.verification.verdict === 'PASS' &&
       context.review?.epoch === context.epoch && context.review.verdict === 'PASS',
@@ -100,8 +113,25 @@ export const runSetup = setup({
     }),
     spawnTask: spawnChild('workerTask', {
       id: ({ context }) => `task:${context.current?.task_id}`,
-      input: ({ context }) => ({ run_id: context.run_id, task: context.current!, findings: context.findings }),
+      input: ({ context }) => ({
+        run_id: context.run_id, task: context.current!, findings: context.findings,
+        budget_usd: budgetLeft(context), resume_session: sessionFor(context),
+      }),
     }),
+    noteAgent: assign(({ context, event }) => noteAgent(context, outcomeOf(event))),
+    dropSession: assign({ agent_session: null }),
+    startPause: assign(({ context, event }) => {
+      const plan = planPause(context, outcomeOf(event));
+      return { agent_pause: plan.ok ? plan.pause : null };
+    }),
+    blockQuota: assign(({ context, event }) => {
+      const plan = planPause(context, outcomeOf(event));
+      const blocker = plan.ok ? quotaBlocker(context, outcomeOf(event), plan.pause.until, plan.pause.reason) : quotaBlocker(context, outcomeOf(event), plan.not_before, plan.reason);
+      return { ...block(context, blocker), agent_pause: null };
+    }),
+    blockAgentAuth: assign(({ context, event }) => block(context, agentBlocker(context, outcomeOf(event), 'agent_auth_failed'))),
+    blockAgentLimit: assign(({ context, event }) => block(context, agentBlocker(context, outcomeOf(event), 'agent_limit_reached'))),
+    blockBudget: assign(({ context }) => block(context, budgetBlocker(context))),
     pruneTask: stopChild(({ event }) => `task:${outcomeOf(event).task_id}`),
     planRetry: assign(({ context }) => ({
       pending: context.pending ? { ...context.pending, retry: context.pending.retry + 1 } : null,

@@ -1,8 +1,10 @@
 import type { Role } from '../schemas/config.ts';
 import type { Completion, CompletionRead, Finding } from '../schemas/completion.ts';
 import type { MissingItem, Plan } from '../schemas/packet.ts';
+import type { AgentFacts } from './agent-facts.ts';
 
 export type { Role, Completion, CompletionRead, Finding, MissingItem, Plan };
+export type { AgentFacts, AgentOutcomeKind } from './agent-facts.ts';
 
 /** CONTRACT 5 blocker codes. */
 export const BLOCKER_CODES = [
@@ -11,6 +13,8 @@ export const BLOCKER_CODES = [
   'worker_blocked', 'worker_timeout', 'verification_blocked', 'review_blocked',
   'retry_exhausted', 'fix_budget_exhausted', 'cancelled', 'registry_corrupt',
   'workspace_setup_failed', 'secret_in_change',
+  // Agent presets (CONTRACT 4's agent outcome table) and the run's budget.
+  'agent_auth_failed', 'quota_exhausted', 'agent_limit_reached', 'budget_exhausted',
 ] as const;
 export type BlockerCode = (typeof BLOCKER_CODES)[number];
 
@@ -27,11 +31,13 @@ export interface Blocker {
   run_ref?: string;
   /** The effect that failed (an adapter_unavailable from an effect that threw). */
   stage?: string;
+  /** quota_exhausted: the earliest time (ISO) a resume can succeed. */
+  not_before?: string;
 }
 
 /** What a worker process did, as the dispatch adapter observed it: facts, no decisions. */
 export type WorkerRun =
-  | { kind: 'exited'; exitCode: number | null; signal: string | null; completion: CompletionRead }
+  | { kind: 'exited'; exitCode: number | null; signal: string | null; completion: CompletionRead; /** A preset agent's stream. */ agent?: AgentFacts }
   | { kind: 'timed_out'; timeoutMs: number; /** Killed for silence (idle_timeout_ms), not the deadline. */ idleMs?: number }
   | { kind: 'start_failed'; message: string }
   | { kind: 'lost'; message: string };
@@ -67,6 +73,8 @@ export interface TaskOutcome {
   summary: string;
   verdict: Completion['verdict'] | null;
   findings: Finding[];
+  /** A preset agent's report of how its dispatch ended (null for a command worker). */
+  agent?: AgentFacts | null;
 }
 
 /** One line of the run's task history (status --json `tasks`). */
@@ -78,6 +86,10 @@ export interface TaskRecord extends TaskRef {
   /** A preset agent's reported cost (USD; codex reports none) and turns. */
   cost_usd?: number | null;
   turns?: number | null;
+  /** A preset agent's outcome kind and session (continued, when it was given one). */
+  agent_outcome?: string | null;
+  session_id?: string | null;
+  resumed_session?: string | null;
 }
 
 /** A gate's verdict for one epoch. */
@@ -120,4 +132,15 @@ export interface RunSettings {
   handoff: { kind: HandoffKind; allowed_repos: string[] };
   /** workspace.setup has commands to run before the implementer. */
   setup: boolean;
+  /** The agent outcome table's bounds (CONTRACT 4): null max_cost_usd is no budget. */
+  agents?: AgentSettings;
+}
+
+/** How a run treats preset agents' quotas, outages and cost. */
+export interface AgentSettings {
+  max_cost_usd: number | null;
+  /** The longest a run waits for a quota reset or an outage, per stage attempt. */
+  max_quota_wait_ms: number;
+  /** First pause after a transient failure (or a quota with no reset time); doubles each time. */
+  backoff_ms: number;
 }

@@ -6,6 +6,10 @@ export interface WorkerTaskInput {
   run_id: string;
   task: TaskRef;
   findings: Finding[];
+  /** What the run may still spend (USD): a preset agent is capped to it; null = no budget. */
+  budget_usd?: number | null;
+  /** A fixer's agent session to continue (Claude --resume, Codex exec resume), if any. */
+  resume_session?: string | null;
 }
 
 interface WorkerTaskContext extends WorkerTaskInput {
@@ -76,7 +80,10 @@ export const workerTaskMachine = setup({
       description: 'The worker process runs (or a previous one is adopted); its completion is read when it exits.',
       invoke: {
         src: 'runWorker',
-        input: ({ context }) => ({ run_id: context.run_id, task: context.task, findings: context.findings }),
+        input: ({ context }) => ({
+          run_id: context.run_id, task: context.task, findings: context.findings,
+          budget_usd: context.budget_usd ?? null, resume_session: context.resume_session ?? null,
+        }),
         onDone: {
           target: 'judging',
           actions: assign({ run: ({ event }) => event.output }),
@@ -114,10 +121,17 @@ export const workerTaskMachine = setup({
   },
 });
 
+const AGENT_WORDS: Partial<Record<string, string>> = {
+  transient: 'a transient API failure', quota: 'a quota or rate limit', auth: 'refused credentials',
+  own_cap: 'its own turn or budget cap', session_missing: 'that the session to continue was not found',
+};
+
 function describe(context: WorkerTaskContext): string {
   const run = context.run;
   const who = `${context.task.role} task ${context.task.task_id}`;
   if (run === null) return `${who} was cancelled before it finished`;
+  const agentWords = run.kind === 'exited' && run.agent ? AGENT_WORDS[run.agent.kind] : undefined;
+  if (agentWords !== undefined && run.kind === 'exited') return `${who}: the agent reported ${agentWords}${run.agent?.message ? ` (${run.agent.message})` : ''}`;
   switch (context.code) {
     case null: return `${who} completed: ${completionOf(run)?.summary ?? ''}`.trim();
     case 'worker_timeout':
@@ -151,5 +165,6 @@ function toOutcome(context: WorkerTaskContext, status: TaskOutcome['status']): T
     summary: completion?.summary ?? '',
     verdict: completion?.verdict ?? null,
     findings: completion?.findings ?? [],
+    agent: context.run?.kind === 'exited' ? (context.run.agent ?? null) : null,
   };
 }

@@ -29,6 +29,8 @@ export interface BatchProgress {
   state: string;
   blocker: string | null;
   at: string;
+  /** What the run's agents reported spending (USD). */
+  cost_usd?: number;
 }
 
 export const batchesDir = (root: string) => join(root, 'batches');

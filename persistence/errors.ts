@@ -69,3 +69,12 @@ export class BatchExistsError extends Error {
     this.name = 'BatchExistsError';
   }
 }
+
+/** A run cannot go on now because another run holds what it needs (its leases). */
+export class RunBusyError extends Error {
+  readonly code = 'run_busy';
+  constructor(runId: string, detail: string) {
+    super(`run ${runId} cannot be resumed yet: ${detail}; resume it once that run has finished`);
+    this.name = 'RunBusyError';
+  }
+}

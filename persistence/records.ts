@@ -36,6 +36,8 @@ export const RunMetaSchema = z.object({
         { kind: 'local', allowed_repos: [] },
       ),
       setup: z._default(z.boolean(), false),
+      // Runs recorded before agent budgets read the defaults (no budget, 6 h quota wait).
+      agents: z.optional(z.object({ max_cost_usd: z.nullable(z.number()), max_quota_wait_ms: z.int(), backoff_ms: z.int() })),
     }),
   }),
 });

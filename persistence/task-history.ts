@@ -25,9 +25,15 @@ export function taskHistory(entries: readonly JournalEntry[]): TaskRecord[] {
   // A preset agent's cost and turns, as its stream reported them.
   for (const entry of entries) {
     if (entry.type !== 'worker.finished') continue;
-    const e = entry as JournalEntry & { task_id: string; cost_usd?: number | null; turns?: number | null };
+    const e = entry as JournalEntry & {
+      task_id: string; cost_usd?: number | null; turns?: number | null; agent_outcome?: string; session_id?: string; resumed_session?: string;
+    };
     const record = tasks.get(e.task_id);
     if (record && (e.cost_usd !== undefined || e.turns !== undefined)) Object.assign(record, { cost_usd: e.cost_usd ?? null, turns: e.turns ?? null });
+    // How the agent's dispatch ended, and the session it ran in (and continued, for a fixer).
+    if (record && e.agent_outcome !== undefined) record.agent_outcome = e.agent_outcome;
+    if (record && e.session_id !== undefined) record.session_id = e.session_id;
+    if (record && e.resumed_session !== undefined) record.resumed_session = e.resumed_session;
   }
   return [...tasks.values()];
 }

@@ -22,6 +22,8 @@ const WorkerSchema = z
     max_turns: z.optional(positiveInt(10_000)),
     max_budget_usd: z.optional(z.number().check(z.positive())),
     extra_args: z.optional(z.array(z.string())),
+    /** A fixer continues the implementer's agent session (Claude --resume, Codex exec resume); false starts fresh. */
+    continue_session: z.optional(z.boolean()),
   })
   .check(
     z.superRefine((w, ctx) => {
@@ -35,7 +37,7 @@ const WorkerSchema = z
     }),
   );
 
-const PRESET_ONLY = ['program', 'model', 'max_turns', 'max_budget_usd', 'extra_args'] as const;
+const PRESET_ONLY = ['program', 'model', 'max_turns', 'max_budget_usd', 'extra_args', 'continue_session'] as const;
 
 const REPO_NAME = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;
 
@@ -73,8 +75,17 @@ export const ConfigSchema = z.strictObject({
     { timeout_ms: 600_000, allowed_commands: [] },
   ),
   limits: z._default(
-    z.strictObject({ max_fix_attempts: z._default(budget(), 3), max_dispatch_retries: z._default(budget(), 2) }),
-    { max_fix_attempts: 3, max_dispatch_retries: 2 },
+    z.strictObject({
+      max_fix_attempts: z._default(budget(), 3),
+      max_dispatch_retries: z._default(budget(), 2),
+      /** The run's budget over the cost its agents report (USD); none when absent. */
+      max_cost_usd: z.optional(z.number().check(z.positive('max_cost_usd is a positive amount in USD, e.g. 5'))),
+      /** The longest a run waits for an agent's quota to reset or an outage to pass. */
+      max_quota_wait_ms: z._default(z.int().check(z.minimum(0), z.maximum(7 * 24 * 3600_000)), 21_600_000),
+      /** First pause after a transient agent failure; it doubles on each one (at most 15 minutes). */
+      agent_backoff_ms: z._default(positiveInt(3_600_000), 30_000),
+    }),
+    { max_fix_attempts: 3, max_dispatch_retries: 2, max_quota_wait_ms: 21_600_000, agent_backoff_ms: 30_000 },
   ),
   lease: z._default(
     z.strictObject({

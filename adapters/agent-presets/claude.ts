@@ -1,5 +1,6 @@
 import type { PresetOptions, PresetTask, StreamReading, StreamTask } from './types.ts';
-import { artifactPaths, completionOf, jsonLines } from './final-text.ts';
+import { artifactPaths, completionOf } from './final-text.ts';
+import { claudeOutcome, scanClaude } from './claude-stream.ts';
 
 /**
  * Claude Code headless: `claude -p PROMPT --output-format stream-json --verbose`
@@ -19,7 +20,11 @@ import { artifactPaths, completionOf, jsonLines } from './final-text.ts';
  * Budget: `--max-budget-usd` is documented in the CLI reference ("Maximum dollar amount to spend
  * on API calls before stopping (print mode only)"); a run that hits it ends with result
  * subtype `error_max_budget_usd`. It is checked between turns, so one turn can overshoot: the
- * caller can still compare the reported cost.
+ * run also sums the reported cost itself. The cap passed is the smaller of the worker's
+ * `max_budget_usd` and what the run's `limits.max_cost_usd` leaves.
+ *
+ * Sessions: `--resume <session_id>` continues a session; Claude keys sessions by working
+ * directory, so the fixer runs in the implementer's workspace path (it always does).
  */
 // Pre-approved so every role can see the change under work; one comma-separated value, so the
 // variadic flag cannot swallow the arguments after it. `:*` is the documented prefix form.
@@ -27,12 +32,20 @@ const READ_ONLY_GIT = ['Bash(git diff:*)', 'Bash(git status:*)', 'Bash(git log:*
 
 export function claudeArgs(options: PresetOptions, task: PresetTask, prompt: string): string[] {
   const args = ['-p', prompt, '--output-format', 'stream-json', '--verbose'];
+  if (task.resume_session) args.push('--resume', task.resume_session);
   args.push('--permission-mode', task.role === 'reviewer' ? 'default' : 'acceptEdits');
   args.push('--allowedTools', READ_ONLY_GIT.join(','));
   if (options.max_turns !== undefined) args.push('--max-turns', String(options.max_turns));
   if (options.model !== undefined) args.push('--model', options.model);
-  if (options.max_budget_usd !== undefined) args.push('--max-budget-usd', String(options.max_budget_usd));
+  const budget = budgetCap(options.max_budget_usd, task.budget_usd);
+  if (budget !== null) args.push('--max-budget-usd', String(budget));
   return [...args, ...(options.extra_args ?? [])];
+}
+
+/** The smaller of the worker's own cap and the run's remaining budget, or null for neither. */
+export function budgetCap(own: number | undefined, remaining: number | null | undefined): number | null {
+  const caps = [own, remaining ?? undefined].filter((v): v is number => typeof v === 'number');
+  return caps.length === 0 ? null : Math.min(...caps);
 }
 
 /**
@@ -41,9 +54,10 @@ export function claudeArgs(options: PresetOptions, task: PresetTask, prompt: str
  * `errors: string[]` instead of `result` text.
  */
 export function claudeFromStream(output: string, task: StreamTask, filesChanged: string[], workspace?: string): StreamReading {
-  const results = jsonLines(output).filter((e) => e.type === 'result');
-  const result = results[results.length - 1];
-  if (result === undefined) return { completion: null, usage: { cost_usd: null, turns: null }, error_kind: 'no_result' };
+  const scan = scanClaude(output);
+  const outcome = claudeOutcome(scan);
+  const result = scan.result;
+  if (result === null) return { completion: null, usage: { cost_usd: null, turns: null }, error_kind: 'no_result', outcome };
   const usage = {
     cost_usd: typeof result.total_cost_usd === 'number' ? result.total_cost_usd : null,
     turns: typeof result.num_turns === 'number' ? result.num_turns : null,
@@ -51,8 +65,7 @@ export function claudeFromStream(output: string, task: StreamTask, filesChanged:
   const subtype = typeof result.subtype === 'string' ? result.subtype : 'unknown';
   const text = typeof result.result === 'string' ? result.result : '';
   const errors = Array.isArray(result.errors) ? result.errors.filter((e): e is string => typeof e === 'string') : [];
-  const failed = subtype !== 'success' || result.is_error === true;
-  const failure = failed ? { kind: subtype === 'success' ? 'is_error' : subtype, message: errors.join('; ') } : null;
+  const failure = outcome.kind === 'success' ? null : { kind: subtype === 'success' ? 'is_error' : subtype, message: errors.join('; ') };
   const { completion, error_kind } = completionOf(task, text, failure, artifactPaths(filesChanged, workspace));
-  return { completion, usage, error_kind };
+  return { completion, usage, error_kind, outcome };
 }

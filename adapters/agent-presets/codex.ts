@@ -1,5 +1,6 @@
 import type { PresetOptions, PresetTask, StreamReading, StreamTask } from './types.ts';
-import { artifactPaths, completionOf, isRecord, jsonLines } from './final-text.ts';
+import { artifactPaths, completionOf, jsonLines } from './final-text.ts';
+import { codexErrorText, codexOutcome, scanCodex } from './codex-stream.ts';
 
 /**
  * Codex headless: `codex exec --json [flags] PROMPT` (openai/codex docs/exec.md). In exec mode
@@ -13,47 +14,31 @@ import { artifactPaths, completionOf, isRecord, jsonLines } from './final-text.t
  * CLI (the caller's timeout bounds the run). It reports tokens, not cost, so `cost_usd` is null.
  * Codex appends a piped stdin to the prompt, and refuses to run outside a git repository unless
  * `--skip-git-repo-check` is given (operators may add it via extra_args): spawn with stdin ignored.
+ *
+ * A fixer continues the implementer's thread with `codex exec [flags] resume <thread_id> PROMPT`
+ * (docs/exec.md "Resuming non-interactive sessions"; the exec flags go before the subcommand).
  */
 export function codexArgs(options: PresetOptions, task: PresetTask, prompt: string): string[] {
   const args = ['exec', '--json'];
   if (options.model !== undefined) args.push('--model', options.model);
   args.push('--sandbox', task.role === 'reviewer' ? 'read-only' : 'workspace-write');
-  return [...args, ...(options.extra_args ?? []), prompt];
+  const resume = task.resume_session ? ['resume', task.resume_session] : [];
+  return [...args, ...(options.extra_args ?? []), ...resume, prompt];
 }
-
-const TERMINAL = new Set(['turn.completed', 'turn.failed', 'error']);
 
 /**
  * Reads `codex exec --json` JSONL: the last terminal event (`turn.completed`, `turn.failed`,
- * top-level `error`) decides, never the exit code (they have disagreed). The summary is the
+ * a fatal `error`) decides, never the exit code (they have disagreed). The summary is the
  * last `agent_message`; changed files are the completed `file_change` items plus `filesChanged`.
  */
-export function codexFromStream(output: string, task: StreamTask, filesChanged: string[], workspace?: string): StreamReading {
-  let lastMessage = '';
-  let terminal: Record<string, unknown> | null = null;
-  let turns = 0;
-  const changed = [...filesChanged];
-  for (const event of jsonLines(output)) {
-    const type = event.type;
-    if (typeof type !== 'string') continue;
-    if (TERMINAL.has(type)) terminal = event;
-    if (type === 'turn.completed') turns++;
-    if (type !== 'item.completed' || !isRecord(event.item)) continue;
-    const item = event.item;
-    if (item.type === 'agent_message' && typeof item.text === 'string') lastMessage = item.text;
-    if (item.type === 'file_change' && item.status !== 'failed' && Array.isArray(item.changes)) {
-      for (const change of item.changes) if (isRecord(change) && typeof change.path === 'string') changed.push(change.path);
-    }
-  }
-  const usage = { cost_usd: null, turns };
-  if (terminal === null) return { completion: null, usage, error_kind: 'no_terminal_event' };
-  const failure = terminal.type === 'turn.completed' ? null : { kind: String(terminal.type), message: errorMessage(terminal) };
-  const { completion, error_kind } = completionOf(task, lastMessage, failure, artifactPaths(changed, workspace));
-  return { completion, usage, error_kind };
-}
-
-function errorMessage(event: Record<string, unknown>): string {
-  if (typeof event.message === 'string') return event.message;
-  if (isRecord(event.error) && typeof event.error.message === 'string') return event.error.message;
-  return '';
+export function codexFromStream(output: string, task: StreamTask, filesChanged: string[], workspace?: string, now = Date.now()): StreamReading {
+  const noise: string[] = [];
+  const scan = scanCodex(jsonLines(output, (line) => noise.push(line)), noise.join('\n'), filesChanged);
+  const outcome = codexOutcome(scan, now);
+  const usage = { cost_usd: null, turns: scan.turns };
+  const terminal = scan.terminal;
+  if (terminal === null) return { completion: null, usage, error_kind: 'no_terminal_event', outcome };
+  const failure = terminal.type === 'turn.completed' ? null : { kind: String(terminal.type), message: codexErrorText(terminal) };
+  const { completion, error_kind } = completionOf(task, scan.last_message, failure, artifactPaths(scan.changed, workspace));
+  return { completion, usage, error_kind, outcome };
 }

@@ -7,20 +7,29 @@ export const SUMMARY_MAX_CHARS = 2000;
 // A verdict or blocked line is looked for only near the end of the final text.
 const TAIL_CHARS = 20_000;
 
-/** The JSON objects of a captured stream, one per line; other lines (stderr, banners) are skipped. */
-export function jsonLines(output: string): Record<string, unknown>[] {
+/**
+ * The JSON objects of a captured stream, one per line, keys in any order; other lines (stderr,
+ * banners, a line another event was written into the middle of) go to `other`.
+ */
+export function jsonLines(output: string, other?: (line: string) => void): Record<string, unknown>[] {
   const events: Record<string, unknown>[] = [];
   for (const raw of output.split(/\r?\n/)) {
     const line = raw.trim();
-    if (!line.startsWith('{')) continue;
-    try {
-      const value: unknown = JSON.parse(line);
-      if (isRecord(value)) events.push(value);
-    } catch {
-      // a non-JSON line that happens to start with a brace
-    }
+    if (line === '') continue;
+    const value = line.startsWith('{') ? parseObject(line) : null;
+    if (value !== null) events.push(value);
+    else other?.(line);
   }
   return events;
+}
+
+function parseObject(line: string): Record<string, unknown> | null {
+  try {
+    const value: unknown = JSON.parse(line);
+    return isRecord(value) ? value : null;
+  } catch {
+    return null; // a non-JSON line that happens to start with a brace
+  }
 }
 
 export function isRecord(value: unknown): value is Record<string, unknown> {

@@ -1,9 +1,12 @@
 import type { PresetName, PresetOptions, PresetTask, StreamReading, StreamTask } from './types.ts';
 import { claudeArgs, claudeFromStream } from './claude.ts';
 import { codexArgs, codexFromStream } from './codex.ts';
+import { isClaudeTerminal } from './claude-stream.ts';
+import { isCodexTerminal } from './codex-stream.ts';
+import { isRecord } from './final-text.ts';
 import { buildPrompt } from './prompt.ts';
 
-export type { PresetName, PresetOptions, PresetTask, PresetUsage, StreamReading, StreamTask } from './types.ts';
+export type { PresetName, PresetOptions, PresetTask, PresetUsage, StreamOutcome, StreamReading, StreamTask } from './types.ts';
 export { buildPrompt, PROMPT_MAX_BYTES } from './prompt.ts';
 
 export const PRESET_NAMES: readonly PresetName[] = ['claude', 'codex'];
@@ -27,10 +30,23 @@ export function presetInvocation(preset: PresetName, options: PresetOptions, tas
  * changed paths inside it into relative artifacts.
  */
 export function completionFromStream(
-  preset: PresetName, output: string, task: StreamTask, filesChanged: string[], workspace?: string,
+  preset: PresetName, output: string, task: StreamTask, filesChanged: string[], workspace?: string, now = Date.now(),
 ): StreamReading {
   switch (preset) {
     case 'claude': return claudeFromStream(output, task, filesChanged, workspace);
-    case 'codex': return codexFromStream(output, task, filesChanged, workspace);
+    case 'codex': return codexFromStream(output, task, filesChanged, workspace, now);
   }
+}
+
+/** True for a line holding the agent's final event: once it is written, the agent has answered. */
+export function isTerminalEvent(preset: PresetName, line: string): boolean {
+  if (!line.startsWith('{')) return false;
+  let event: unknown;
+  try {
+    event = JSON.parse(line);
+  } catch {
+    return false;
+  }
+  if (!isRecord(event)) return false;
+  return preset === 'claude' ? isClaudeTerminal(event) : isCodexTerminal(event);
 }

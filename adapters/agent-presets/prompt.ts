@@ -21,11 +21,15 @@ export function buildPrompt(task: PresetTask): string {
   const head = header(task);
   const foot = footer(task);
   const budget = PROMPT_MAX_BYTES - bytes(head) - bytes(foot);
-  // The plan leaves room for the findings' heading and the dropped-findings note.
-  let body = truncateBytes(planSections(task), budget - SECTION_RESERVE_BYTES);
+  // The plan leaves room for the findings' heading and the dropped-findings note. A fixer that
+  // continues the implementer's session has the plan in its context already: the findings are its prompt.
+  const plan = task.resume_session ? CONTINUED : planSections(task);
+  let body = truncateBytes(plan, budget - SECTION_RESERVE_BYTES);
   if (task.role === 'fixer') body += findingsSection(task.findings, budget - bytes(body));
   return `${head}${body}${foot}`;
 }
+
+const CONTINUED = 'You are continuing your earlier session on this work item, in the same working directory: the goal, criteria and instructions are as before.\n\n';
 
 function header(task: PresetTask): string {
   return `# ${HEADINGS[task.role]}\n\n`

@@ -20,6 +20,8 @@ export interface BatchFlags extends Omit<IntakeOptions, 'packetPath' | 'runId'> 
   resume?: string;
   batchId?: string;
   concurrency?: number;
+  /** --max-cost-usd: no new run starts once the batch's runs have reported this cost. */
+  maxCostUsd?: number;
   json: boolean;
 }
 
@@ -31,7 +33,9 @@ export interface BatchFlags extends Omit<IntakeOptions, 'packetPath' | 'runId'> 
 export async function batchCommand(flags: BatchFlags, output: Output): Promise<number> {
   const { record, metas } = flags.resume !== undefined ? await reopen(flags) : await create(flags, output.err);
   if (!flags.json) output.out(record.batch_id);
-  const finished = new Set((await readBatchProgress(flags.registry, record.batch_id)).map((p) => p.run_id));
+  const earlier = await readBatchProgress(flags.registry, record.batch_id);
+  const finished = new Set(earlier.map((p) => p.run_id));
+  const spentBefore = earlier.reduce((sum, p) => sum + (typeof p.cost_usd === 'number' ? p.cost_usd : 0), 0);
   const items: BatchItem[] = metas.filter((m) => !finished.has(m.run_id)).map((meta) => ({ run_id: meta.run_id, claims: runClaims(meta) }));
 
   const interrupt = new AbortController();
@@ -43,15 +47,17 @@ export async function batchCommand(flags: BatchFlags, output: Output): Promise<n
   try {
     const outcome = await runBatch({
       registryRoot: flags.registry, batchId: record.batch_id, items, concurrency, interrupt: interrupt.signal,
-      killGraceMs: Number(process.env.BURAN_KILL_GRACE_MS ?? 2000), onEvent: view.onEvent,
+      killGraceMs: Number(process.env.BURAN_KILL_GRACE_MS ?? 2000), onEvent: view.onEvent, maxCostUsd: flags.maxCostUsd, spentBefore,
     });
     view.finish();
     const progress = new Map((await readBatchProgress(flags.registry, record.batch_id)).map((p) => [p.run_id, p]));
     const rows = metas.map((m) => {
       const now = outcome.states.get(m.run_id) ?? progress.get(m.run_id);
-      return { run_id: m.run_id, task_id: m.input.plan.task_id, state: now?.state ?? 'queued', blocker: now?.blocker ?? null };
+      return { run_id: m.run_id, task_id: m.input.plan.task_id, state: now?.state ?? 'queued', blocker: now?.blocker ?? null, cost_usd: now?.cost_usd ?? 0 };
     });
-    report(record.batch_id, rows, outcome.exitCode, flags.json, output);
+    const budget = flags.maxCostUsd !== undefined && outcome.spent >= flags.maxCostUsd - 1e-9 && rows.some((r) => r.state === 'queued')
+      ? { spent: outcome.spent, max: flags.maxCostUsd } : null;
+    report(record.batch_id, rows, outcome.exitCode, flags.json, output, budget);
     return outcome.exitCode;
   } finally {
     process.off('SIGINT', onSignal);
@@ -59,22 +65,24 @@ export async function batchCommand(flags: BatchFlags, output: Output): Promise<n
   }
 }
 
-type Row = { run_id: string; task_id: string; state: string; blocker: string | null };
+type Row = { run_id: string; task_id: string; state: string; blocker: string | null; cost_usd: number };
 
-function report(batchId: string, rows: Row[], exitCode: number, json: boolean, output: Output): void {
+function report(batchId: string, rows: Row[], exitCode: number, json: boolean, output: Output, budget: { spent: number; max: number } | null): void {
+  const cost = Math.round(rows.reduce((sum, r) => sum + r.cost_usd, 0) * 1e6) / 1e6;
   const count = (pred: (r: Row) => boolean) => rows.filter(pred).length;
   const totals = {
     runs: rows.length, ready: count((r) => r.state === 'ready_for_manual_review'), blocked: count((r) => r.state.startsWith('blocked_')),
     failed: count((r) => r.state === 'failed_execution'), unfinished: count((r) => !['ready_for_manual_review', 'failed_execution'].includes(r.state) && !r.state.startsWith('blocked_')),
   };
   if (json) {
-    output.out(JSON.stringify({ batch_id: batchId, exit_code: exitCode, totals, runs: rows }));
+    output.out(JSON.stringify({ batch_id: batchId, exit_code: exitCode, totals: { ...totals, cost_usd: cost }, runs: rows, budget_spent: budget }));
     return;
   }
   const width = Math.max(6, ...rows.map((r) => r.run_id.length));
-  output.out(`${'run'.padEnd(width)}  ${'state'.padEnd(25)}  blocker`);
-  for (const r of rows) output.out(`${r.run_id.padEnd(width)}  ${r.state.padEnd(25)}  ${r.blocker ?? '-'}`);
-  output.out(`${totals.runs} run(s): ${totals.ready} ready, ${totals.blocked} blocked, ${totals.failed} failed, ${totals.unfinished} unfinished`);
+  output.out(`${'run'.padEnd(width)}  ${'state'.padEnd(25)}  ${'cost'.padStart(9)}  blocker`);
+  for (const r of rows) output.out(`${r.run_id.padEnd(width)}  ${r.state.padEnd(25)}  ${`$${r.cost_usd.toFixed(4)}`.padStart(9)}  ${r.blocker ?? '-'}`);
+  output.out(`${totals.runs} run(s): ${totals.ready} ready, ${totals.blocked} blocked, ${totals.failed} failed, ${totals.unfinished} unfinished; cost $${cost.toFixed(4)}`);
+  if (budget) output.out(`batch budget spent: $${budget.spent.toFixed(4)} of --max-cost-usd ${budget.max}: no new run was started`);
   if (totals.unfinished > 0) output.out(`next: buran batch --resume ${batchId}`);
 }
 

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { TERMINAL_STATES } from '../../machines/states.ts';
+import { reopenable, type PersistedRun } from '../../machines/reopen-rules.ts';
 import { pruneWorktrees, removeWorktree } from '../../adapters/worktree.ts';
 import { releaseLeases } from '../../persistence/lease.ts';
 import { withFileMutex } from '../../persistence/file-mutex.ts';
@@ -46,9 +47,15 @@ export async function cleanCommand(ids: string[], registry: string, json: boolea
       if (named) throw new RunLockedError(runId, holder.pid);
       continue;
     }
-    const state = (await readSnapshot(layout.snapshot).catch(() => null))?.state ?? 'packet_received';
+    const snapshot = await readSnapshot(layout.snapshot).catch(() => null);
+    const state = snapshot?.state ?? 'packet_received';
     if (!TERMINAL_STATES.has(state)) {
       if (named) throw new RunNotFinishedError(runId, state);
+      continue;
+    }
+    // Parked on an agent's quota, it resumes in its worktree: cancel it to let the worktree go.
+    if (snapshot !== null && reopenable(snapshot.snapshot as unknown as PersistedRun)) {
+      if (named) throw new RunNotFinishedError(runId, `${state} (quota_exhausted)`, 'it can be resumed once the agent\'s quota resets and works in this worktree: resume it, or cancel it first');
       continue;
     }
     const present = existsSync(meta.workspace);

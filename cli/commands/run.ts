@@ -72,7 +72,7 @@ export async function drive(runId: string, flags: DriveFlags, output: Output, in
   try {
     inspector?.started(runId);
     const result = await driveRun({
-      registryRoot: flags.registry, runId, until: flags.until, maxSteps: flags.maxSteps, interrupt: interrupt.signal,
+      registryRoot: flags.registry, runId, until: flags.until, maxSteps: flags.maxSteps, interrupt: interrupt.signal, reopen: true,
       killGraceMs: Number(process.env.BURAN_KILL_GRACE_MS ?? 2000),
       // Progress goes to stderr with or without a TTY: a run that continues a branch or
       // blocks must say so in a CI log too.
@@ -92,7 +92,10 @@ export async function drive(runId: string, flags: DriveFlags, output: Output, in
 function report(result: DriveResult, flags: DriveFlags, output: Output, facts: ActionFacts): void {
   const next = nextSafeAction(result.run_id, result.state, result.blocker, result.terminal, facts);
   if (flags.json) {
-    output.out(JSON.stringify({ run_id: result.run_id, state: result.state, terminal: result.terminal, blocker: result.blocker, stopped: result.stopped, next_safe_action: next, handoff: result.handoff }));
+    output.out(JSON.stringify({
+      run_id: result.run_id, state: result.state, terminal: result.terminal, blocker: result.blocker, stopped: result.stopped,
+      next_safe_action: next, handoff: result.handoff, cost_usd: result.cost_usd,
+    }));
     return;
   }
   const handoff = result.handoff as HandoffRecord | null;
@@ -105,4 +108,5 @@ function report(result: DriveResult, flags: DriveFlags, output: Output, facts: A
     if (handoff.pr) output.out(`pull request: ${handoff.pr.url} (${handoff.pr.action}, draft)`);
   }
   output.out(`next: ${formatAction(next)}`);
+  output.out(`cost: $${result.cost_usd.toFixed(4)} reported by the run's agents`);
 }

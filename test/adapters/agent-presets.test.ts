@@ -90,7 +90,7 @@ describe('claude preset', () => {
   it('maps is_error to failed', async () => {
     const r = await run('claude', 'error_during_execution', task('implementer'));
     expect(r.completion?.status).toBe('failed');
-    expect(r.completion?.summary).toContain('API Error: 500');
+    expect(r.completion?.summary).toContain('Tool execution failed: EACCES');
     expect(r.error_kind).toBe('error_during_execution');
   });
 
@@ -154,7 +154,8 @@ describe('codex preset', () => {
     expect(failed.exitCode).toBe(0);
     expect(failed.completion?.status).toBe('failed');
     expect(failed.error_kind).toBe('turn.failed');
-    expect(failed.completion?.summary).toContain('stream disconnected');
+    expect(failed.completion?.summary).toContain('the model returned no output');
+    expect(failed.outcome.kind).toBe('failed');
     const error = await run('codex', 'error', task('implementer'));
     expect(error.completion?.status).toBe('failed');
     expect(error.error_kind).toBe('error');

@@ -57,7 +57,7 @@ describe('buran batch', () => {
     expect(result.code, result.stderr).toBe(0);
     const lines = result.stdout.trim().split('\n');
     expect(lines[0]).toBe('b1');
-    expect(lines.at(-1)).toBe('5 run(s): 5 ready, 0 blocked, 0 failed, 0 unfinished');
+    expect(lines.at(-1)).toBe('5 run(s): 5 ready, 0 blocked, 0 failed, 0 unfinished; cost $0.0000');
     const ids = [1, 2, 3, 4, 5].map((n) => `b1-000${n}-item-${n - 1}`);
     for (const id of ids) expect(result.stdout).toMatch(new RegExp(`${id}\\s+ready_for_manual_review`));
     // Not a TTY: plain start/finish lines on stderr.
@@ -91,7 +91,7 @@ describe('buran batch', () => {
     const result = await batch(sb, r, [listOf(sb, packets), '--concurrency', '3', '--batch-id', 'b2', '--json']);
     expect(result.code, result.stderr).toBe(0);
     const out = JSON.parse(result.stdout);
-    expect(out.totals).toEqual({ runs: 3, ready: 3, blocked: 0, failed: 0, unfinished: 0 });
+    expect(out.totals).toEqual({ runs: 3, ready: 3, blocked: 0, failed: 0, unfinished: 0, cost_usd: 0 });
     const [a, b, c] = await lifetimes(sb, out.runs.map((x: { run_id: string }) => x.run_id));
     expect(b!.from).toBeGreaterThanOrEqual(a!.to);
     expect(c!.from).toBeLessThan(a!.to);
@@ -151,7 +151,7 @@ describe('buran batch', () => {
 
     const resumed = await buran(['batch', '--resume', 'b5', '--registry', sb.registry, '--json'], { env: r.env });
     expect(resumed.code, resumed.stderr).toBe(0);
-    expect(JSON.parse(resumed.stdout).totals).toEqual({ runs: 4, ready: 4, blocked: 0, failed: 0, unfinished: 0 });
+    expect(JSON.parse(resumed.stdout).totals).toEqual({ runs: 4, ready: 4, blocked: 0, failed: 0, unfinished: 0, cost_usd: 0 });
     // A run that had finished before the kill was not driven again: its journal did not grow a worker start.
     const startsAfter = await Promise.all(doneBefore.map(async (id) => (await eventsOf(sb, id)).filter((e) => e.type === 'worker.started').length));
     expect(startsAfter).toEqual(startsBefore);

@@ -64,13 +64,20 @@ describe('preset "claude" (stand-in executable)', () => {
     expect(status.tasks[0]).toMatchObject({ status: 'completed', code: null });
   });
 
-  it('error_max_turns is a failed implementation: retried, then failed_execution with the agent error journalled', async () => {
+  it('error_max_turns is the agent\'s own cap: not retried with the same caps, agent_limit_reached, the agent error journalled', async () => {
     const { result, status, events } = await runPreset('claude', { implementer: 'error_max_turns' });
+    expect(result.code).toBe(3);
+    expect(status.state).toBe('blocked_needs_human');
+    expect(status.blocker).toMatchObject({ code: 'agent_limit_reached', task_id: 't1-implementer' });
+    expect(status.tasks.map((t: any) => t.code)).toEqual(['worker_failed']);
+    expect(events.filter((e) => e.type === 'worker.finished').map((e) => [e.agent_error, e.agent_outcome])).toEqual([['error_max_turns', 'own_cap']]);
+  });
+
+  it('error_during_execution that is not an API failure is a failed implementation: retried, then failed_execution', async () => {
+    const { result, status } = await runPreset('claude', { implementer: 'error_during_execution' });
     expect(result.code).toBe(4);
-    expect(status.state).toBe('failed_execution');
     expect(status.blocker).toMatchObject({ code: 'retry_exhausted', cause: 'worker_failed' });
-    expect(status.tasks.map((t: any) => t.code)).toEqual(['worker_failed', 'worker_failed']);
-    expect(events.filter((e) => e.type === 'worker.finished').map((e) => e.agent_error)).toEqual(['error_max_turns', 'error_max_turns']);
+    expect(status.tasks.map((t: any) => t.agent_outcome)).toEqual(['failed', 'failed']);
   });
 
   it('a reviewer that gives no verdict line is completion_invalid', async () => {
@@ -103,6 +110,6 @@ describe('preset "codex" (stand-in executable)', () => {
     const { result, status, events } = await runPreset('codex', { implementer: 'turn_failed' }, 0);
     expect(result.code).toBe(4);
     expect(status.blocker).toMatchObject({ code: 'retry_exhausted', cause: 'worker_failed' });
-    expect(events.find((e) => e.type === 'worker.finished')).toMatchObject({ agent_error: 'turn.failed' });
+    expect(events.find((e) => e.type === 'worker.finished')).toMatchObject({ agent_error: 'turn.failed', agent_outcome: 'failed' });
   });
 });

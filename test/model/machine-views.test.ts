@@ -17,9 +17,10 @@ describe('machineGraph / toMermaid / toScxml', () => {
     const byKey = Object.fromEntries(graph.root.children.map((c) => [c.key, c]));
     expect(byKey.packet_received!.invokes).toEqual(['recordIntake']);
     expect(byKey.running!.type).toBe('compound');
-    expect(byKey.running!.children.map((c) => c.key)).toEqual(['preparing', 'setting_up', 'dispatching', 'awaiting']);
+    expect(byKey.running!.children.map((c) => c.key)).toEqual(['preparing', 'setting_up', 'dispatching', 'agent_pause', 'awaiting']);
     expect(byKey.running!.children.find((c) => c.key === 'setting_up')!.invokes).toEqual(['setUpWorkspace']);
     expect(byKey.handoff_ready!.children.find((c) => c.key === 'scanning')!.invokes).toEqual(['scanChange']);
+    expect(byKey.fix_loop!.children.find((c) => c.key === 'agent_pause')!.invokes).toEqual(['awaitAgentPause']);
     expect(byKey.verification!.children.find((c) => c.key === 'running_commands')!.invokes).toEqual(['runVerification']);
     expect(byKey.queued!.description).toMatch(/workspace/);
     expect(byKey.ready_for_manual_review!.description).toBeNull();

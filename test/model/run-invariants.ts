@@ -63,8 +63,9 @@ export function consistencyViolations(s: AnyMachineSnapshot, history: TaskRef[])
       if (c.current.attempt !== attempt) v.push(`${role} dispatch of attempt ${c.current.attempt}, stage attempt is ${attempt}`);
       const epoch = role === 'reviewer' ? c.epoch : c.epoch + 1;
       if (c.current.epoch !== epoch) v.push(`${role} dispatch judged in epoch ${c.current.epoch}, expected ${epoch}`);
-      const tries = history.filter((t) => t.role === role && t.attempt === c.current!.attempt).length;
-      if (tries !== c.current.retry + 1) v.push(`retry ${c.current.retry} after ${tries} dispatch(es) of this attempt`);
+      // An agent pause or a session started afresh dispatches again under the same retry number (CONTRACT 4).
+      const tries = new Set(history.filter((t) => t.role === role && t.attempt === c.current!.attempt).map((t) => t.retry)).size;
+      if (tries !== c.current.retry + 1) v.push(`retry ${c.current.retry} after ${tries} retry number(s) of this attempt`);
     }
     if (taskChildren.length !== 1 || taskChildren[0] !== `task:${c.current?.task_id}`) v.push(`awaiting with task children ${taskChildren.join(', ')}`);
   } else if (taskChildren.length > 0 && s.status === 'active') {

@@ -153,9 +153,9 @@ describe('run machine steps against the CONTRACT oracle (every distinct step of 
     expect(wrong.slice(0, 5)).toEqual([]);
     // Every machine-made blocker code of CONTRACT 5 occurs (registry_corrupt is the registry's; the rest are causes).
     expect([...new Set(distinct.flatMap((st) => ctx(st.next).blockers.map((b) => b.code)))].sort()).toEqual([
-      'adapter_unavailable', 'cancelled', 'completion_conflict', 'completion_missing', 'fix_budget_exhausted', 'lock_conflict',
-      'plan_insufficient', 'policy_denied', 'retry_exhausted', 'review_blocked', 'secret_in_change', 'verification_blocked', 'worker_blocked',
-      'workspace_setup_failed',
+      'adapter_unavailable', 'agent_auth_failed', 'agent_limit_reached', 'budget_exhausted', 'cancelled', 'completion_conflict',
+      'completion_missing', 'fix_budget_exhausted', 'lock_conflict', 'plan_insufficient', 'policy_denied', 'quota_exhausted',
+      'retry_exhausted', 'review_blocked', 'secret_in_change', 'verification_blocked', 'worker_blocked', 'workspace_setup_failed',
     ]);
     expect([...new Set(distinct.flatMap((st) => ctx(st.next).blockers.map((b) => b.cause ?? '-')))].sort()).toEqual([
       '-', 'completion_invalid', 'completion_missing', 'worker_failed', 'worker_timeout',
@@ -215,7 +215,11 @@ describe('run machine steps against the CONTRACT oracle (every distinct step of 
       }
       expect(tasks.length, at(st)).toBe(1);
       expect(tasks[0].actorRef.id).toBe(`task:${after.current!.task_id}`);
-      expect(tasks[0].input).toEqual({ run_id: after.run_id, task: after.current, findings: after.findings });
+      // CONTRACT 4: what the run may still spend caps a preset agent; a fixer is offered the session to continue.
+      const max = after.settings.agents?.max_cost_usd ?? null;
+      const budget = max === null ? null : Math.max(0, Math.round((max - (after.cost_usd ?? 0)) * 1e6) / 1e6);
+      const session = after.current!.role === 'fixer' ? (after.agent_session ?? null) : null;
+      expect(tasks[0].input).toEqual({ run_id: after.run_id, task: after.current, findings: after.findings, budget_usd: budget, resume_session: session });
       expect(after.current!.task_id).toBe(`t${after.dispatches}-${after.current!.role}`);
       if (after.current!.role === 'implementer') expect(after.findings, at(st)).toEqual([]);
       if (after.current!.role === 'fixer') {
@@ -235,13 +239,15 @@ describe('run machine steps against the CONTRACT oracle (every distinct step of 
         const c = ctx(st.next);
         const expected = p.src === 'runVerification' ? { run_id: c.run_id, epoch: c.epoch, commands: c.plan.verification_commands }
           : p.src === 'performHandoff' ? { run_id: c.run_id, epoch: c.epoch }
-          : p.src === 'awaitLease' ? { run_id: c.run_id, until: c.lease_wait_until } : { run_id: c.run_id };
+          : p.src === 'awaitLease' ? { run_id: c.run_id, until: c.lease_wait_until }
+            : p.src === 'awaitAgentPause' ? { run_id: c.run_id, until: c.agent_pause?.until } : { run_id: c.run_id };
         expect(p.input, p.src).toEqual(expected);
         inputs.set(p.src, [...(inputs.get(p.src) ?? []), p.input]);
       }
     }
     expect([...inputs.keys()].sort()).toEqual([
-      'acquireLease', 'awaitLease', 'performHandoff', 'prepareWorkspace', 'recordIntake', 'retireWorkspace', 'runVerification', 'scanChange', 'setUpWorkspace',
+      'acquireLease', 'awaitAgentPause', 'awaitLease', 'performHandoff', 'prepareWorkspace', 'recordIntake', 'retireWorkspace', 'runVerification',
+      'scanChange', 'setUpWorkspace',
     ]);
   });
 
@@ -265,7 +271,9 @@ describe('run machine steps against the CONTRACT oracle (every distinct step of 
       const c = last.context as RunContext;
       const state = String(last.value);
       const action = nextSafeAction(c.run_id, state, c.blocker, true);
-      expect(action.kind).not.toBe('resume');
+      // Only a spent quota is resumed, and not before its reset (CONTRACT 4).
+      if (c.blocker?.code === 'quota_exhausted') expect([action.kind, action.not_before]).toEqual(['resume', c.blocker.not_before]);
+      else expect(action.kind).not.toBe('resume');
       expect(action.reason.length).toBeGreaterThan(10);
       if (state === 'ready_for_manual_review') expect(action.reason).toMatch(/both gates passed/);
       seen.add(`${state}/${c.blocker?.code ?? '-'}/${action.kind}`);

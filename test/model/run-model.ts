@@ -7,7 +7,7 @@ import { CLEAR_PREFLIGHT, type PreflightFacts } from '../../machines/preflight-r
 import { NO_SECRETS, type ScanReport, type SetupReport } from '../../machines/workspace-rules.ts';
 import { runInput } from '../machines/harness.ts';
 import { generatePaths, stepper, type ModelPath, type ModelSpec, type Start, type Variant } from './model-kit.ts';
-import { settlementsFor } from './worker-task-model.ts';
+import { AGENT_LABELS, settlementsFor } from './worker-task-model.ts';
 
 export const runStepper = stepper(runMachine);
 
@@ -48,6 +48,12 @@ export const SCENARIOS: Scenario[] = [
   tamperedAfterIntake('tampered-no-implementer', { roles: { ...ALL, implementer: false } }),
   tamperedAfterIntake('tampered-no-fixer-no-reviewer', { roles: { implementer: true, fixer: false, reviewer: false }, max_fix_attempts: 1, max_dispatch_retries: 0 }),
   tamperedAfterIntake('tampered-allowlist', { allowed_commands: [], max_fix_attempts: 0, max_dispatch_retries: 0 }),
+  // Preset agents: every row of CONTRACT 4's table, a budget two paid dispatches exceed, a 90 s wait bound
+  // (a reset 60 s out is waited for, 7 h out is not; transient pauses of 30 s, 60 s, then too long).
+  {
+    ...scenario('agents', { roles: ALL, max_fix_attempts: 1, max_dispatch_retries: 0, agents: { max_cost_usd: 0.6, max_quota_wait_ms: 90_000, backoff_ms: 30_000 } }),
+    cli: null,
+  },
   {
     // A registry record whose current task claims an epoch the run is not in (corrupt or hand-edited): the
     // only way into verification.checking's !evidenceForEpoch guard, which no fresh run can reach.
@@ -156,11 +162,17 @@ export function runEvents(snapshot: AnyMachineSnapshot, drop: ReadonlySet<string
         break;
       case 'xstate.done.actor.handoff': out.push({ type, output: HANDOFF, variant: 'handoff' }); break;
       case 'xstate.done.actor.retire': out.push({ type, variant: 'retire' }); break;
+      case 'xstate.done.actor.agentPause': out.push({ type, variant: 'agentPause' }); break;
+      case 'xstate.error.actor.agentPause': out.push({ type, error: new Error('the effect threw'), variant: 'agentPause:error' }); break;
       case 'run.cancel': out.push({ type, reason: 'operator asked', variant: 'cancel' }); break;
       case 'task.settled': {
         const awaiting = c.current !== null && snapshot._nodes.some((n) => n.key === 'awaiting');
         if (awaiting) {
-          for (const s of settlementsFor(c.current!)) out.push({ type, outcome: s.outcome, variant: `task:${s.label}` });
+          for (const s of settlementsFor(c.current!)) {
+            // Agent reports only where the run has agent bounds, and only they there: each set would multiply the other's paths.
+            if (AGENT_LABELS.has(s.label) !== (c.settings.agents !== undefined)) continue;
+            out.push({ type, outcome: s.outcome, variant: `task:${s.label}` });
+          }
         }
         const late = settlementsFor({ task_id: 't0-late', role: 'implementer', attempt: 1, epoch: 0, retry: 0 })[0]!;
         out.push({ type, outcome: late.outcome, variant: 'task:not-current' });
@@ -182,6 +194,7 @@ export function projectRun(s: AnyMachineSnapshot): unknown {
     c.evidence?.epoch ?? null, c.verification && [c.verification.verdict, c.verification.epoch],
     c.review && [c.review.verdict, c.review.epoch], c.findings.length,
     c.blocker && [c.blocker.code, c.blocker.cause ?? null], c.blockers.length, c.handoff !== null, c.lease_wait_until !== null,
+    c.cost_usd ?? 0, c.agent_session ?? null, c.agent_pause ? [c.agent_pause.reason, c.agent_pause.pauses] : null,
     taskChildren.map((k) => (k === `task:${c.current?.task_id}` ? 'current' : 'other')),
   ];
 }

@@ -12,9 +12,39 @@ function roleGap(c: RunContext, role: 'implementer' | 'fixer' | 'reviewer'): Exp
   return c.settings.roles[role] ? [] : [{ code: 'adapter_unavailable', message: `no ${role} worker is configured: add workers.${role} (a "command" or a "preset") to the config` }];
 }
 
+/** CONTRACT 4: before each dispatch, the role must be configured and limits.max_cost_usd not spent. */
+function dispatchGate(c: RunContext, role: 'implementer' | 'fixer' | 'reviewer', cost = c.cost_usd ?? 0): Expected[] {
+  const gap = roleGap(c, role);
+  if (gap.length > 0) return gap;
+  const max = c.settings.agents?.max_cost_usd ?? null;
+  return max !== null && cost >= max - 1e-9 ? [{ code: 'budget_exhausted' }] : [];
+}
+
+/**
+ * CONTRACT 4's agent table: an outage or a quota pauses (no blocker) while the wait stays within
+ * max_quota_wait_ms of the first pause (a reset is waited for; an outage backs off 30 s, 60 s, …);
+ * beyond it, quota_exhausted with not_before. Credentials refused and the agent's own cap stop at once.
+ */
+function agentSettled(c: RunContext, o: TaskOutcome, ref: Partial<Blocker>): Expected[] | null {
+  const a = o.agent;
+  if (!a) return null;
+  const cost = (c.cost_usd ?? 0) + (a.cost_usd ?? 0);
+  if (a.kind === 'session_missing' && a.resumed_session && c.agent_session) return dispatchGate(c, o.role, cost);
+  if (a.kind === 'transient' || a.kind === 'quota') {
+    const bounds = c.settings.agents!;
+    const since = c.agent_pause?.since ?? a.observed_at;
+    const backoff = Math.min(15 * 60_000, bounds.backoff_ms * 2 ** (c.agent_pause?.pauses ?? 0));
+    const until = a.kind === 'quota' && a.reset_at !== null ? Math.max(a.reset_at, a.observed_at) : a.observed_at + backoff;
+    return until - since <= bounds.max_quota_wait_ms ? [] : [{ code: 'quota_exhausted', not_before: new Date(until).toISOString(), ...ref }];
+  }
+  if (a.kind === 'auth') return [{ code: 'agent_auth_failed', ...ref }];
+  if (a.kind === 'own_cap') return [{ code: 'agent_limit_reached', ...ref }];
+  return null;
+}
+
 /** A gate FAIL: the fix loop while budget remains, else fix_budget_exhausted. */
-function gateFailed(c: RunContext): Expected[] {
-  if (c.fix_attempts < c.settings.max_fix_attempts) return roleGap(c, 'fixer');
+function gateFailed(c: RunContext, cost = c.cost_usd ?? 0): Expected[] {
+  if (c.fix_attempts < c.settings.max_fix_attempts) return dispatchGate(c, 'fixer', cost);
   return [{ code: 'fix_budget_exhausted', epoch: c.epoch, message: `a gate failed again after ${c.fix_attempts} of ${c.settings.max_fix_attempts} fix attempt(s)` }];
 }
 
@@ -30,18 +60,21 @@ function verificationEntered(c: RunContext): Expected[] {
 function settled(c: RunContext, o: TaskOutcome): Expected[] {
   if (o.task_id !== c.current?.task_id) return [];
   const ref = { task_id: o.task_id, epoch: c.current.epoch, attempt: c.current.attempt };
+  const agent = agentSettled(c, o, ref);
+  if (agent !== null) return agent;
+  const cost = (c.cost_usd ?? 0) + (o.agent?.cost_usd ?? 0);
   if (o.status === 'completed' && o.decision === 'accepted') {
     if (o.role !== 'reviewer') return verificationEntered(c);
     if (o.verdict === 'PASS') {
       const gates = c.verification?.epoch === c.epoch && c.verification.verdict === 'PASS';
       return gates ? [] : [{ code: 'verification_blocked', epoch: c.epoch, message: 'handoff needs verification PASS and review PASS of this epoch' }];
     }
-    if (o.verdict === 'FAIL') return gateFailed(c);
+    if (o.verdict === 'FAIL') return gateFailed(c, cost);
     return [{ code: 'review_blocked', message: `the reviewer returned BLOCKED: ${o.summary}`, ...ref }];
   }
   if (o.code === 'completion_conflict') return [{ code: 'completion_conflict', message: o.message, ...ref }];
   if (o.status === 'blocked') return [{ code: 'worker_blocked', message: o.message, ...ref }];
-  if (o.code !== null && RETRYABLE.includes(o.code) && c.current.retry < c.settings.max_dispatch_retries) return [];
+  if (o.code !== null && RETRYABLE.includes(o.code) && c.current.retry < c.settings.max_dispatch_retries) return dispatchGate(c, o.role, cost);
   const message = `${o.role} gave no acceptable completion in ${c.current.retry + 1} dispatch(es): ${o.message}`;
   return [{ code: 'retry_exhausted', cause: o.code ?? 'worker_failed', message, ...ref }];
 }
@@ -85,6 +118,7 @@ const EFFECT_ERRORS: Record<string, [Blocker['code'], string]> = {
   'leaseWait:error': ['adapter_unavailable', 'waiting for the leases'],
   'verification:error': ['verification_blocked', 'running verification'],
   'handoff:error': ['adapter_unavailable', 'handing off'],
+  'agentPause:error': ['adapter_unavailable', 'waiting for the agent'],
 };
 
 /** The blockers a step must append (in order), judged from the state before it and the event. */
@@ -103,17 +137,18 @@ export function expectedBlockers(step: StepRecord): Expected[] {
   if (step.event.variant === 'lease:held') return c.settings.lease_wait_ms > 0 ? [] : [{ code: 'lock_conflict', message: e.output.message, run_ref: 'r0' }];
   if (step.event.variant === 'leaseWait:held') return [{ code: 'lock_conflict', message: `${e.output.message} (waited lease.wait_ms = ${c.settings.lease_wait_ms} ms)`, run_ref: 'r0' }];
   // With setup commands the implementer waits for them; without, its stage begins at once.
-  if (step.event.variant === 'lease:granted' || step.event.variant === 'leaseWait:granted') return c.settings.setup ? [] : roleGap(c, 'implementer');
-  if (step.event.variant === 'setup') return roleGap(c, 'implementer');
+  if (step.event.variant === 'lease:granted' || step.event.variant === 'leaseWait:granted') return c.settings.setup ? [] : dispatchGate(c, 'implementer');
+  if (step.event.variant === 'setup') return dispatchGate(c, 'implementer');
   if (step.event.variant === 'setup:failed') {
     return [{ code: 'workspace_setup_failed', message: 'workspace.setup command 1 "npm ci" exited with code 1; its output (full log /registry/setup/command-1.log):\nnpm ERR! missing lockfile' }];
   }
   if (step.event.variant === 'scan:secret') {
     return [{ code: 'secret_in_change', epoch: c.epoch, message: 'the change holds what looks like a secret, so nothing was committed or pushed: index.js:3 (a token shaped like ghp_…)' }];
   }
+  if (step.event.variant === 'agentPause') return dispatchGate(c, c.pending!.role);
   if (kind === 'verification') {
     const report = e.output as VerificationReport;
-    if (report.verdict === 'PASS') return roleGap(c, 'reviewer');
+    if (report.verdict === 'PASS') return dispatchGate(c, 'reviewer');
     if (report.verdict === 'FAIL') return gateFailed(c);
     return [{ code: 'verification_blocked', message: report.message, epoch: c.epoch }];
   }

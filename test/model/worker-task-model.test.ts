@@ -101,6 +101,14 @@ describe('worker-task machine model (every path)', () => {
       'run:threw': ['failed', 'worker_failed', 'none', /^ could not start: runWorker threw: EACCES$/],
       'run:threw-nothing': ['failed', 'worker_failed', 'none', /^ could not start: undefined$/],
       cancel: ['cancelled', null, 'none', /^ was cancelled before it finished$/],
+      // A preset agent's report travels as facts; the completion still decides the worker-task judgement.
+      'run:agent-success': ['completed', null, 'accepted', /^ completed: did it$/],
+      'run:agent-transient': ['failed', 'worker_failed', 'accepted', /^: the agent reported a transient API failure \(transient\)$/],
+      'run:agent-quota': ['failed', 'worker_failed', 'accepted', /^: the agent reported a quota or rate limit \(quota\)$/],
+      'run:agent-quota-far': ['failed', 'worker_failed', 'accepted', /^: the agent reported a quota or rate limit \(quota\)$/],
+      'run:agent-auth': ['failed', 'worker_failed', 'accepted', /^: the agent reported refused credentials \(auth\)$/],
+      'run:agent-own-cap': ['failed', 'worker_failed', 'accepted', /^: the agent reported its own turn or budget cap \(own_cap\)$/],
+      'run:agent-session-missing': ['failed', 'worker_failed', 'none', /^: the agent reported that the session to continue was not found \(session_missing\)$/],
     };
     const reviewerWithoutVerdict: (typeof judged)[string] = ['failed', 'completion_invalid', 'invalid', /^: a reviewer completion needs a verdict \(PASS, FAIL or BLOCKED\)$/];
     const seen = new Set<string>();
@@ -117,6 +125,7 @@ describe('worker-task machine model (every path)', () => {
       const run = (steps.at(-1)!.next.context as any).run;
       const completion = run?.kind === 'exited' && run.completion.kind === 'present' ? run.completion.completion : null;
       expect([outcome.summary, outcome.verdict, outcome.findings], where(i)).toEqual([completion?.summary ?? '', completion?.verdict ?? null, completion?.findings ?? []]);
+      expect(outcome.agent ?? null, where(i)).toEqual(run?.kind === 'exited' ? (run.agent ?? null) : null);
       seen.add(label);
     });
     expect([...seen].sort()).toEqual(Object.keys(judged).sort());

@@ -1,7 +1,7 @@
 // The worker-task machine's model: WorkerRun payload variants, projection, generated paths, and the settlements it reports.
 import { __unsafe_getAllOwnEventDescriptors as eventTypes, type AnyMachineSnapshot } from 'xstate';
 import { workerTaskMachine, type WorkerTaskInput } from '../../machines/worker-task-machine.ts';
-import type { Role, TaskOutcome, TaskRef, WorkerRun } from '../../machines/types.ts';
+import type { AgentFacts, Role, TaskOutcome, TaskRef, WorkerRun } from '../../machines/types.ts';
 import { generatePaths, replay, stepper, type ModelPath, type ModelSpec, type StepRecord, type Variant } from './model-kit.ts';
 
 export const workerStepper = stepper(workerTaskMachine);
@@ -14,6 +14,15 @@ const present = (taskId: string, extra: Record<string, unknown> = {}, exitCode: 
   completion: { kind: 'present', completion: { task_id: taskId, status: 'completed', summary: 'did it', artifacts: [], findings: [], ...extra } as never },
 });
 const FINDING = { severity: 'error', message: 'the change misses a criterion', path: 'src/x.js' };
+
+/** A preset agent's report (CONTRACT 4's table): read at t=1000; 0.5 USD unless the agent did not run. */
+const agent = (kind: AgentFacts['kind'], extra: Partial<AgentFacts> = {}): AgentFacts => ({
+  kind, message: kind, reset_at: null, observed_at: 1000, cost_usd: 0.5, turns: 1, session_id: 's-1', resumed_session: null, ...extra,
+});
+const withAgent = (run: WorkerRun, facts: AgentFacts): WorkerRun => (run.kind === 'exited' ? { ...run, agent: facts } : run);
+
+/** The agent outcome variants: offered only to runs whose settings have agent bounds (see runEvents). */
+export const AGENT_LABELS = new Set(['agent-success', 'agent-transient', 'agent-quota', 'agent-quota-far', 'agent-auth', 'agent-own-cap', 'agent-session-missing']);
 
 /**
  * Everything a dispatch can observe, one variant each: every verdict, every completion status, conflict,
@@ -41,6 +50,16 @@ export function workerRuns(task: TaskRef): Array<{ label: string; mode: string |
     { label: 'timeout', mode: 'hang', run: { kind: 'timed_out', timeoutMs: 1000 } },
     { label: 'start-failed', mode: null, run: { kind: 'start_failed', message: 'spawn ENOENT' } },
     { label: 'lost', mode: null, run: { kind: 'lost', message: 'the recorded worker process is gone and left no completion' } },
+    { label: 'agent-success', mode: null, run: withAgent(present(id, task.role === 'reviewer' ? { verdict: 'PASS' } : {}), agent('success')) },
+    { label: 'agent-transient', mode: null, run: withAgent(present(id, { status: 'failed', summary: 'overloaded' }), agent('transient')) },
+    { label: 'agent-quota', mode: null, run: withAgent(present(id, { status: 'failed', summary: '429' }), agent('quota', { reset_at: 61_000, cost_usd: 0 })) },
+    { label: 'agent-quota-far', mode: null, run: withAgent(present(id, { status: 'failed', summary: '429' }), agent('quota', { reset_at: 7 * 3600_000, cost_usd: 0 })) },
+    { label: 'agent-auth', mode: null, run: withAgent(present(id, { status: 'failed', summary: 'Invalid API key' }), agent('auth', { cost_usd: 0 })) },
+    { label: 'agent-own-cap', mode: null, run: withAgent(present(id, { status: 'failed', summary: 'error_max_turns' }), agent('own_cap')) },
+    {
+      label: 'agent-session-missing', mode: null,
+      run: withAgent({ kind: 'exited', exitCode: 1, signal: null, completion: { kind: 'missing' } }, agent('session_missing', { cost_usd: null, session_id: null, resumed_session: 's-1' })),
+    },
   ];
 }
 
