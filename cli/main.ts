@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { UsageError } from './errors.ts';
 import { processOutput, type Output } from './output.ts';
+import { packageVersion } from './package-root.ts';
 
 const output = processOutput();
 const cwd = process.cwd();
@@ -60,9 +61,17 @@ const inspectFlag = (opts: InspectOpts) =>
 function program(): Command {
   const cli = new Command('buran')
     .description('Drives an approved work-item packet through implementation, verification, review and a bounded fix loop.')
+    .version(packageVersion(), '-V, --version', 'print the version')
     .exitOverride()
     .showHelpAfterError(false)
     .configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) });
+
+  common(cli.command('init'))
+    .description('write a starter buran.config.json and packet.example.json here, where none exist (never overwrites)')
+    .action(async (opts: Common) => {
+      const { initCommand } = await import('./commands/init.ts');
+      exitCode = await initCommand({ cwd, json: opts.json === true }, output);
+    });
 
   common(cli.command('validate').argument('<packet>', 'packet or packet list (JSON or YAML)'))
     .description('check a packet against the schema and the sufficiency rules (with --config, also the preflight of a run); writes nothing')
