@@ -7,23 +7,36 @@ export type Role = (typeof ROLES)[number];
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const positiveInt = (max?: number) => z.int().check(z.positive(), ...(max ? [z.maximum(max)] : []));
 const budget = () => z.int().check(z.minimum(0), z.maximum(100));
+const about = z.describe;
+
+/**
+ * `"//": "…"` (or a list of lines) in any object of the config is a note for people: JSON has no
+ * comments, and a config written by `buran init` explains itself this way. Buran ignores notes.
+ */
+const note = z.optional(z.union([z.string(), z.array(z.string())]).check(about('A note for people (JSON has no comments); Buran ignores it.')));
 
 const WorkerSchema = z
   .strictObject({
-    command: z.optional(z.array(z.string().check(z.minLength(1))).check(z.minLength(1, 'command needs the program and its arguments, e.g. ["node", "worker.mjs"]'))),
-    preset: z.optional(z.enum(['claude', 'codex'], 'preset is "claude" or "codex"')),
-    timeout_ms: z._default(positiveInt(7 * 24 * 3600_000), 1_800_000),
+    '//': note,
+    command: z.optional(z.array(z.string().check(z.minLength(1))).check(
+      z.minLength(1, 'command needs the program and its arguments, e.g. ["node", "worker.mjs"]'),
+      about('The program and its arguments, started with no shell in the workspace (relative paths resolve there).'),
+    )),
+    preset: z.optional(z.enum(['claude', 'codex'], 'preset is "claude" or "codex"').check(about('A built-in agent invocation instead of a command.'))),
+    timeout_ms: z._default(positiveInt(7 * 24 * 3600_000).check(about('A task running longer is killed with its process group (worker_timeout).')), 1_800_000),
     /** Output is the heartbeat: a worker silent for this long is killed as timed out. */
-    idle_timeout_ms: z.optional(positiveInt(7 * 24 * 3600_000)),
-    env: z._default(z.array(z.string().check(z.regex(ENV_NAME, 'env entries are variable names like ANTHROPIC_API_KEY'))), []),
+    idle_timeout_ms: z.optional(positiveInt(7 * 24 * 3600_000).check(about('A worker that prints nothing for this long is killed (worker_timeout).'))),
+    env: z._default(z.array(z.string().check(z.regex(ENV_NAME, 'env entries are variable names like ANTHROPIC_API_KEY'))).check(
+      about("Names of variables passed through from Buran's environment (their values are treated as secrets)."),
+    ), []),
     // Preset-only settings (CONTRACT 3 presets).
-    program: z.optional(z.string().check(z.minLength(1))),
-    model: z.optional(z.string().check(z.minLength(1))),
-    max_turns: z.optional(positiveInt(10_000)),
-    max_budget_usd: z.optional(z.number().check(z.positive())),
-    extra_args: z.optional(z.array(z.string())),
+    program: z.optional(z.string().check(z.minLength(1), about("Preset only: the agent CLI's path, instead of claude / codex on PATH."))),
+    model: z.optional(z.string().check(z.minLength(1), about('Preset only: --model for the agent.'))),
+    max_turns: z.optional(positiveInt(10_000).check(about('Preset only (claude): --max-turns.'))),
+    max_budget_usd: z.optional(z.number().check(z.positive(), about('Preset only (claude): --max-budget-usd per task.'))),
+    extra_args: z.optional(z.array(z.string()).check(about("Preset only: appended to the agent's arguments."))),
     /** A fixer continues the implementer's agent session (Claude --resume, Codex exec resume); false starts fresh. */
-    continue_session: z.optional(z.boolean()),
+    continue_session: z.optional(z.boolean().check(about("Preset only: a fixer continues the previous agent session (default true)."))),
   })
   .check(
     z.superRefine((w, ctx) => {
@@ -35,7 +48,7 @@ const WorkerSchema = z
         }
       }
     }),
-  );
+  ).check(z.meta({ id: 'worker', description: 'One role\'s worker: a "command" or a "preset", never both.' }));
 
 const PRESET_ONLY = ['program', 'model', 'max_turns', 'max_budget_usd', 'extra_args', 'continue_session'] as const;
 
@@ -43,15 +56,18 @@ const REPO_NAME = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;
 
 const HandoffSchema = z
   .strictObject({
-    kind: z._default(z.enum(['local', 'git-branch', 'github-pr'], 'handoff.kind is "local", "git-branch" or "github-pr"'), 'local'),
-    /** github-pr: the remote pushed to. */
-    remote: z._default(z.string().check(z.minLength(1)), 'origin'),
-    /** github-pr: the gh executable. */
-    gh: z._default(z.string().check(z.minLength(1)), 'gh'),
-    /** github-pr: only packets whose repo is listed here are pushed (owner/name). */
-    allowed_repos: z._default(z.array(z.string().check(z.regex(REPO_NAME, 'allowed_repos entries are "owner/name"'))), []),
-    /** github-pr: variables passed to gh from the runner's environment (e.g. GH_TOKEN). */
-    env: z._default(z.array(z.string().check(z.regex(ENV_NAME, 'env entries are variable names like GH_TOKEN'))), []),
+    '//': note,
+    kind: z._default(z.enum(['local', 'git-branch', 'github-pr'], 'handoff.kind is "local", "git-branch" or "github-pr"').check(
+      about('local: a patch and summary in the registry; git-branch: also a commit on the intended branch; github-pr: also a push and a draft pull request.'),
+    ), 'local'),
+    remote: z._default(z.string().check(z.minLength(1), about('github-pr: the git remote pushed to (never forced).')), 'origin'),
+    gh: z._default(z.string().check(z.minLength(1), about('github-pr: the gh executable.')), 'gh'),
+    allowed_repos: z._default(z.array(z.string().check(z.regex(REPO_NAME, 'allowed_repos entries are "owner/name"'))).check(
+      about('github-pr: only packets whose scm_target.repo is listed here ("owner/name") may push.'),
+    ), []),
+    env: z._default(z.array(z.string().check(z.regex(ENV_NAME, 'env entries are variable names like GH_TOKEN'))).check(
+      about("github-pr: variables passed to gh from Buran's environment (e.g. GH_TOKEN)."),
+    ), []),
   })
   .check(
     z.superRefine((h, ctx) => {
@@ -63,49 +79,60 @@ const HandoffSchema = z
 
 /** buran.config.json (CONTRACT 3), with every default applied once, here. */
 export const ConfigSchema = z.strictObject({
+  /** The JSON Schema an editor checks the file against (docs/schemas/config.schema.json); Buran ignores it. */
+  $schema: z.optional(z.string().check(about('The JSON Schema editors check this file against; Buran ignores it.'))),
+  '//': note,
   workers: z._default(
     z.strictObject({ implementer: z.optional(WorkerSchema), fixer: z.optional(WorkerSchema), reviewer: z.optional(WorkerSchema) }),
     {},
   ),
   verification: z._default(
     z.strictObject({
-      timeout_ms: z._default(positiveInt(), 600_000),
-      allowed_commands: z._default(z.array(z.string().check(z.minLength(1))), []),
+      '//': note,
+      timeout_ms: z._default(positiveInt().check(about('Per verification command; a command running longer is killed and the gate is BLOCKED.')), 600_000),
+      allowed_commands: z._default(z.array(z.string().check(z.minLength(1))).check(
+        about("The packet's verification commands that may run, matched exactly; any other blocks the run (policy_denied) before it starts."),
+      ), []),
     }),
     { timeout_ms: 600_000, allowed_commands: [] },
   ),
   limits: z._default(
     z.strictObject({
-      max_fix_attempts: z._default(budget(), 3),
-      max_dispatch_retries: z._default(budget(), 2),
+      '//': note,
+      max_fix_attempts: z._default(budget().check(about('Fixer dispatches per run, over verification and review failures; a packet may lower it.')), 3),
+      max_dispatch_retries: z._default(budget().check(about('Extra dispatches of one stage attempt after a failed dispatch (no or invalid completion, non-zero exit, timeout).')), 2),
       /** The run's budget over the cost its agents report (USD); none when absent. */
-      max_cost_usd: z.optional(z.number().check(z.positive('max_cost_usd is a positive amount in USD, e.g. 5'))),
+      max_cost_usd: z.optional(z.number().check(z.positive('max_cost_usd is a positive amount in USD, e.g. 5'), about("The run's budget (USD) over the cost its agents report; none when absent."))),
       /** The longest a run waits for an agent's quota to reset or an outage to pass. */
-      max_quota_wait_ms: z._default(z.int().check(z.minimum(0), z.maximum(7 * 24 * 3600_000)), 21_600_000),
+      max_quota_wait_ms: z._default(z.int().check(z.minimum(0), z.maximum(7 * 24 * 3600_000), about("The longest a run waits for an agent's quota to reset or an outage to pass.")), 21_600_000),
       /** First pause after a transient agent failure; it doubles on each one (at most 15 minutes). */
-      agent_backoff_ms: z._default(positiveInt(3_600_000), 30_000),
+      agent_backoff_ms: z._default(positiveInt(3_600_000).check(about('First pause after a transient agent failure; doubles each time, at most 15 minutes.')), 30_000),
     }),
     { max_fix_attempts: 3, max_dispatch_retries: 2, max_quota_wait_ms: 21_600_000, agent_backoff_ms: 30_000 },
   ),
   lease: z._default(
     z.strictObject({
-      ttl_ms: z._default(positiveInt(), 3_600_000),
+      '//': note,
+      ttl_ms: z._default(positiveInt().check(about("A claim's lifetime; a live driver renews it every third of it.")), 3_600_000),
       /** How long a run waits in waiting_for_lock for a conflicting holder before blocked_lock_conflict. */
-      wait_ms: z._default(z.int().check(z.minimum(0), z.maximum(7 * 24 * 3600_000)), 600_000),
-      poll_ms: z._default(positiveInt(60_000), 500),
+      wait_ms: z._default(z.int().check(z.minimum(0), z.maximum(7 * 24 * 3600_000), about('How long a run waits for a conflicting claim before blocked_lock_conflict (0: block at once).')), 600_000),
+      poll_ms: z._default(positiveInt(60_000).check(about('How often a waiting run checks the claims again.')), 500),
     }),
     { ttl_ms: 3_600_000, wait_ms: 600_000, poll_ms: 500 },
   ),
   workspace: z._default(
     z.strictObject({
+      '//': note,
       /** A git checkout: each run gets its own worktree of it (same as --repo). Relative to the config file. */
-      repo: z.optional(z.string().check(z.minLength(1))),
+      repo: z.optional(z.string().check(z.minLength(1), about('A git checkout: each run gets its own worktree of it (as --repo). Relative to this file.'))),
       /** Commands run once in each fresh workspace before the implementer (dependencies, generated files). */
       setup: z._default(z.array(z.array(z.string().check(z.minLength(1))).check(
         z.minLength(1, 'a setup command is the program and its arguments, e.g. ["npm", "ci"]'),
-      ), 'workspace.setup is a list of commands, each a list of words: [["npm", "ci"]]'), []),
+      ), 'workspace.setup is a list of commands, each a list of words: [["npm", "ci"]]').check(
+        about('Commands run once in each fresh workspace before the implementer, e.g. [["npm", "ci"]].'),
+      ), []),
       /** How long the setup commands may take together. */
-      setup_timeout_ms: z._default(positiveInt(24 * 3600_000), 1_200_000),
+      setup_timeout_ms: z._default(positiveInt(24 * 3600_000).check(about('How long the setup commands may take together.')), 1_200_000),
     }),
     { setup: [], setup_timeout_ms: 1_200_000 },
   ),

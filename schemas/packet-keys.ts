@@ -5,7 +5,7 @@
  * reported and ignored (packets of the seed project carry fields of their own).
  */
 const KNOWN: Record<string, readonly string[]> = {
-  '': ['task_id', 'approved', 'scm_target', 'github', 'scope', 'implementation', 'verification', 'review', 'conflict_surface', 'limits'],
+  '': ['$schema', 'task_id', 'approved', 'scm_target', 'github', 'scope', 'implementation', 'verification', 'review', 'conflict_surface', 'limits'],
   scm_target: ['repo', 'base_branch', 'intended_branch'],
   github: ['repo', 'issue_number', 'intended_branch'],
   scope: ['goal', 'acceptance_criteria', 'non_goals'],

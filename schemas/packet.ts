@@ -28,21 +28,42 @@ export interface Plan {
 const text = z.string().check(z.trim(), z.minLength(1));
 const texts = z.array(text);
 const opt = z.optional;
+const about = z.describe;
 
 // Every field optional: shape errors become missing items, not a rejected packet,
 // so an insufficient packet still creates a run that says what it lacks (CONTRACT 2).
+// The descriptions are what an editor shows from docs/schemas/packet.schema.json.
 const PacketShape = z.looseObject({
-  task_id: opt(text),
-  approved: opt(z.boolean()),
-  scm_target: opt(z.looseObject({ repo: opt(text), base_branch: opt(text), intended_branch: opt(text) })),
-  github: opt(z.looseObject({ repo: opt(text), issue_number: opt(z.int().check(z.positive())), intended_branch: opt(text) })),
-  scope: opt(z.looseObject({ goal: opt(text), acceptance_criteria: opt(texts), non_goals: opt(texts) })),
-  implementation: opt(z.looseObject({ instructions: opt(text) })),
-  verification: opt(z.looseObject({ commands: opt(texts), expectations: opt(z.string()) })),
-  review: opt(z.looseObject({ criteria: opt(texts) })),
-  conflict_surface: opt(texts),
-  limits: opt(z.looseObject({ max_fix_attempts: opt(z.int().check(z.minimum(0), z.maximum(100))) })),
+  $schema: opt(z.string().check(about('The JSON Schema editors check this file against; Buran ignores it.'))),
+  task_id: opt(text.check(about('The work item\'s id; the run id starts with it.'))),
+  approved: opt(z.boolean().check(about('Only an approved packet runs (must be true).'))),
+  scm_target: opt(z.looseObject({
+    repo: opt(text.check(about('"owner/name"; a github-pr handoff must find it in handoff.allowed_repos.'))),
+    base_branch: opt(text.check(about('The branch a new intended branch is made from (default "main").'))),
+    intended_branch: opt(text.check(about('The branch the run works on and hands off (default "buran/<task_id>").'))),
+  }).check(about('Where the change goes.'))),
+  github: opt(z.looseObject({
+    repo: opt(text), issue_number: opt(z.int().check(z.positive())), intended_branch: opt(text),
+  }).check(about('Accepted in place of scm_target (base branch "main").'))),
+  scope: opt(z.looseObject({
+    goal: opt(text.check(about('The change in one sentence: the commit subject and the heart of every prompt.'))),
+    acceptance_criteria: opt(texts.check(about('What must be true when the work is done.'))),
+    non_goals: opt(texts.check(about('What the workers must leave alone.'))),
+  })),
+  implementation: opt(z.looseObject({ instructions: opt(text.check(about('What the implementer is asked to do.'))) })),
+  verification: opt(z.looseObject({
+    commands: opt(texts.check(about('Run in order in the workspace, without a shell; each must be in the config\'s verification.allowed_commands.'))),
+    expectations: opt(z.string().check(about('What passing looks like, for the workers.'))),
+  })),
+  review: opt(z.looseObject({ criteria: opt(texts.check(about('What the reviewer checks before it gives PASS.'))) })),
+  conflict_surface: opt(texts.check(about('Paths this change touches; runs whose surfaces overlap (by prefix) do not run at once.'))),
+  limits: opt(z.looseObject({
+    max_fix_attempts: opt(z.int().check(z.minimum(0), z.maximum(100), about('Lowers the config\'s limits.max_fix_attempts, never raises it.'))),
+  })),
 });
+
+/** The packet's fields as the zod schema reads them (every one optional; sufficiency is checked after). */
+export const PacketFieldsSchema = PacketShape;
 
 type PacketFields = z.infer<typeof PacketShape>;
 
