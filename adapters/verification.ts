@@ -37,6 +37,11 @@ export async function runVerification(ctx: VerificationContext, epoch: number, c
   await stopOrphan(ctx, epoch);
 
   const results: VerificationReport['commands'] = [];
+  // What each command did goes to the journal beside its start: `events` and `run` show it per command.
+  const settle = (result: VerificationReport['commands'][number]) => {
+    results.push(result);
+    ctx.record({ type: 'verification.result', epoch, index: results.length, command: result.command, exit_code: result.exit_code, outcome: result.outcome });
+  };
   let verdict: VerificationReport['verdict'] = 'PASS';
   const findings: Finding[] = [];
   let message = `all ${commands.length} verification command(s) passed`;
@@ -44,7 +49,7 @@ export async function runVerification(ctx: VerificationContext, epoch: number, c
     const log = join(ctx.epochDir, `command-${index + 1}.log`);
     const words = splitCommandWords(command);
     if (!words.ok) {
-      results.push({ command, exit_code: null, outcome: 'start_failed', log });
+      settle({ command, exit_code: null, outcome: 'start_failed', log });
       verdict = 'BLOCKED';
       message = `verification command ${JSON.stringify(command)} cannot start: ${words.message}`;
       break;
@@ -60,20 +65,20 @@ export async function runVerification(ctx: VerificationContext, epoch: number, c
     await redactFile(log, ctx.secrets);
     if (result.kind === 'aborted') throw new Error(`verification of epoch ${epoch} was interrupted by a deliberate stop`);
     if (result.kind === 'start_failed') {
-      results.push({ command, exit_code: null, outcome: 'start_failed', log });
+      settle({ command, exit_code: null, outcome: 'start_failed', log });
       verdict = 'BLOCKED';
       message = `verification command ${JSON.stringify(command)} cannot start: ${result.message}`;
       break;
     }
     if (result.kind === 'timed_out') {
-      results.push({ command, exit_code: null, outcome: 'timed_out', log });
+      settle({ command, exit_code: null, outcome: 'timed_out', log });
       verdict = 'BLOCKED';
       message = `verification command ${JSON.stringify(command)} ran past ${ctx.timeoutMs} ms and was killed`;
       break;
     }
     const judged = verificationExit(result.exitCode);
     if (judged === 'not_found') {
-      results.push({ command, exit_code: result.exitCode, outcome: 'start_failed', log });
+      settle({ command, exit_code: result.exitCode, outcome: 'start_failed', log });
       verdict = 'BLOCKED';
       const tail = await tailOf(log, ctx.secrets);
       message = `verification command ${JSON.stringify(command)} exited ${result.exitCode}: a program it runs was not found or cannot run `
@@ -81,7 +86,7 @@ export async function runVerification(ctx: VerificationContext, epoch: number, c
       break;
     }
     const passed = judged === 'passed';
-    results.push({ command, exit_code: result.exitCode, outcome: passed ? 'passed' : 'failed', log });
+    settle({ command, exit_code: result.exitCode, outcome: passed ? 'passed' : 'failed', log });
     if (!passed) {
       verdict = 'FAIL';
       const tail = await tailOf(log, ctx.secrets);

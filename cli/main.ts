@@ -160,10 +160,15 @@ function program(): Command {
     });
 
   common(cli.command('list'))
-    .description('one line per run: id, state, updated time, blocker code')
-    .action(async (opts: Common) => {
-      const { listCommand } = await import('./commands/read-commands.ts');
-      exitCode = await listCommand(registryOf(opts), opts.json === true, output);
+    .description('one line per run, most recently updated first: id, state, updated, cost, blocker code')
+    .option('--state <state>', 'only runs in this state (e.g. blocked_needs_human)')
+    .addOption(new Option('--limit <n>', 'at most this many runs').argParser((v) => {
+      if (!/^\d+$/.test(v) || Number(v) < 1) throw new UsageError(`--limit ${v}: needs a whole number of at least 1`);
+      return Number(v);
+    }))
+    .action(async (opts: Common & { state?: string; limit?: number }) => {
+      const { listCommand } = await import('./commands/list.ts');
+      exitCode = await listCommand({ registry: registryOf(opts), json: opts.json === true, state: opts.state, limit: opts.limit }, output);
     });
 
   common(cli.command('events').argument('<id>', 'run id'))

@@ -1,36 +1,31 @@
 import type { JournalEntry } from '../persistence/records.ts';
+import { describeEntry } from './journal-words.ts';
 
-/** Live progress lines for a TTY: state changes and which worker runs, with elapsed time. */
+/**
+ * Live progress lines (stderr, with or without a TTY): state changes, what each worker, setup and
+ * verification command did, pauses and recoveries, with the time since the drive started.
+ */
 export function progressPrinter(write: (line: string) => void, started = Date.now()): (entry: JournalEntry) => void {
   return (entry) => {
+    if (!worthFollowing(entry as JournalEntry & Record<string, unknown>)) return;
     const elapsed = `+${((Date.now() - started) / 1000).toFixed(1)}s`.padStart(8);
-    const line = describe(entry);
-    if (line !== null) write(`${elapsed}  ${line}`);
+    const indent = entry.type.startsWith('run.') ? '' : '  ';
+    write(`${elapsed}  ${indent}${describeEntry(entry, { topStates: true })}`);
   };
 }
 
-function describe(entry: JournalEntry): string | null {
-  const e = entry as JournalEntry & Record<string, unknown>;
-  switch (e.type) {
-    case 'run.created': return `run ${String(e.to)}`;
-    case 'run.transition': {
-      const from = String(e.from).split('.')[0];
-      const to = String(e.to).split('.')[0];
-      return from === to ? null : `${from} → ${to}`;
-    }
-    case 'worker.started': return `  ${String(e.role)} ${String(e.task_id)} started (pid ${String(e.pid)})`;
-    case 'worker.adopted': return `  ${String(e.task_id)} adopted (pid ${String(e.pid)})`;
-    case 'worker.finished': return `  ${String(e.task_id)} finished: ${String(e.kind)}${e.exit_code !== undefined ? ` ${String(e.exit_code)}` : ''}`;
-    case 'verification.command': return `  verification ${String(e.index)}: ${String(e.command)}`;
-    case 'workspace.ready': return describeWorkspace(e);
-    case 'workspace.setup': return `  setup ${String(e.index)}: ${String(e.command)}`;
-    default: return null;
-  }
-}
+const top = (path: unknown) => (typeof path === 'string' ? path.split('.')[0] : null);
+const SETTLED_BADLY = new Set(['failed', 'blocked', 'timed_out', 'cancelled']);
 
-function describeWorkspace(e: Record<string, unknown>): string | null {
-  const continued = e.continued as { ahead: number; behind: number; base: string } | undefined;
-  if (continued === undefined) return e.reused === true ? null : `  worktree ${String(e.path)} on new branch ${String(e.branch)}`;
-  const counts = continued.ahead < 0 ? `base ${continued.base} not found` : `${continued.ahead} ahead / ${continued.behind} behind ${continued.base}`;
-  return `  branch ${String(e.branch)} exists, ${counts}: continuing it`;
+// `buran events` has every entry; a live run shows what a person follows: no sub-state steps,
+// no task bookkeeping that a worker line already says.
+function worthFollowing(e: JournalEntry & Record<string, unknown>): boolean {
+  switch (e.type) {
+    case 'run.created': return true;
+    case 'run.transition': return top(e.from) !== top(e.to) || e.event === 'run.resume' || e.event === 'run.cancel';
+    case 'task.transition': return SETTLED_BADLY.has(String(e.to));
+    case 'task.duplicate': return true;
+    case 'workspace.ready': return e.reused !== true || e.continued !== undefined;
+    default: return /^(worker|verification|workspace|agent|lease)\./.test(e.type);
+  }
 }

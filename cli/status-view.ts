@@ -32,6 +32,18 @@ export interface StatusView {
   retried_by: string[];
   /** The run's agent state: cost so far (context.cost_usd), the session a fixer continues, a pause under way. */
   agent: { cost_usd: number; session_id: string | null; pause: { reason: string; until: string } | null };
+  /** Every log the run has written so far: setup commands, worker tasks, verification commands. */
+  logs: RunLog[];
+}
+
+/** One log file of a run. */
+export interface RunLog {
+  kind: 'setup' | 'task' | 'verification';
+  path: string;
+  task_id?: string;
+  epoch?: number;
+  /** The command's place in workspace.setup or in the epoch's verification commands (from 1). */
+  index?: number;
 }
 
 /** What status reads beside the snapshot and journal. */
@@ -40,9 +52,10 @@ export interface StatusExtras {
   leases: StatusView['leases'];
   /** When the current task's worker last wrote output (its heartbeat), if known. */
   lastOutputAt: string | null;
+  logs: RunLog[];
 }
 
-const NO_EXTRAS: StatusExtras = { workspace: null, leases: [], lastOutputAt: null };
+const NO_EXTRAS: StatusExtras = { workspace: null, leases: [], lastOutputAt: null, logs: [] };
 
 function totals(tasks: TaskRecord[]): StatusView['usage'] {
   const sum = (pick: (t: TaskRecord) => number | null | undefined) => {
@@ -91,6 +104,7 @@ export function statusView(envelope: SnapshotEnvelope, tasks: TaskRecord[], extr
       session_id: context.agent_session ?? null,
       pause: !terminal && context.agent_pause ? { reason: context.agent_pause.reason, until: new Date(context.agent_pause.until).toISOString() } : null,
     },
+    logs: extras.logs,
   };
 }
 
@@ -104,38 +118,63 @@ export function quarantinedView(runId: string, error: { message: string }): Stat
     updated_at: '', seq: 0, handoff: null, verification: null, review: null, workspace: null, leases: [], usage: { cost_usd: null, turns: null },
     retry_of: null, retried_by: [],
     agent: { cost_usd: 0, session_id: null, pause: null },
+    logs: [],
   };
 }
 
 /** The human form of a status report. */
 export function formatStatus(view: StatusView): string {
-  const lines = [
-    `run ${view.run_id}`,
-    `  state:    ${view.state}${view.terminal ? ' (terminal)' : ''}`,
-    `  epoch:    ${view.epoch}`,
-    `  budgets:  ${view.budgets.map((b) => `${b.name} ${b.used}/${b.limit}`).join(', ')}`,
-    `  current:  ${view.current_task ? `${view.current_task.task_id} (${view.current_task.role}, attempt ${view.current_task.attempt}, epoch ${view.current_task.epoch})` : '-'}`,
-    view.tasks.length === 0 ? '  tasks:    -' : '  tasks:',
-    ...view.tasks.map((t) => `    ${t.task_id.padEnd(18)} ${t.role.padEnd(11)} attempt ${t.attempt} epoch ${t.epoch}  ${t.status}${t.code ? ` (${t.code})` : ''}${t.verdict ? ` ${t.verdict}` : ''}${usageText(t)}${agentText(t)}`),
-  ];
-  if (view.workspace) lines.splice(3, 0, `  workspace: ${view.workspace.path}${view.workspace.repo ? ` (worktree of ${view.workspace.repo}, branch ${view.workspace.branch})` : ''}`);
-  if (view.usage.cost_usd !== null || view.usage.turns !== null) lines.push(`  usage:    ${usageText(view.usage).trim() || '-'}`);
-  if (view.agent.session_id) lines.push(`  session:  ${view.agent.session_id} (the next fixer continues it)`);
-  if (view.agent.pause) lines.push(`  waiting:  for the agent (${view.agent.pause.reason}) until ${view.agent.pause.until}; no retry is spent`);
-  if (view.leases.length > 0) lines.push(`  leases:   ${view.leases.map((l) => l.resource).join(', ')} (until ${view.leases[0]!.expires_at})`);
+  const lines = [`run ${view.run_id}`];
+  const field = (label: string, value: string) => lines.push(indented(`  ${`${label}:`.padEnd(LABEL)}${value}`, LABEL + 2));
+  field('state', `${view.state}${view.terminal ? ' (terminal)' : ''}`);
+  field('epoch', String(view.epoch));
+  if (view.workspace) field('workspace', `${view.workspace.path}${view.workspace.repo ? ` (worktree of ${view.workspace.repo}, branch ${view.workspace.branch})` : ''}`);
+  field('budgets', view.budgets.map((b) => `${b.name} ${b.used}/${b.limit}`).join(', ') || '-');
+  const current = view.current_task;
+  field('current', current ? `${current.task_id} (${current.role}, attempt ${current.attempt}, epoch ${current.epoch})` : '-');
+  if (view.tasks.length === 0) field('tasks', '-');
+  else lines.push('  tasks:');
+  for (const t of view.tasks) {
+    lines.push(`    ${t.task_id.padEnd(18)} ${t.role.padEnd(11)} attempt ${t.attempt} epoch ${t.epoch}  ${t.status}${t.code ? ` (${t.code})` : ''}${t.verdict ? ` ${t.verdict}` : ''}${usageText(t)}${agentText(t)}`);
+  }
+  if (view.usage.cost_usd !== null || view.usage.turns !== null) field('usage', usageText(view.usage).trim() || '-');
+  if (view.agent.session_id) field('session', `${view.agent.session_id} (the next fixer continues it)`);
+  if (view.agent.pause) field('waiting', `for the agent (${view.agent.pause.reason}) until ${view.agent.pause.until}; no retry is spent`);
+  if (view.leases.length > 0) field('leases', `${view.leases.map((l) => l.resource).join(', ')} (until ${view.leases[0]!.expires_at})`);
   if (view.blockers.length > 0) {
     lines.push('  blockers:');
-    for (const b of view.blockers) lines.push(`    ${formatBlocker(b)}`);
+    for (const b of view.blockers) lines.push(indented(`    ${formatBlocker(b)}`, 6));
+  }
+  if (view.logs.length > 0) {
+    lines.push('  logs:');
+    const labels = view.logs.map(logLabel);
+    const width = Math.max(...labels.map((l) => l.length));
+    view.logs.forEach((log, i) => lines.push(`    ${labels[i]!.padEnd(width)}  ${log.path}`));
   }
   if (view.handoff) {
-    lines.push(`  handoff:  ${view.handoff.kind}: ${view.handoff.patch_path ?? '(no patch: workspace is not a git repo)'}`, `  summary:  ${view.handoff.summary_path}`);
-    if (view.handoff.commit) lines.push(`  commit:   ${view.handoff.commit} on ${view.handoff.branch}${view.handoff.pushed ? ' (pushed)' : ''}`);
-    if (view.handoff.pr) lines.push(`  pr:       ${view.handoff.pr.url} (${view.handoff.pr.action})`);
+    field('handoff', `${view.handoff.kind}: ${view.handoff.patch_path ?? '(no patch: workspace is not a git repo)'}`);
+    field('summary', view.handoff.summary_path);
+    if (view.handoff.commit) field('commit', `${view.handoff.commit} on ${view.handoff.branch}${view.handoff.pushed ? ' (pushed)' : ''}`);
+    if (view.handoff.pr) field('pr', `${view.handoff.pr.url} (${view.handoff.pr.action})`);
   }
-  if (view.retry_of) lines.push(`  retry of: ${view.retry_of}`);
-  if (view.retried_by.length > 0) lines.push(`  retried as: ${view.retried_by.join(', ')}`);
-  lines.push(`  next:     ${formatAction(view.next_safe_action)}`);
+  if (view.retry_of) field('retry of', view.retry_of);
+  if (view.retried_by.length > 0) field('retried as', view.retried_by.join(', '));
+  field('next', formatAction(view.next_safe_action));
   return lines.join('\n');
+}
+
+// "retried as: " is the longest label.
+const LABEL = 12;
+
+/** Lines after the first of a multi-line value start at its column, so the layout holds. */
+function indented(text: string, column: number): string {
+  return text.split('\n').map((line, i) => (i === 0 ? line : `${' '.repeat(column)}${line}`)).join('\n');
+}
+
+function logLabel(log: RunLog): string {
+  if (log.kind === 'task') return log.task_id ?? 'task';
+  if (log.kind === 'setup') return `setup ${log.index}`;
+  return `verification ${log.index} (epoch ${log.epoch})`;
 }
 
 function usageText(u: { cost_usd?: number | null; turns?: number | null }): string {

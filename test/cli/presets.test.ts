@@ -55,7 +55,7 @@ describe('preset "claude" (stand-in executable)', () => {
     ]);
     expect(status.usage).toEqual({ cost_usd: 0.0246, turns: 4 });
     const human = await buran(['status', 'agent', '--registry', sb.registry]);
-    expect(human.stdout).toContain('usage:    $0.0246, 4 turn(s)');
+    expect(human.stdout).toContain('usage:      $0.0246, 4 turn(s)');
   });
 
   it('trusts the stream over the exit code: a success result with exit 1 is accepted', async () => {

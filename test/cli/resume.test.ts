@@ -216,7 +216,7 @@ describe('a run recorded at intake but never driven', () => {
     rmSync(join(sb.registry, 'leases'), { recursive: true, force: true });
     const status = await statusOf(sb, 'fresh');
     expect(status).toMatchObject({ state: 'packet_received', terminal: false, tasks: [], next_safe_action: { kind: 'resume' } });
-    expect((await buran(['list', '--registry', sb.registry])).stdout).toContain('fresh  packet_received');
+    expect((await buran(['list', '--registry', sb.registry])).stdout).toMatch(/^fresh +packet_received /m);
     expect((await resume(sb, 'fresh')).code).toBe(0);
     expect((await statusOf(sb, 'fresh')).state).toBe('ready_for_manual_review');
   });
