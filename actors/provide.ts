@@ -6,6 +6,7 @@ import { dispatchWorker } from '../adapters/worker-dispatch.ts';
 import { runVerification } from '../adapters/verification.ts';
 import { handoffLocal } from '../adapters/handoff-local.ts';
 import { handoffGitBranch, handoffGithubPr } from '../adapters/handoff-git.ts';
+import { gatherHandoffStory } from '../adapters/handoff-story.ts';
 import { existsSync } from 'node:fs';
 import { prepareWorktree, removeWorktree } from '../adapters/worktree.ts';
 import { withFileMutex } from '../persistence/file-mutex.ts';
@@ -96,10 +97,11 @@ export function provideRunMachine(deps: RunDeps) {
   });
 }
 
-function performHandoff(deps: RunDeps, runId: string, epoch: number): Promise<HandoffRecord> {
+async function performHandoff(deps: RunDeps, runId: string, epoch: number): Promise<HandoffRecord> {
   const local = {
     handoffDir: deps.layout.handoffDir, workspace: deps.meta.workspace, plan: deps.plan, runId, epoch, secrets: deps.secrets,
-    evidence: `Verification and internal review passed in epoch ${epoch}.`,
+    // What the run did, read from its own records: the summary and the commit body tell it.
+    story: await gatherHandoffStory(deps.layout, epoch),
   };
   const handoff = deps.meta.config.handoff;
   const git = { ...local, remote: handoff.remote, gh: handoff.gh, env: buildChildEnv(deps.env, handoff.env, {}) };

@@ -6,6 +6,7 @@ import { gitIn } from './git.ts';
 import { handoffLocal, type LocalHandoffContext } from './handoff-local.ts';
 import { readOwnJson } from './json-file.ts';
 import { redact } from './redact.ts';
+import { COMMIT_BOUNDS, findingLines, fixHeading, moreFindings, oneLine, passedCommands } from './handoff-story-text.ts';
 
 /** What the git handoffs need beyond the local one. `env` is used to run git and gh, never recorded. */
 export interface GitHandoffContext extends LocalHandoffContext {
@@ -173,15 +174,36 @@ export function handoffTitle(ctx: GitHandoffContext, max: number): string {
   return title.length <= max ? title : `${title.slice(0, max - 1).trimEnd()}…`;
 }
 
-function commitMessage(ctx: GitHandoffContext): string {
+/**
+ * The commit: subject, goal, criteria, then the run's story in first lines (the summary has the
+ * rest), bounded so `git log` stays readable; the Buran-Run / Buran-Epoch trailers come last, as
+ * a crashed handoff finds its own commit again by them.
+ */
+export function commitMessage(ctx: GitHandoffContext): string {
   const subject = handoffTitle(ctx, 72);
   const goal = ctx.plan.goal.trim();
+  const { story } = ctx;
+  const b = COMMIT_BOUNDS;
+  const capped = <T>(items: T[], max: number, line: (item: T) => string[]) => [
+    ...items.slice(0, max).flatMap(line), ...(items.length > max ? [`- … and ${items.length - max} more`] : []),
+  ];
+  const fixes = story.fixes.length === 0 ? ['No gate failed.'] : capped(story.fixes, MAX_ENTRIES, (fix) => [
+    `- ${fixHeading(fix)}`,
+    ...fix.findings.slice(0, b.findings).map((f) => `  ${findingLines(f, b)[0]}`),
+    ...(moreFindings(fix.findings, b) ? [`  ${moreFindings(fix.findings, b)}`] : []),
+  ]);
   return [
     subject, '',
     ...(subject.endsWith(goal) ? [] : [goal, '']),
-    'Acceptance criteria:', ...ctx.plan.acceptance_criteria.map((c) => `- ${c}`), '',
-    'Evidence:', ctx.evidence.trim() || '(none)', '',
+    'Acceptance criteria:', ...capped(ctx.plan.acceptance_criteria, MAX_ENTRIES, (c) => [`- ${oneLine(c, b.width)}`]), '',
+    `Verification passed in epoch ${story.passed.epoch}:`, ...(story.passed.commands.length ? passedCommands(story).map((c) => `- ${oneLine(c, b.width)}`) : ['- (no record)']), '',
+    ...(story.review ? [oneLine(`Review (${story.review.task_id}): PASS. ${story.review.summary}`, b.width).trimEnd(), ''] : []),
+    'Work:', ...(story.work.length ? capped(story.work, MAX_ENTRIES, (w) => [oneLine(`- ${w.task_id} (${w.role}): ${w.summary || '(no summary)'}`, b.width)]) : ['- (none recorded)']), '',
+    'Fix history:', ...fixes, '',
     `Buran-Run: ${ctx.runId}`,
     `Buran-Epoch: ${ctx.epoch}`, '',
   ].join('\n');
 }
+
+// Lists in a commit body stop here; the summary carries the rest.
+const MAX_ENTRIES = 12;

@@ -6,6 +6,8 @@ import { writeFileDurable, writeJsonDurable } from '../persistence/durable-file.
 import { isGitWorkTree, runQuick } from './git.ts';
 import { redact } from './redact.ts';
 import { readOwnJson } from './json-file.ts';
+import type { HandoffStory } from './handoff-story.ts';
+import { findingLines, fixHeading, moreFindings, SUMMARY_BOUNDS } from './handoff-story-text.ts';
 
 /** What the local handoff needs from the run. */
 export interface LocalHandoffContext {
@@ -15,7 +17,8 @@ export interface LocalHandoffContext {
   runId: string;
   epoch: number;
   secrets: readonly string[];
-  evidence: string;
+  /** What the run did: the summary (and a git handoff's commit body) tell it. */
+  story: HandoffStory;
 }
 
 /**
@@ -75,6 +78,20 @@ function splitRawAndPatch(out: string): { patch: string; files: string[] } {
 }
 
 function summary(ctx: LocalHandoffContext, files: string[]): string {
+  const { story } = ctx;
+  const b = SUMMARY_BOUNDS;
+  const indent = (lines: string[]) => lines.map((l) => `    ${l}`);
+  const review = story.review === null ? ['No reviewer is configured for this run.'] : [
+    `${story.review.task_id}: PASS. ${paragraph(story.review.summary, b.width) || '(no summary)'}`,
+    ...(story.review.findings.length > 0 ? ['', ...story.review.findings.slice(0, b.findings).flatMap((f) => indent(findingLines(f, b)))] : []),
+  ];
+  const fixes = story.fixes.length === 0
+    ? ['No gate failed: the first implementation passed verification and review.']
+    : story.fixes.flatMap((fix) => [
+      `### ${fixHeading(fix)}`, '',
+      ...(fix.findings.length === 0 ? ['(no findings were given)'] : fix.findings.slice(0, b.findings).flatMap((f) => [...indent(findingLines(f, b)), ''])),
+      ...(moreFindings(fix.findings, b) ? [moreFindings(fix.findings, b)!, ''] : []),
+    ]);
   return [
     `# ${ctx.plan.task_id}: ready for manual review`,
     '',
@@ -82,7 +99,22 @@ function summary(ctx: LocalHandoffContext, files: string[]): string {
     '',
     `## Goal`, '', ctx.plan.goal, '',
     `## Acceptance criteria`, '', ...ctx.plan.acceptance_criteria.map((c) => `- ${c}`), '',
-    `## Evidence`, '', ctx.evidence, '',
+    `## Verification passed (epoch ${story.passed.epoch})`, '',
+    ...(story.passed.commands.length
+      ? story.passed.commands.map((c) => `- \`${c.command.replace(/`/g, "'")}\`${c.exit_code === null ? '' : ` (exit ${c.exit_code})`}`)
+      : ['- (no record of the commands)']), '',
+    `## Review`, '', ...review, '',
+    `## Work`, '',
+    ...(story.work.length ? story.work.map((w) => `- ${w.task_id} (${w.role}, epoch ${w.epoch}): ${paragraph(w.summary, b.width) || '(no summary)'}`) : ['- (none recorded)']), '',
+    `## Fix history`, '', ...fixes, ...(story.fixes.length === 0 ? [''] : []),
     `## Files changed (${files.length})`, '', ...(files.length ? files.map((f) => `- ${f}`) : ['- (none)']), '',
+    ...(story.cost_usd > 0 ? [`Cost reported by the run's agents: $${story.cost_usd.toFixed(4)}.`, ''] : []),
   ].join('\n');
+}
+
+/** A worker's summary in a list item: at most `width` characters, its later lines indented under the item. */
+function paragraph(text: string, width: number): string {
+  const trimmed = text.trim();
+  const bounded = trimmed.length <= width ? trimmed : `${trimmed.slice(0, width - 1).trimEnd()}…`;
+  return bounded.split('\n').join('\n  ');
 }

@@ -4,6 +4,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { handoffGitBranch, handoffGithubPr, HandoffFailed, type GitHandoffContext } from '../../adapters/handoff-git.ts';
+import { bareStory } from '../../adapters/handoff-story.ts';
 import { readPacket } from '../../schemas/packet.ts';
 import { PACKET, ROOT } from '../helpers/sandbox.ts';
 
@@ -44,7 +45,8 @@ function setup() {
   const handoffDir = join(dir, 'handoff');
   const ctx: GitHandoffContext = {
     handoffDir, workspace: repo, plan, runId: 'run-7', epoch: 2, secrets: [TOKEN],
-    evidence: `verification PASS, review PASS (token ${TOKEN} must not leak)`, remote: 'origin', gh: GH, env,
+    story: { ...bareStory(2), review: { task_id: 't3-reviewer', summary: `looks right (token ${TOKEN} must not leak)`, findings: [] } },
+    remote: 'origin', gh: GH, env,
   };
   const ghCalls = (): Array<{ argv: string[]; body?: string }> =>
     existsSync(env.GH_STANDIN_LOG!) ? readFileSync(env.GH_STANDIN_LOG!, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)) : [];
@@ -72,7 +74,7 @@ describe('git-branch handoff', () => {
     const message = git('show', '-s', '--format=%B', record.commit);
     expect(message.split('\n')[0]).toBe('fixture-1: Make the widget count right');
     expect(message).toContain('- count() returns the number of widgets');
-    expect(message).toContain('verification PASS, review PASS');
+    expect(message).toContain('Review (t3-reviewer): PASS. looks right (token');
     expect(message).not.toContain(TOKEN);
     expect(git('show', '-s', '--format=%(trailers:only,unfold)', record.commit)).toBe('Buran-Run: run-7\nBuran-Epoch: 2');
     expect(git('show', '-s', '--format=%an <%ae>', record.commit)).toBe('Buran <buran@localhost>');
@@ -173,7 +175,7 @@ describe('github-pr handoff', () => {
     expect(calls[0]!.argv).toEqual(['pr', 'list', '--repo', 'acme/widgets', '--head', BRANCH, '--state', 'open', '--json', 'number,url']);
     expect(calls[1]!.argv.join(' ')).toContain(`pr create --repo acme/widgets --draft --base main --head ${BRANCH} --title fixture-1: Make the widget count right`);
     const body = calls[1]!.body!;
-    expect(body).toContain('verification PASS, review PASS');
+    expect(body).toContain('t3-reviewer: PASS. looks right (token');
     expect(body).toContain('run-7');
     expect(body).toContain(record.commit);
     expect(body).toContain('Files changed: 2');

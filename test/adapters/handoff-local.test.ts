@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { handoffLocal } from '../../adapters/handoff-local.ts';
+import { bareStory } from '../../adapters/handoff-story.ts';
 import { readPacket } from '../../schemas/packet.ts';
 import { PACKET } from '../helpers/sandbox.ts';
 
@@ -26,7 +27,7 @@ describe('local handoff', () => {
     const repo = repoWithChange();
     const handoffDir = join(mkdtempSync(join(tmpdir(), 'buran-handoff-out-')), 'handoff');
     const { plan } = readPacket(JSON.parse(readFileSync(PACKET, 'utf8')));
-    const ctx = { handoffDir, workspace: repo, plan, runId: 'r1', epoch: 2, secrets: [], evidence: 'gates passed' };
+    const ctx = { handoffDir, workspace: repo, plan, runId: 'r1', epoch: 2, secrets: [], story: bareStory(2) };
     const record = await handoffLocal(ctx);
     expect(record).toMatchObject({ kind: 'local', files_changed: 2, target: { repo: 'acme/widgets', intended_branch: 'buran/fixture-1', base_branch: 'main' } });
     const patch = readFileSync(record.patch_path!, 'utf8');
@@ -48,7 +49,7 @@ describe('local handoff', () => {
   it('writes a summary but no patch when the workspace is not a git repo', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'buran-handoff-plain-'));
     const { plan } = readPacket(JSON.parse(readFileSync(PACKET, 'utf8')));
-    const record = await handoffLocal({ handoffDir: join(dir, 'out'), workspace: dir, plan, runId: 'r1', epoch: 1, secrets: [], evidence: 'e' });
+    const record = await handoffLocal({ handoffDir: join(dir, 'out'), workspace: dir, plan, runId: 'r1', epoch: 1, secrets: [], story: bareStory(1) });
     expect(record.patch_path).toBeNull();
     expect(readFileSync(record.summary_path, 'utf8')).toContain('fixture-1');
   });

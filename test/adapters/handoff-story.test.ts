@@ -1,0 +1,42 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { commitMessage, type GitHandoffContext } from '../../adapters/handoff-git-branch.ts';
+import { bareStory, type HandoffStory } from '../../adapters/handoff-story.ts';
+import { readPacket } from '../../schemas/packet.ts';
+import { PACKET } from '../helpers/sandbox.ts';
+
+const { plan } = readPacket(JSON.parse(readFileSync(PACKET, 'utf8')));
+const ctx = (story: HandoffStory): GitHandoffContext => ({
+  handoffDir: '/nowhere', workspace: '/nowhere', plan, runId: 'r-9', epoch: story.passed.epoch, secrets: [], story, remote: 'origin', gh: 'gh', env: {},
+});
+
+describe('commit message', () => {
+  it('stays bounded however long the story: capped findings, first lines only, long lists cut; trailers last', () => {
+    const finding = (i: number) => ({ severity: 'error', message: `finding ${i}: ${'x'.repeat(500)}\nsecond line ${i}`, path: `src/f${i}.js` });
+    const story: HandoffStory = {
+      ...bareStory(40),
+      passed: { epoch: 40, commands: [{ command: 'npm test', exit_code: 0 }] },
+      review: { task_id: 't80-reviewer', summary: `${'long review '.repeat(100)}\nmore`, findings: [] },
+      work: Array.from({ length: 40 }, (_, i) => ({ task_id: `t${i + 1}-fixer`, role: 'fixer' as const, epoch: i + 1, summary: `fixed ${i}\n${'detail '.repeat(200)}` })),
+      fixes: Array.from({ length: 39 }, (_, i) => ({ epoch: i + 1, gate: 'review' as const, task_id: `t${i}-reviewer`, findings: Array.from({ length: 10 }, (_, j) => finding(j)), fixed_by: `t${i + 2}-fixer` })),
+    };
+    const message = commitMessage(ctx(story));
+    const lines = message.trimEnd().split('\n');
+    expect(Math.max(...lines.map((l) => l.length))).toBeLessThanOrEqual(202);
+    expect(message.length).toBeLessThan(12_000);
+    expect(message).not.toContain('second line');
+    expect(message).toContain('  … and 7 more finding(s)');
+    expect(message).toContain('- … and 27 more');
+    expect(message.match(/^- Epoch \d+: review failed/gm)).toHaveLength(12);
+    expect(lines.slice(-2)).toEqual(['Buran-Run: r-9', 'Buran-Epoch: 40']);
+    expect(lines[lines.length - 3]).toBe('');
+  });
+
+  it('a run with no failed gate says so, and one with no reviewer leaves the review out', () => {
+    const message = commitMessage(ctx({ ...bareStory(1), passed: { epoch: 1, commands: [{ command: 'node check.mjs', exit_code: 0 }] },
+      work: [{ task_id: 't1-implementer', role: 'implementer', epoch: 1, summary: 'did it' }] }));
+    expect(message).toContain('Fix history:\nNo gate failed.');
+    expect(message).not.toContain('Review (');
+    expect(message).toContain('Work:\n- t1-implementer (implementer): did it');
+  });
+});
