@@ -25,14 +25,28 @@ export function passedCommands(story: HandoffStory): string[] {
   return story.passed.commands.map((c) => `${c.command}${c.exit_code === null ? '' : ` (exit ${c.exit_code})`}`);
 }
 
-/** A finding as lines: "[error] path: first line", then up to `lines - 1` more, then how many were left out. */
+// Terminal colours some test runners print even into a file: noise in markdown and in git.
+const ANSI = /\x1b\[[0-9;?]*[A-Za-z]/g;
+// Where a test log says what failed: the excerpt starts there rather than at the build noise above it.
+const FAILURE = /\b(fail(ed|ure)?|error|not ok|expected|assert\w*)\b|✘|✖/i;
+
+/**
+ * A finding as lines: "[error] path: first line", then up to `lines - 1` more, then how many were
+ * left out. The more lines start a little before the first one that looks like a failure.
+ */
 export function findingLines(finding: Finding, bounds: TextBounds): string[] {
-  const lines = finding.message.trim().split('\n');
+  const lines = finding.message.replace(ANSI, '').trim().split('\n');
   const where = finding.path && (bounds.localPaths || !finding.path.startsWith('/')) ? `${finding.path}: ` : '';
   const head = cut(`[${finding.severity}] ${where}${lines[0]}`, bounds.width);
-  const more = lines.slice(1, bounds.lines).map((l) => cut(l, bounds.width));
-  const left = lines.length - 1 - more.length;
-  return [head, ...more, ...(left > 0 ? [`… ${left} more line(s)`] : [])];
+  const rest = lines.slice(1);
+  const room = bounds.lines - 1;
+  if (room <= 0) return [head];
+  if (rest.length <= room) return [head, ...rest.map((l) => cut(l, bounds.width))];
+  const hit = rest.findIndex((l) => FAILURE.test(l));
+  const start = hit < 0 ? rest.length - room : Math.min(Math.max(0, hit - 2), rest.length - room);
+  const shown = rest.slice(start, start + room).map((l) => cut(l, bounds.width));
+  const after = rest.length - start - shown.length;
+  return [head, ...(start > 0 ? [`… ${start} line(s) before`] : []), ...shown, ...(after > 0 ? [`… ${after} more line(s)`] : [])];
 }
 
 /** "Epoch 1: verification failed" / "Epoch 2: review failed (t3-reviewer)", and who fixed it. */

@@ -21,8 +21,8 @@ export interface StatusView {
   handoff: RunContext['handoff'];
   verification: RunContext['verification'];
   review: RunContext['review'];
-  /** Where the workers run; `repo` is the checkout a worktree was made from (--repo), else null. */
-  workspace: { path: string; repo: string | null; branch: string | null } | null;
+  /** Where the workers run; `repo` is the checkout a worktree was made from (--repo), else null; `present`: still on disk. */
+  workspace: { path: string; repo: string | null; branch: string | null; present: boolean } | null;
   /** Claims the run holds now (CONTRACT 8 leases). */
   leases: { resource: string; mode: string; expires_at: string }[];
   /** Totals over every preset agent task that reported them. */
@@ -128,7 +128,10 @@ export function formatStatus(view: StatusView): string {
   const field = (label: string, value: string) => lines.push(indented(`  ${`${label}:`.padEnd(LABEL)}${value}`, LABEL + 2));
   field('state', `${view.state}${view.terminal ? ' (terminal)' : ''}`);
   field('epoch', String(view.epoch));
-  if (view.workspace) field('workspace', `${view.workspace.path}${view.workspace.repo ? ` (worktree of ${view.workspace.repo}, branch ${view.workspace.branch})` : ''}`);
+  if (view.workspace) {
+    const gone = view.workspace.present ? '' : view.workspace.repo && view.handoff ? '; removed after the handoff' : '; no longer on disk';
+    field('workspace', `${view.workspace.path}${view.workspace.repo ? ` (worktree of ${view.workspace.repo}, branch ${view.workspace.branch}${gone})` : gone ? ` (${gone.slice(2)})` : ''}`);
+  }
   field('budgets', view.budgets.map((b) => `${b.name} ${b.used}/${b.limit}`).join(', ') || '-');
   const current = view.current_task;
   field('current', current ? `${current.task_id} (${current.role}, attempt ${current.attempt}, epoch ${current.epoch})` : '-');

@@ -71,7 +71,7 @@ async function statusExtras(registry: string, meta: RunMeta, stored: SnapshotEnv
   }
   const leases = (await leasesHeldBy(registry, meta.run_id)).map(({ resource, mode, expires_at }) => ({ resource, mode, expires_at }));
   const branch = meta.repo === null ? null : meta.input.plan.intended_branch || `buran/${meta.run_id}`;
-  return { workspace: { path: meta.workspace, repo: meta.repo, branch }, leases, lastOutputAt, logs: await runLogs(layout, tasks) };
+  return { workspace: { path: meta.workspace, repo: meta.repo, branch, present: existsSync(meta.workspace) }, leases, lastOutputAt, logs: await runLogs(layout, tasks) };
 }
 
 /** The run's logs as they are on disk: setup commands, then each task's output, each epoch's verification after the work it judged. */

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { commitMessage, type GitHandoffContext } from '../../adapters/handoff-git-branch.ts';
 import { bareStory, type HandoffStory } from '../../adapters/handoff-story.ts';
+import { COMMIT_BOUNDS, findingLines, SUMMARY_BOUNDS } from '../../adapters/handoff-story-text.ts';
 import { readPacket } from '../../schemas/packet.ts';
 import { PACKET } from '../helpers/sandbox.ts';
 
@@ -38,5 +39,20 @@ describe('commit message', () => {
     expect(message).toContain('Fix history:\nNo gate failed.');
     expect(message).not.toContain('Review (');
     expect(message).toContain('Work:\n- t1-implementer (implementer): did it');
+  });
+});
+
+describe('a finding in the summary', () => {
+  it('drops terminal colours and starts its excerpt near the first line that looks like a failure', () => {
+    const log = ['> pretest', ...Array.from({ length: 30 }, (_, i) => `build line ${i}`), '\x1b[31m FAIL \x1b[39m Date "invalid dates"', '  Expected values to be strictly equal', ...Array.from({ length: 40 }, (_, i) => `trace ${i}`)];
+    const lines = findingLines({ severity: 'error', message: `verification command "npm test" failed with exit code 1\n${log.join('\n')}`, path: 'src/x.js' }, SUMMARY_BOUNDS);
+    expect(lines[0]).toBe('[error] src/x.js: verification command "npm test" failed with exit code 1');
+    expect(lines[1]).toBe('… 29 line(s) before');
+    expect(lines.slice(2, 6)).toEqual(['build line 28', 'build line 29', ' FAIL  Date "invalid dates"', '  Expected values to be strictly equal']);
+    expect(lines).toHaveLength(1 + 1 + 19 + 1);
+    expect(lines[lines.length - 1]).toBe('… 25 more line(s)');
+    expect(lines.join('\n')).not.toContain('\x1b');
+    // A commit body takes the first line only, and no local path.
+    expect(findingLines({ severity: 'error', message: 'boom\nmore', path: '/registry/runs/x/command-1.log' }, COMMIT_BOUNDS)).toEqual(['[error] boom']);
   });
 });

@@ -45,7 +45,7 @@ describe('--repo: a worktree per run, on the intended branch', () => {
     expect(r.git('status', '--porcelain')).toBe('');
 
     const status = await statusOf(sb, 'wt1');
-    expect(status.workspace).toEqual({ path: worktree, repo: r.repo, branch: BRANCH });
+    expect(status.workspace).toEqual({ path: worktree, repo: r.repo, branch: BRANCH, present: false });
     expect(status.handoff).toMatchObject({ kind: 'git-branch', branch: BRANCH, commit: r.git('rev-parse', BRANCH), pushed: false });
     expect(status.leases).toEqual([]);
   });
