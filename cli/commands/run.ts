@@ -3,7 +3,7 @@ import { exitForState } from '../exit-codes.ts';
 import { intakeRun, type IntakeOptions } from '../intake.ts';
 import type { Output } from '../output.ts';
 import { progressPrinter } from '../progress.ts';
-import { formatAction, formatBlocker } from '../status-view.ts';
+import { formatAction, formatBlocker, indented } from '../status-view.ts';
 import { nextSafeAction, type ActionFacts } from '../../machines/next-safe-action.ts';
 import { findRun, readRunMeta } from '../../persistence/registry.ts';
 import { actionFactsOf } from '../action-facts.ts';
@@ -100,13 +100,13 @@ function report(result: DriveResult, flags: DriveFlags, output: Output, facts: A
   }
   const handoff = result.handoff as HandoffRecord | null;
   output.out(`state: ${result.state}${result.stopped ? ` (stopped: ${result.stopped})` : ''}`);
-  if (result.blocker) output.out(`blocker: ${formatBlocker(result.blocker)}`);
+  if (result.blocker) output.out(indented(`blocker: ${formatBlocker(result.blocker)}`, 2));
   if (handoff) {
     output.out(`patch: ${handoff.patch_path ?? '(none: the workspace is not a git repo)'} (${handoff.files_changed} file(s) changed)`);
     output.out(`summary: ${handoff.summary_path}`);
     if (handoff.commit) output.out(`commit: ${handoff.commit} on ${handoff.branch}${handoff.pushed ? ' (pushed)' : ''}`);
     if (handoff.pr) output.out(`pull request: ${handoff.pr.url} (${handoff.pr.action}, draft)`);
   }
-  output.out(`next: ${formatAction(next)}`);
+  output.out(indented(`next: ${formatAction(next, result.blocker)}`, 2));
   output.out(`cost: $${result.cost_usd.toFixed(4)} reported by the run's agents`);
 }

@@ -87,6 +87,12 @@ describe('buran status and events, read by a person', () => {
     const messageLines = view.blocker.message.split('\n');
     for (const [i, text] of messageLines.slice(1).entries()) expect(lines[first + 1 + i]).toBe(`      ${text}`);
 
+    // The next action's reason repeats the blocker's message: only its first line, the rest is just above.
+    const next = lines.slice(lines.findIndex((l) => l.startsWith('  next:')));
+    expect(next).toHaveLength(1);
+    expect(next[0]).toContain(`${messageLines[0]} (see the blocker)`);
+    expect(run.stdout).toContain('(see the blocker)');
+
     expect(view.logs.map((l: any) => [l.kind, l.task_id ?? l.index, l.epoch ?? null])).toEqual([
       ['setup', 1, null], ['task', 't1-implementer', null], ['verification', 1, 1], ['task', 't2-fixer', null], ['verification', 1, 2],
     ]);
