@@ -5,7 +5,7 @@
  * reported and ignored (packets of the seed project carry fields of their own).
  */
 const KNOWN: Record<string, readonly string[]> = {
-  '': ['$schema', 'task_id', 'approved', 'scm_target', 'github', 'scope', 'implementation', 'verification', 'review', 'conflict_surface', 'limits'],
+  '': ['task_id', 'approved', 'scm_target', 'github', 'scope', 'implementation', 'verification', 'review', 'conflict_surface', 'limits'],
   scm_target: ['repo', 'base_branch', 'intended_branch'],
   github: ['repo', 'issue_number', 'intended_branch'],
   scope: ['goal', 'acceptance_criteria', 'non_goals'],
@@ -28,7 +28,8 @@ export function checkPacketKeys(packet: Record<string, unknown>): KeyReport {
     const node = parent === '' ? packet : packet[parent];
     if (typeof node !== 'object' || node === null || Array.isArray(node)) continue;
     for (const key of Object.keys(node)) {
-      if (known.includes(key)) continue;
+      // `$schema` is for editors; it is known only where it is, so no key is taken for a misspelling of it.
+      if (known.includes(key) || (parent === '' && key === '$schema')) continue;
       const path = parent === '' ? key : `${parent}.${key}`;
       const meant = resembles(key, parent);
       if (meant !== null) report.errors.push(`${path}: not a packet key; did you mean ${meant}? (an unknown key is ignored, which here would drop a setting)`);

@@ -41,3 +41,10 @@ describe('shell syntax in verification commands', () => {
     ]);
   });
 });
+
+describe('$schema in a packet', () => {
+  it('is accepted at the top (for editors) and makes no other key a misspelling of it', () => {
+    expect(checkPacket({ $schema: './packet.schema.json', task_id: 'x' })).toEqual({ errors: [], unknown: [] });
+    expect(checkPacket({ schema: 'v2', scope: { $schema: 'x' } })).toEqual({ errors: [], unknown: ['schema', 'scope.$schema'] });
+  });
+});
