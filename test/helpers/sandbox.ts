@@ -95,6 +95,8 @@ export interface CliResult {
   code: number;
   stdout: string;
   stderr: string;
+  /** The signal that ended the process, if one did (then `code` is 1). */
+  signal?: string | null;
 }
 
 /** Runs the built CLI as a real process. */
@@ -104,7 +106,7 @@ export function buran(args: string[], options: { cwd?: string; env?: Record<stri
       cwd: options.cwd, env: { ...process.env, BURAN_KILL_GRACE_MS: '300', ...options.env }, maxBuffer: 16 * 1024 * 1024,
     }, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-      resolvePromise({ code, stdout, stderr });
+      resolvePromise({ code, stdout, stderr, signal: error?.signal ?? null });
     });
   });
 }
