@@ -1,14 +1,13 @@
 // Headless Chromium on the inspector page: live highlight through a fix-loop run, then replay stepped on the timeline.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchBrowser } from '../helpers/browser.ts';
 import { ROOT, eventsOf, makeSandbox, writePacket } from '../helpers/sandbox.ts';
 import { serve, writeSlowConfig } from './helpers.ts';
 
-const CHROMIUM = process.env.BURAN_CHROMIUM ?? '/usr/bin/chromium';
 const SHOTS = join(ROOT, 'test-output', 'inspector');
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 
 type Highlight = { mode: string; path: string };
 const highlights = (page: Page) => page.evaluate(() => (window as any).__inspector.highlights as Highlight[]);
@@ -27,9 +26,8 @@ describe('inspector page in headless Chromium', () => {
   let browser: Browser;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (or set BURAN_CHROMIUM)`);
     mkdirSync(SHOTS, { recursive: true });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+    browser = await launchBrowser();
   });
   afterAll(async () => {
     await browser?.close();
