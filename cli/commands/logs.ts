@@ -1,0 +1,71 @@
+// `buran logs ID [TASK_ID] [-f]`: a run's worker and verification output, oldest first.
+import { secretValues } from '../../adapters/redact.ts';
+import { readRunLogs, type LogSection } from '../../adapters/run-output.ts';
+import { isValidRunId } from '../../persistence/layout.ts';
+import { findRun } from '../../persistence/registry.ts';
+import { UsageError } from '../errors.ts';
+import { EXIT } from '../exit-codes.ts';
+import type { Output } from '../output.ts';
+
+/** Flags of `buran logs`. */
+export interface LogsOptions {
+  registry: string;
+  taskId?: string;
+  follow: boolean;
+  json: boolean;
+}
+
+/** Prints the logs (following a live run with -f until it ends); exit 5 for a task the run does not have. */
+export async function logsCommand(runId: string, opts: LogsOptions, output: Output): Promise<number> {
+  if (!isValidRunId(runId)) throw new UsageError(`${runId}: not a run id (letters, digits, dot, dash, underscore)`);
+  if (opts.taskId !== undefined && !isValidRunId(opts.taskId)) throw new UsageError(`${opts.taskId}: not a task id (letters, digits, dot, dash, underscore)`);
+  const layout = await findRun(opts.registry, runId);
+  const stop = new AbortController();
+  const onSignal = () => stop.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    const logs = readRunLogs(layout, { taskId: opts.taskId, follow: opts.follow, secrets: secretValues(process.env), signal: stop.signal });
+    let shown: string | null = null;
+    for (;;) {
+      const next = await logs.next();
+      if (next.done) {
+        if (next.value === null) return EXIT.ok;
+        const known = next.value.task_ids.length ? next.value.task_ids.join(', ') : 'none yet';
+        const message = `${opts.taskId} is not a task of run ${runId} (its tasks: ${known}); see "buran status ${runId}"`;
+        if (opts.json) output.out(JSON.stringify({ error: { code: 'task_not_found', message, details: [] } }));
+        output.err(`buran: ${message}`);
+        return EXIT.registry;
+      }
+      const chunk = next.value;
+      if (chunk.kind === 'note') {
+        output.err(`buran: ${chunk.message}`);
+        continue;
+      }
+      if (opts.json) {
+        output.out(JSON.stringify({ ...chunk.section, text: chunk.lines.join('\n') }));
+        continue;
+      }
+      // Lines of another log than the last one shown get its header again (as tail -f does).
+      if (shown !== chunk.section.key) {
+        if (shown !== null) output.out('');
+        output.out(header(chunk.section));
+        shown = chunk.section.key;
+      }
+      for (const line of chunk.lines) output.out(line);
+      if (chunk.first && chunk.lines.length === 0) output.out(chunk.section.done ? '(no output)' : '(no output yet)');
+    }
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+/** "==> t1-implementer: implementer, attempt 1, epoch 1, completed (exit 0) <==" */
+export function header(s: LogSection): string {
+  const ending = s.outcome === null ? 'running' : `${s.outcome}${s.exit_code === null ? '' : ` (exit ${s.exit_code})`}`;
+  const what = s.kind === 'worker'
+    ? `${s.task_id}: ${s.role}, attempt ${s.attempt ?? '?'}, epoch ${s.epoch}`
+    : `verification, epoch ${s.epoch}, command ${s.index}: ${s.command}`;
+  return `==> ${what}, ${ending} <==  ${s.path}`;
+}
