@@ -34,6 +34,17 @@ export interface LogSection {
   /** A task's ending (completed, failed, …) or a command's (passed, failed, timed_out, start_failed); null while it runs. */
   outcome: string | null;
   exit_code: number | null;
+  /** A reviewer's verdict (PASS, FAIL, BLOCKED) once it settled. */
+  verdict: string | null;
+}
+
+/** "t1-implementer: implementer, attempt 1, epoch 1, completed (exit 0)": what a log is, in words. */
+export function logTitle(s: LogSection): string {
+  const ending = s.outcome === null ? 'running' : `${s.outcome}${s.exit_code === null ? '' : ` (exit ${s.exit_code})`}`;
+  const what = s.kind === 'worker'
+    ? `${s.task_id}: ${s.role}, attempt ${s.attempt ?? '?'}, epoch ${s.epoch}`
+    : `verification, epoch ${s.epoch}, command ${s.index}: ${s.command}`;
+  return `${what}, ${ending}${s.verdict ? `, verdict ${s.verdict}` : ''}`;
 }
 
 interface VerificationReport {
@@ -63,9 +74,9 @@ export async function listLogSections(layout: RunLayout, entries: readonly Journ
       const section: LogSection = known ?? {
         key: e.task_id, kind: 'worker', epoch: Number(e.epoch ?? 0), task_id: e.task_id, role: String(e.role ?? 'worker'),
         attempt: typeof e.attempt === 'number' ? e.attempt : null, index: null, command: null,
-        path: join(layout.taskDir(e.task_id), 'output.log'), done: false, outcome: null, exit_code: null,
+        path: join(layout.taskDir(e.task_id), 'output.log'), done: false, outcome: null, exit_code: null, verdict: null,
       };
-      if (typeof e.to === 'string' && SETTLED_TASK.has(e.to)) Object.assign(section, { done: true, outcome: e.to });
+      if (typeof e.to === 'string' && SETTLED_TASK.has(e.to)) Object.assign(section, { done: true, outcome: e.to, verdict: typeof e.verdict === 'string' ? e.verdict : null });
       sections.set(e.task_id, section);
     } else if (e.type === 'worker.finished' && typeof e.task_id === 'string') {
       const section = sections.get(e.task_id);
@@ -78,7 +89,7 @@ export async function listLogSections(layout: RunLayout, entries: readonly Journ
       sections.set(key, {
         key, kind: 'verification', epoch: e.epoch, task_id: null, role: null, attempt: null, index: e.index, command: String(e.command ?? ''),
         path: join(layout.epochDir(e.epoch), `command-${e.index}.log`), done: result !== null || finished,
-        outcome: result?.outcome ?? null, exit_code: result?.exit_code ?? null,
+        outcome: result?.outcome ?? null, exit_code: result?.exit_code ?? null, verdict: null,
       });
     }
   }

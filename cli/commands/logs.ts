@@ -1,6 +1,6 @@
 // `buran logs ID [TASK_ID] [-f]`: a run's worker and verification output, oldest first.
 import { secretValues } from '../../adapters/redact.ts';
-import { readRunLogs, type LogSection } from '../../adapters/run-output.ts';
+import { logTitle, readRunLogs, type LogSection } from '../../adapters/run-output.ts';
 import { isValidRunId } from '../../persistence/layout.ts';
 import { findRun } from '../../persistence/registry.ts';
 import { UsageError } from '../errors.ts';
@@ -53,7 +53,8 @@ export async function logsCommand(runId: string, opts: LogsOptions, output: Outp
         shown = chunk.section.key;
       }
       for (const line of chunk.lines) output.out(line);
-      if (chunk.first && chunk.lines.length === 0) output.out(chunk.section.done ? '(no output)' : '(no output yet)');
+      // A followed log that has printed nothing yet just shows its header: its lines may come next.
+      if (chunk.first && chunk.lines.length === 0 && (chunk.section.done || !opts.follow)) output.out(chunk.section.done ? '(no output)' : '(no output yet)');
     }
   } finally {
     process.off('SIGINT', onSignal);
@@ -61,11 +62,5 @@ export async function logsCommand(runId: string, opts: LogsOptions, output: Outp
   }
 }
 
-/** "==> t1-implementer: implementer, attempt 1, epoch 1, completed (exit 0) <==" */
-export function header(s: LogSection): string {
-  const ending = s.outcome === null ? 'running' : `${s.outcome}${s.exit_code === null ? '' : ` (exit ${s.exit_code})`}`;
-  const what = s.kind === 'worker'
-    ? `${s.task_id}: ${s.role}, attempt ${s.attempt ?? '?'}, epoch ${s.epoch}`
-    : `verification, epoch ${s.epoch}, command ${s.index}: ${s.command}`;
-  return `==> ${what}, ${ending} <==  ${s.path}`;
-}
+/** "==> t1-implementer: implementer, attempt 1, epoch 1, completed (exit 0) <==  PATH" */
+export const header = (s: LogSection): string => `==> ${logTitle(s)} <==  ${s.path}`;

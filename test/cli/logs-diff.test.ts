@@ -1,34 +1,11 @@
 // `buran logs ID [TASK_ID] [-f]` and `buran diff ID` through the built CLI.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { buran, CLI, makeSandbox, ROOT, runIn, statusOf, until, WORKER, writeConfig, writePacket, type Sandbox } from '../helpers/sandbox.ts';
+import { buran, makeSandbox, runIn, statusOf, until, writeConfig, writePacket } from '../helpers/sandbox.ts';
+import { openGate, startCli, writeGatedConfig } from '../helpers/live-run.ts';
 import { makeRepo } from '../helpers/git-repo.ts';
-
-const GATED = join(ROOT, 'test', 'fixtures', 'gated-worker.mjs');
-
-/** A config whose implementer and reviewer each print a line, wait for `<role>.go` in the sandbox, print another and complete. */
-function gatedConfig(sb: Sandbox): string {
-  const worker = (role: string, mode: string) => ({ command: ['node', GATED, '--say', `${role} speaking`, '--gate', sb.path(`${role}.go`), WORKER, '--sequence', mode] });
-  const path = sb.path('gated.json');
-  writeFileSync(path, JSON.stringify({
-    workers: { implementer: worker('implementer', 'ok'), reviewer: worker('reviewer', 'pass') },
-    verification: { allowed_commands: ['node check.mjs'] }, limits: { max_fix_attempts: 0, max_dispatch_retries: 0 },
-  }));
-  return path;
-}
-
-/** A CLI process whose output is collected as it comes. */
-function started(args: string[]) {
-  const proc = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, BURAN_KILL_GRACE_MS: '300' }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  proc.stdout.on('data', (d) => { out += d; });
-  proc.stderr.on('data', (d) => { err += d; });
-  const exited = new Promise<number>((resolve) => proc.on('exit', (code) => resolve(code ?? 1)));
-  return { proc, out: () => out, err: () => err, exited };
-}
 
 describe('buran logs', () => {
   it('prints every worker and verification log of a fix-loop run, oldest first, each under a header naming it', async () => {
@@ -46,7 +23,7 @@ describe('buran logs', () => {
       '==> verification, epoch 1, command 1: node check.mjs, failed (exit 1)',
       `==> ${tasks[1]!.task_id}: fixer, attempt 1, epoch 2, completed (exit 0)`,
       '==> verification, epoch 2, command 1: node check.mjs, passed (exit 0)',
-      `==> ${tasks[2]!.task_id}: reviewer, attempt 1, epoch 2, completed (exit 0)`,
+      `==> ${tasks[2]!.task_id}: reviewer, attempt 1, epoch 2, completed (exit 0), verdict PASS`,
     ]);
     expect(headers[1]).toContain(join(sb.registry, 'runs', run.runId, 'epochs', '1', 'command-1.log'));
     // The failing command's own output sits under its header.
@@ -98,19 +75,20 @@ describe('buran logs', () => {
 
   it('-f follows a live run: prints output as workers write it and ends by itself when the run ends', { timeout: 60_000 }, async () => {
     const sb = makeSandbox();
-    const run = started(['run', writePacket(sb), '--config', gatedConfig(sb), '--workspace', sb.workspace, '--registry', sb.registry]);
+    const config = writeGatedConfig(sb, { implementer: { mode: 'ok', gated: true }, reviewer: { mode: 'pass', gated: true } });
+    const run = startCli(['run', writePacket(sb), '--config', config, '--workspace', sb.workspace, '--registry', sb.registry]);
     try {
       await until(() => run.out().includes('\n'), 20_000);
       const runId = run.out().split('\n')[0]!;
-      const follow = started(['logs', runId, '-f', '--registry', sb.registry]);
+      const follow = startCli(['logs', runId, '-f', '--registry', sb.registry]);
       // The implementer's first line shows while it waits at its gate: the follower read a live log.
       await until(() => follow.out().includes('implementer speaking: before the gate'), 20_000);
       expect(follow.out()).not.toContain('after the gate');
-      writeFileSync(sb.path('implementer.go'), '');
+      openGate(sb, 'implementer');
       await until(() => follow.out().includes('reviewer speaking: before the gate'), 20_000);
       expect(follow.out()).toContain('implementer speaking: after the gate');
       expect(follow.out()).toContain('==> verification, epoch 1, command 1: node check.mjs');
-      writeFileSync(sb.path('reviewer.go'), '');
+      openGate(sb, 'reviewer');
 
       expect(await run.exited).toBe(0);
       expect(await follow.exited).toBe(0);
