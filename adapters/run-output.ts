@@ -109,8 +109,11 @@ export async function readLogText(section: LogSection, secrets: readonly string[
   return redact(text, secrets);
 }
 
-/** One piece of `buran logs` output: new lines of a log (`first`: the log's header is due), or a closing note. */
-export type LogChunk = { kind: 'lines'; section: LogSection; first: boolean; lines: string[] } | { kind: 'note'; message: string };
+/**
+ * One piece of `buran logs` output: new lines of a log (`first`: its header is due; `ended`: its
+ * process has just been seen to end, so nothing more will come), or a closing note.
+ */
+export type LogChunk = { kind: 'lines'; section: LogSection; first: boolean; ended: boolean; lines: string[] } | { kind: 'note'; message: string };
 
 /** A task id that is not one of the run's. */
 export interface UnknownTask {
@@ -126,7 +129,7 @@ export async function* readRunLogs(
   layout: RunLayout,
   options: { taskId?: string; follow?: boolean; secrets: readonly string[]; pollMs?: number; signal?: AbortSignal },
 ): AsyncGenerator<LogChunk, UnknownTask | null> {
-  const printed = new Map<string, number>();
+  const printed = new Map<string, { lines: number; ended: boolean }>();
   let undriven = 0;
   for (;;) {
     const entries = await readJournal(layout.journal, { whileWritten: true });
@@ -143,12 +146,14 @@ export async function* readRunLogs(
     undriven = driven ? 0 : undriven + 1;
     const last = !options.follow || finished || undriven >= 2;
     for (const section of sections) {
+      // The last look takes a log's unfinished last line too: no later read will.
       const text = await readLogText(last ? { ...section, done: true } : section, options.secrets);
       const lines = text === '' ? [] : text.replace(/\n$/, '').split('\n');
       const seen = printed.get(section.key);
-      if (seen !== undefined && lines.length <= seen) continue;
-      printed.set(section.key, lines.length);
-      yield { kind: 'lines', section, first: seen === undefined, lines: lines.slice(seen ?? 0) };
+      const ended = section.done && seen?.ended !== true;
+      if (seen !== undefined && lines.length <= seen.lines && !ended) continue;
+      printed.set(section.key, { lines: Math.max(lines.length, seen?.lines ?? 0), ended: section.done });
+      yield { kind: 'lines', section, first: seen === undefined, ended, lines: lines.slice(seen?.lines ?? 0) };
     }
     if (last) {
       if (options.follow && !finished) yield { kind: 'note', message: `run is in ${state} and no process drives it: nothing more will come until it is resumed` };

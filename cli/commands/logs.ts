@@ -27,6 +27,7 @@ export async function logsCommand(runId: string, opts: LogsOptions, output: Outp
   try {
     const logs = readRunLogs(layout, { taskId: opts.taskId, follow: opts.follow, secrets: secretValues(process.env), signal: stop.signal });
     let shown: string | null = null;
+    const lineCount = new Map<string, number>();
     for (;;) {
       const next = await logs.next();
       if (next.done) {
@@ -46,15 +47,20 @@ export async function logsCommand(runId: string, opts: LogsOptions, output: Outp
         output.out(JSON.stringify({ ...chunk.section, text: chunk.lines.join('\n') }));
         continue;
       }
+      const key = chunk.section.key;
+      const total = (lineCount.get(key) ?? 0) + chunk.lines.length;
+      lineCount.set(key, total);
+      // Says so when a log ended empty; a followed log with nothing yet just shows its header.
+      const empty = total === 0 && chunk.ended ? '(no output)' : total === 0 && chunk.first && !opts.follow ? '(no output yet)' : null;
+      if (chunk.lines.length === 0 && empty === null && !chunk.first) continue;
       // Lines of another log than the last one shown get its header again (as tail -f does).
-      if (shown !== chunk.section.key) {
+      if (shown !== key) {
         if (shown !== null) output.out('');
         output.out(header(chunk.section));
-        shown = chunk.section.key;
+        shown = key;
       }
       for (const line of chunk.lines) output.out(line);
-      // A followed log that has printed nothing yet just shows its header: its lines may come next.
-      if (chunk.first && chunk.lines.length === 0 && (chunk.section.done || !opts.follow)) output.out(chunk.section.done ? '(no output)' : '(no output yet)');
+      if (empty !== null) output.out(empty);
     }
   } finally {
     process.off('SIGINT', onSignal);
