@@ -34,7 +34,8 @@ ${options.body}
 /** "4 s", "3 min 12 s", "2 h 5 min". */
 export function duration(ms: number | null): string {
   if (ms === null || !Number.isFinite(ms)) return '-';
-  const s = Math.floor(ms / 1000);
+  // A time read from the registry after the page's clock was taken is "now", not the future.
+  const s = Math.floor(Math.max(0, ms) / 1000);
   if (s < 60) return `${s} s`;
   const m = Math.floor(s / 60);
   if (m < 60) return `${m} min ${s % 60} s`;
