@@ -1,8 +1,8 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { makeTempDir } from './temp.ts';
 
 /** The project root (tests run the built CLI as a user would). */
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -20,9 +20,12 @@ export interface Sandbox {
   path: (name: string) => string;
 }
 
-/** Creates a sandbox whose workspace holds check.mjs (exit code read from check-exit.txt, default 0). */
+/**
+ * Creates a sandbox whose workspace holds check.mjs (exit code read from check-exit.txt, default 0).
+ * It is removed when the test ends, with every process still using it (makeTempDir).
+ */
 export function makeSandbox(): Sandbox {
-  const dir = mkdtempSync(join(tmpdir(), 'buran-test-'));
+  const dir = makeTempDir('buran-test-');
   const workspace = join(dir, 'ws');
   mkdirSync(workspace);
   writeFileSync(join(workspace, 'check.mjs'), CHECK_SCRIPT);
