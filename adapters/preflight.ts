@@ -1,4 +1,4 @@
-import { constants } from 'node:fs';
+import { constants, existsSync } from 'node:fs';
 import { access, realpath, stat } from 'node:fs/promises';
 import { basename, delimiter, extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { Config, WorkerConfig } from '../schemas/config.ts';
@@ -150,6 +150,8 @@ async function branchHolder(place: PreflightPlace, branch: string, env: NodeJS.P
   for (const block of list.stdout.split('\n\n')) {
     const path = /^worktree (.+)$/m.exec(block)?.[1];
     if (path === undefined || !block.split('\n').includes(`branch refs/heads/${branch}`)) continue;
+    // A worktree whose folder is gone (removed by hand) holds nothing: git prunes it when asked.
+    if (!existsSync(path)) continue;
     const real = await realpath(path).catch(() => path);
     if (real === own) continue;
     const inRegistry = real.startsWith(`${worktrees}${sep}`) && !real.slice(worktrees.length + 1).includes(sep);

@@ -76,7 +76,7 @@ export async function runVerification(ctx: VerificationContext, epoch: number, c
       message = `verification command ${JSON.stringify(command)} ran past ${ctx.timeoutMs} ms and was killed`;
       break;
     }
-    const judged = verificationExit(result.exitCode);
+    const judged = verificationExit(result.exitCode, result.exitCode === 0 ? '' : await tailOf(log, ctx.secrets));
     if (judged === 'not_found') {
       settle({ command, exit_code: result.exitCode, outcome: 'start_failed', log });
       verdict = 'BLOCKED';

@@ -20,6 +20,7 @@ export class WorktreeError extends Error {
 }
 
 const BRANCH_EXISTS = /a branch named .* already exists/;
+const CHECKED_OUT = /is already (checked out|used by worktree) at/;
 
 const run = (cwd: string, args: string[]): Promise<GitOutcome> => gitIn(process.env, cwd, args);
 
@@ -40,6 +41,11 @@ export async function prepareWorktree(spec: WorktreeSpec): Promise<PreparedWorkt
   if (!added.ok && !BRANCH_EXISTS.test(added.stderr)) added = await run(spec.repo, ['worktree', 'add', '-b', spec.branch, spec.path, await baseRef(spec)]);
   const continuing = !added.ok && BRANCH_EXISTS.test(added.stderr);
   if (continuing) added = await run(spec.repo, ['worktree', 'add', spec.path, spec.branch]);
+  // A worktree removed by hand (its folder gone) still holds its branch in git's records until pruned.
+  if (!added.ok && CHECKED_OUT.test(added.stderr)) {
+    await pruneWorktrees(spec.repo);
+    added = await run(spec.repo, continuing ? ['worktree', 'add', spec.path, spec.branch] : ['worktree', 'add', '-b', spec.branch, spec.path, await baseRef(spec)]);
+  }
   if (!added.ok) {
     throw new WorktreeError(`git worktree add for branch ${spec.branch} in ${spec.repo} failed: ${added.stderr || 'no reason given'}`);
   }

@@ -18,7 +18,7 @@ const sizes = args.filter((_, i) => cIndex === -1 || (i !== cIndex && i !== cInd
 if (sizes.length === 0) sizes.push(200, 400);
 
 const worker = ['/bin/sh', '-c', `printf '{"task_id":"%s","status":"completed","summary":"ok","verdict":"PASS"}' "$BURAN_TASK_ID" > "$BURAN_COMPLETION_FILE"`];
-const config = { workers: { implementer: { command: worker }, reviewer: { command: worker } }, verification: { allowed_commands: ['true'] } };
+const config = { workers: { implementer: { command: worker }, reviewer: { command: worker } }, verification: { allowed_commands: ['true'] }, limits: { max_fix_attempts: 0 } };
 const hasTime = existsSync('/usr/bin/time');
 
 function once(n) {

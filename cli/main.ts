@@ -178,6 +178,21 @@ function program(): Command {
       exitCode = await eventsCommand(id, registryOf(opts), opts.json === true, output);
     });
 
+  common(cli.command('logs').argument('<id>', 'run id').argument('[task-id]', "only this worker task's output"))
+    .description("the run's worker and verification output, oldest first; -f follows a live run until it ends")
+    .option('-f, --follow', 'keep printing new output until the run ends')
+    .action(async (id: string, taskId: string | undefined, opts: Common & { follow?: boolean }) => {
+      const { logsCommand } = await import('./commands/logs.ts');
+      exitCode = await logsCommand(id, { registry: registryOf(opts), taskId, follow: opts.follow === true, json: opts.json === true }, output);
+    });
+
+  common(cli.command('diff').argument('<id>', 'run id'))
+    .description("the run's change: the handoff patch, or the workspace diff of an unfinished run")
+    .action(async (id: string, opts: Common) => {
+      const { diffCommand } = await import('./commands/diff.ts');
+      exitCode = await diffCommand(id, { registry: registryOf(opts), json: opts.json === true }, output);
+    });
+
   common(cli.command('cancel').argument('<id>', 'run id'))
     .description("stop the run's workers (and its driver, if live) and end it blocked_needs_human / cancelled; idempotent")
     .action(async (id: string, opts: Common) => {

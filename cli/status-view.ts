@@ -162,7 +162,7 @@ export function formatStatus(view: StatusView): string {
   }
   if (view.retry_of) field('retry of', view.retry_of);
   if (view.retried_by.length > 0) field('retried as', view.retried_by.join(', '));
-  field('next', formatAction(view.next_safe_action, view.blocker));
+  field('next', formatAction(view.next_safe_action));
   return lines.join('\n');
 }
 
@@ -193,14 +193,9 @@ export function formatBlocker(b: Blocker): string {
   return `${b.code}${cause}${where}: ${b.message}`;
 }
 
-/**
- * "resume: buran resume ID (reason)". A reason that repeats the blocker's message (a setup or test
- * log's tail, dozens of lines) names only its first line: the blocker, shown just above, has it all.
- */
-export function formatAction(a: NextSafeAction, blocker: Blocker | null = null): string {
-  const message = blocker?.message ?? '';
-  const reason = message.includes('\n') && a.reason.includes(message) ? a.reason.replace(message, `${message.split('\n')[0]} (see the blocker)`) : a.reason;
-  return `${a.kind}${a.command ? `: ${a.command}` : ''}${a.not_before ? ` not before ${a.not_before}` : ''} (${reason})`;
+/** "resume: buran resume ID (reason)" */
+export function formatAction(a: NextSafeAction): string {
+  return `${a.kind}${a.command ? `: ${a.command}` : ''}${a.not_before ? ` not before ${a.not_before}` : ''} (${a.reason})`;
 }
 
 /** Lines after the first of a multi-line value start at its column, so the layout holds. */

@@ -52,9 +52,10 @@ export function nextSafeAction(runId: string, state: string, blocker: Blocker | 
   }
   const retry = (withConfig: boolean) => buran(`retry ${runId}${withConfig && facts.configSource !== null ? ` --config ${quote(facts.configSource)}` : ''}`);
   // A retry works on the same branch: the kept worktree that holds it must go first.
+  // The blocker is shown beside the action: the reason says what to do, not what went wrong again.
   const cleanFirst = (then: string): NextSafeAction => ({
     kind: 'clean', command: buran(`clean ${runId}`),
-    reason: `${blocker?.message ?? state}; the run's kept worktree holds its branch: remove it (its uncommitted work goes with it), then ${then}`,
+    reason: `the run's kept worktree holds its branch: remove it (its uncommitted work goes with it), then ${then}`,
   });
 
   if (code === 'plan_insufficient') {
@@ -80,22 +81,22 @@ export function nextSafeAction(runId: string, state: string, blocker: Blocker | 
   }
   if (code !== undefined && CONFIG_PROBLEMS.has(code) && blocker?.stage !== 'handing off') {
     if (facts.worktreeKept) return cleanFirst(`fix the config and ${retry(true)}`);
-    return { kind: 'retry', command: retry(true), reason: `${blocker?.message ?? ''}; fix the config (or the machine), then retry: a new run of the same packet` };
+    return { kind: 'retry', command: retry(true), reason: `${code}: fix the config (or the machine), then retry: a new run of the same packet` };
   }
   if (code === 'quota_exhausted') {
     return {
       kind: 'resume', command: buran(`resume ${runId}`), ...(blocker?.not_before ? { not_before: blocker.not_before } : {}),
-      reason: `${blocker?.message ?? 'the agent\'s quota is spent'}; once it has reset, the run continues its stage from there`,
+      reason: `the agent's quota resets${blocker?.not_before ? ` at ${blocker.not_before}` : ''}; once it has, the run continues its stage from there`,
     };
   }
   if (code === 'agent_auth_failed' || code === 'agent_limit_reached' || code === 'budget_exhausted') {
     // CONTRACT 4: the cure is the config (or the agent's login); the command is the step that comes first.
     const fix = code === 'agent_auth_failed' ? "fix the agent's login (or the key the config passes it)" : 'raise the limit in the config';
     if (facts.worktreeKept) return { ...cleanFirst(`${fix} and ${retry(true)}`), kind: 'fix_config' };
-    return { kind: 'fix_config', command: retry(true), reason: `${blocker?.message ?? ''}; ${fix}, then retry: a new run of the same packet` };
+    return { kind: 'fix_config', command: retry(true), reason: `${code}: ${fix}, then retry: a new run of the same packet` };
   }
   if (code === 'secret_in_change') {
-    return { kind: 'manual_review', reason: `${blocker!.message}; remove it from the run's kept worktree and commit the change yourself, or clean and retry` };
+    return { kind: 'manual_review', reason: "remove the secret from the run's kept worktree and commit the change yourself, or clean and retry" };
   }
   return { kind: 'manual_review', reason: `a person must look at why the run stopped (${code ?? state}) before anything is retried` };
 }

@@ -67,7 +67,12 @@ export function secretsBlocker(report: ScanReport): Blocker {
  * execute" / "command not found", e.g. `npm test` whose test runner is not installed) is the
  * environment's problem, not the code's, so the gate is BLOCKED rather than a FAIL for the fixer.
  */
-export function verificationExit(exitCode: number | null): 'passed' | 'failed' | 'not_found' {
+export function verificationExit(exitCode: number | null, output = ''): 'passed' | 'failed' | 'not_found' {
   if (exitCode === 0) return 'passed';
-  return exitCode === 127 || exitCode === 126 ? 'not_found' : 'failed';
+  if (exitCode === 127 || exitCode === 126) return 'not_found';
+  return NOT_INSTALLED.some((shape) => shape.test(output)) ? 'not_found' : 'failed';
 }
+
+// What tools print when what they would run is not installed, though they exit 1: npx refuses to
+// fetch a package without --yes (`npx xo` in a fresh worktree), a shell reports a missing command.
+const NOT_INSTALLED = [/npx canceled due to missing packages/, /^(?:sh|bash|\/bin\/sh): (?:\d+: )?[^\n]*: (?:command )?not found$/m];

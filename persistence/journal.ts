@@ -17,9 +17,11 @@ export interface Journal {
 }
 
 /** Reads and validates every line; a bad line or a gap in the numbers is corruption. */
-export async function readJournal(path: string): Promise<JournalEntry[]> {
-  const text = await readIfExists(path);
+export async function readJournal(path: string, options: { whileWritten?: boolean } = {}): Promise<JournalEntry[]> {
+  let text = await readIfExists(path);
   if (text === null) return [];
+  // A reader following a live run may catch an append half-way: it reads up to the last full line.
+  if (options.whileWritten) text = text.slice(0, text.lastIndexOf('\n') + 1);
   const entries: JournalEntry[] = [];
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {

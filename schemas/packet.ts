@@ -92,7 +92,7 @@ export function readPacket(raw: Record<string, unknown>): PacketReading {
 }
 
 function parseFieldByField(raw: Record<string, unknown>, missing: MissingItem[]): PacketFields {
-  const parsed = PacketShape.safeParse(raw);
+  const parsed = safeParse(raw);
   if (parsed.success) return parsed.data;
   // Drop each offending field and report it; keep everything that is well formed.
   const copy: Record<string, unknown> = structuredClone(raw);
@@ -101,8 +101,18 @@ function parseFieldByField(raw: Record<string, unknown>, missing: MissingItem[])
     missing.push({ item: path.join('.') || '(packet)', message: `${path.join('.')}: ${issue.message}` });
     dropPath(copy, path);
   }
-  const retry = PacketShape.safeParse(withoutDropped(copy));
+  const retry = safeParse(withoutDropped(copy) as Record<string, unknown>);
   return retry.success ? retry.data : {};
+}
+
+// zod's length checks compare whatever has a `length` with a number, which throws on an object
+// with no prototype; such an input is read as the plain JSON data it stands for.
+function safeParse(raw: Record<string, unknown>) {
+  try {
+    return PacketShape.safeParse(raw);
+  } catch {
+    return PacketShape.safeParse(JSON.parse(JSON.stringify(raw)));
+  }
 }
 
 // Array entries are marked, not spliced, while issues are applied: each issue's index refers

@@ -8,14 +8,16 @@ import type { DriveResult } from '../../actors/drive-run.ts';
 import { UsageError } from '../errors.ts';
 import type { Output } from '../output.ts';
 
-/** `buran inspect [ID] [--port N]`: serves until SIGINT/SIGTERM; with ID the page opens that run's replay. */
+/** `buran inspect [ID] [--port N]`: serves until SIGINT/SIGTERM: the board of every run, or with ID that run's page. */
 export async function inspectCommand(runId: string | undefined, opts: { registry: string; port: number; json: boolean }, output: Output): Promise<number> {
   if (runId !== undefined) {
     if (!isValidRunId(runId)) throw new UsageError(`${runId}: not a run id (letters, digits, dot, dash, underscore)`);
     await findRun(opts.registry, runId);
   }
   const server = await listen({ registry: opts.registry, port: opts.port, replay: runId ?? null, live: false, secrets: secretValues(process.env) }, '--port');
-  output.out(opts.json ? JSON.stringify({ url: server.url, port: server.port, replay: runId ?? null }) : server.url);
+  // With an id it opens on that run's page, else on the board of every run.
+  const url = runId === undefined ? server.url : `${server.url}runs/${encodeURIComponent(runId)}`;
+  output.out(opts.json ? JSON.stringify({ url, port: server.port, replay: runId ?? null }) : url);
   if (!opts.json) output.err('inspector serving on 127.0.0.1 only; Ctrl-C to stop');
   await untilSignal();
   await server.close();

@@ -81,7 +81,9 @@ export async function drive(runId: string, flags: DriveFlags, output: Output, in
     });
     inspector?.ended(result);
     const layout = await findRun(flags.registry, runId);
-    report(result, flags, output, await actionFactsOf(await readRunMeta(layout), layout, flags.registry, process.cwd()));
+    const meta = await readRunMeta(layout);
+    const agents = Object.values(meta.config.workers).some((worker) => worker?.preset !== undefined);
+    report(result, flags, output, await actionFactsOf(meta, layout, flags.registry, process.cwd()), agents);
     return result.stopped !== null && !result.terminal ? 6 : exitForState(result.state);
   } finally {
     process.off('SIGINT', onSignal);
@@ -89,7 +91,7 @@ export async function drive(runId: string, flags: DriveFlags, output: Output, in
   }
 }
 
-function report(result: DriveResult, flags: DriveFlags, output: Output, facts: ActionFacts): void {
+function report(result: DriveResult, flags: DriveFlags, output: Output, facts: ActionFacts, agents: boolean): void {
   const next = nextSafeAction(result.run_id, result.state, result.blocker, result.terminal, facts);
   if (flags.json) {
     output.out(JSON.stringify({
@@ -107,6 +109,7 @@ function report(result: DriveResult, flags: DriveFlags, output: Output, facts: A
     if (handoff.commit) output.out(`commit: ${handoff.commit} on ${handoff.branch}${handoff.pushed ? ' (pushed)' : ''}`);
     if (handoff.pr) output.out(`pull request: ${handoff.pr.url} (${handoff.pr.action}, draft)`);
   }
-  output.out(indented(`next: ${formatAction(next, result.blocker)}`, 2));
-  output.out(`cost: $${result.cost_usd.toFixed(4)} reported by the run's agents`);
+  output.out(indented(`next: ${formatAction(next)}`, 2));
+  // Only agent presets report what they cost; command workers' cost is not known to Buran.
+  output.out(agents ? `cost: $${result.cost_usd.toFixed(4)} reported by the run's agents` : 'cost: not reported (no worker is an agent preset)');
 }

@@ -1,17 +1,25 @@
-// Browser code, part 2: live view over SSE and journal replay with a timeline; served as GET /app.js.
-// Free of backticks (it lives inside a template literal); window.__inspector is what tests read.
+// Browser code, a run's page: replay of the journal on a timeline (opened at its end), following a
+// run another process drives (journal and panels re-read), and the live view over SSE for the run
+// this process drives. The page arrives rendered; this only moves it. Free of backticks (it lives
+// inside a template literal); window.__inspector is what tests read.
+import { BOARD_JS } from './board-script.ts';
 import { CHART_JS } from './chart-script.ts';
 
-const APP_JS = String.raw`
+const RUN_JS = String.raw`
 (function () {
   'use strict';
+  if (document.body.dataset.view !== 'run') return;
   var D = window.BuranDraw;
-  var ui = window.__inspector = { ready: false, mode: 'idle', highlights: [], errors: [], live: { available: false, connected: false, run: null, ended: false }, replay: null };
+  var runId = document.body.dataset.run;
+  var ui = window.__inspector = { ready: false, view: 'run', mode: 'replay', highlights: [], errors: [], polls: 0,
+    live: { available: false, connected: false, run: null, ended: false }, replay: null };
   var live = { actors: {}, order: [], events: [], prevPath: null };
-  var graphs = null;
+  var taskStates = [];
   var source = null;
   var playTimer = null;
   var followTimer = null;
+  var panelTimer = null;
+  var panels = {};
 
   function $(id) { return document.getElementById(id); }
   function getJson(path) {
@@ -38,10 +46,10 @@ const APP_JS = String.raw`
     ui.mode = mode;
     $('mode-live').classList.toggle('on', mode === 'live');
     $('replay-bar').hidden = mode !== 'replay';
-    if (mode !== 'replay') { stopPlay(); clearTimeout(followTimer); }
+    if (mode !== 'replay') stopPlay();
   }
 
-  // ---- live: the run driven by this process, over SSE ----
+  // ---- live: the run this process drives, over SSE ----
   function connectLive() {
     if (source) source.close();
     source = new EventSource('/events');
@@ -75,7 +83,7 @@ const APP_JS = String.raw`
       if (ui.mode === 'live') appendLiveEvent(msg.event);
     } else if (msg.type === 'run') {
       ui.live.run = msg;
-      if (msg.phase === 'ended') { ui.live.ended = true; source.close(); refreshRuns(); }
+      if (msg.phase === 'ended') { ui.live.ended = true; source.close(); refreshPanels(); }
       if (ui.mode === 'live') { liveStatus(); renderLiveRun(); }
     }
   }
@@ -120,14 +128,14 @@ const APP_JS = String.raw`
       return { id: a.id, role: f.role, attempt: f.attempt, epoch: f.epoch, state: a.state, current: a.status === 'active',
         note: f.code ? 'code ' + f.code + (f.decision ? ', decision ' + f.decision : '') : (a.status !== 'active' ? a.status : '') };
     });
-    D.drawTasks($('tasks'), tasks);
+    D.drawTasks($('tasks'), tasks, taskStates);
   }
   function liveRow(e) { return D.logRow(e.n, e.at, (e.source ? e.source : 'outside') + ' \u2192 ' + e.target, e.type, '', e.payload); }
   function renderLiveLog() {
     var log = $('log');
     log.textContent = '';
     live.events.forEach(function (e) { log.appendChild(liveRow(e)); });
-    $('log-count').textContent = '(' + live.events.length + ')';
+    $('log-count').textContent = '(' + live.events.length + ' live events)';
     log.scrollTop = log.scrollHeight;
   }
   function appendLiveEvent(e) {
@@ -135,62 +143,55 @@ const APP_JS = String.raw`
     var stick = log.scrollTop + log.clientHeight >= log.scrollHeight - 30;
     log.appendChild(liveRow(e));
     while (log.childNodes.length > 1000) log.removeChild(log.firstChild);
-    $('log-count').textContent = '(' + live.events.length + ')';
+    $('log-count').textContent = '(' + live.events.length + ' live events)';
     if (stick) log.scrollTop = log.scrollHeight;
   }
 
-  // ---- replay: a recorded run's journal, stepped on a timeline ----
-  function openReplay(id) {
-    return getJson('/runs/' + encodeURIComponent(id) + '/journal').then(function (data) {
-      setMode('replay');
-      ui.replay = { id: id, entries: data.entries, pos: 0, terminal: data.terminal, state: data.state };
-      $('run-picker').value = id;
-      drawReplayLog();
-      seek(0);
-      follow();
-    }).catch(function (e) { ui.errors.push(e.message); setStatus('replay of ' + id + ' failed: ' + e.message, 'bad'); });
-  }
+  // ---- replay: the run's journal, stepped on a timeline; it opens at the end ----
   function describeEntry(e) {
     if (e.type === 'run.created' || e.type === 'run.transition') return (e.from || '\u2205') + ' \u2192 ' + e.to + (e.event ? ' on ' + e.event : '');
     if (e.type === 'task.transition') return e.task_id + ': ' + (e.from || '\u2205') + ' \u2192 ' + e.to + (e.code ? ' (' + e.code + ')' : '');
-    return e.task_id || e.message || '';
+    if (e.type === 'verification.command') return 'epoch ' + e.epoch + ', command ' + e.index + ': ' + e.command;
+    return String(e.task_id || e.message || '');
   }
+  function bindRow(row, i) { row.dataset.index = String(i); row.addEventListener('click', function (ev) { if (ev.target.tagName !== 'SUMMARY') seek(i); }); }
+  function replayRow(e) {
+    var rest = {};
+    Object.keys(e).forEach(function (k) { if (k !== 'seq' && k !== 'at' && k !== 'type') rest[k] = e[k]; });
+    return D.logRow(e.seq, e.at, '', e.type, describeEntry(e), JSON.stringify(rest, null, 1));
+  }
+  // Rows the server rendered are kept; only entries the page has no row for yet are added.
   function drawReplayLog() {
     var log = $('log');
-    log.textContent = '';
-    ui.replay.entries.forEach(function (e, i) {
-      var rest = {};
-      Object.keys(e).forEach(function (k) { if (k !== 'seq' && k !== 'at' && k !== 'type') rest[k] = e[k]; });
-      var row = D.logRow(e.seq, e.at, '', e.type, describeEntry(e), JSON.stringify(rest, null, 1));
-      row.dataset.index = String(i);
-      row.addEventListener('click', function (ev) { if (ev.target.tagName !== 'SUMMARY') seek(i); });
-      log.appendChild(row);
-    });
+    var rows = log.querySelectorAll('.log-row');
+    if (rows.length > ui.replay.entries.length || (rows.length && !rows[0].dataset.index)) { log.textContent = ''; rows = []; }
+    for (var i = rows.length; i < ui.replay.entries.length; i++) { var row = replayRow(ui.replay.entries[i]); bindRow(row, i); log.appendChild(row); }
     $('log-count').textContent = '(' + ui.replay.entries.length + ' journal entries)';
     $('timeline').max = String(Math.max(0, ui.replay.entries.length - 1));
   }
   function seek(pos) {
     var r = ui.replay;
-    if (!r || !r.entries.length) { setStatus('replay: ' + (r ? r.id : '') + ' has no journal entries yet', 'replay'); return; }
+    if (!r || !r.entries.length) { setStatus('replay: ' + runId + ' has no journal entries yet', 'replay'); return; }
     pos = Math.max(0, Math.min(r.entries.length - 1, pos));
     r.pos = pos;
     var path = null, tasks = {}, order = [], epoch = null, cur = r.entries[pos];
     for (var i = 0; i <= pos; i++) {
       var e = r.entries[i];
       if (e.type === 'run.created' || e.type === 'run.transition') path = e.to;
+      if (e.type === 'worker.finished' && tasks[e.task_id] && typeof e.cost_usd === 'number') tasks[e.task_id].cost = e.cost_usd;
       if (e.type === 'task.transition') {
         var t = tasks[e.task_id];
         if (!t) { t = tasks[e.task_id] = { id: 'task:' + e.task_id }; order.push(e.task_id); }
         ['role', 'attempt', 'epoch'].forEach(function (k) { if (e[k] !== undefined) t[k] = e[k]; });
         t.state = e.to;
-        t.note = e.code ? 'code ' + e.code : (e.verdict ? 'verdict ' + e.verdict : '');
+        t.note = e.code ? 'code ' + e.code + (e.decision && e.decision !== 'none' ? ', decision ' + e.decision : '') : (e.verdict ? 'verdict ' + e.verdict : '');
         if (typeof e.epoch === 'number') epoch = e.epoch;
       }
     }
     var isRunStep = cur.type === 'run.created' || cur.type === 'run.transition';
     showRun(path, isRunStep ? cur.event : null, isRunStep ? cur.from : null);
-    D.drawTasks($('tasks'), order.map(function (id) { var t = tasks[id]; t.current = cur.task_id === id; return t; }));
-    facts([['run', r.id], ['entry', cur.seq + ' of ' + r.entries.length], ['type', cur.type], ['epoch (last task)', epoch === null ? '-' : epoch]]);
+    D.drawTasks($('tasks'), order.map(function (id) { var t = tasks[id]; t.current = cur.task_id === id; return t; }), taskStates);
+    facts([['run', runId], ['entry', cur.seq + ' of ' + r.entries.length], ['type', cur.type], ['epoch (last task)', epoch === null ? '-' : epoch]]);
     $('timeline').value = String(pos);
     $('rp-label').textContent = 'seq ' + cur.seq + '/' + r.entries.length + ' \u00b7 ' + cur.at + ' \u00b7 ' + cur.type;
     var rows = $('log').childNodes;
@@ -198,23 +199,23 @@ const APP_JS = String.raw`
       rows[j].classList.toggle('future', j > pos);
       rows[j].classList.toggle('current', j === pos);
     }
-    if (rows[pos] && rows[pos].scrollIntoView) rows[pos].scrollIntoView({ block: 'nearest' });
-    setStatus('replay: ' + r.id + (r.terminal ? ' (' + r.state + ')' : ' (in progress: following the journal)'), 'replay');
+    if (rows[pos] && rows[pos].scrollIntoView && ui.ready) rows[pos].scrollIntoView({ block: 'nearest' });
+    setStatus('replay: ' + runId + (r.terminal ? ' (' + r.state + ')' : ' (in progress: following the journal)'), 'replay');
   }
-  // A run driven by another process: poll its journal; a timeline at its end moves along.
+  // A run that is not finished: its journal is re-read every second; a timeline at its end moves along.
   function follow() {
     clearTimeout(followTimer);
     var r = ui.replay;
     if (!r || r.terminal) return;
     followTimer = setTimeout(function () {
-      getJson('/runs/' + encodeURIComponent(r.id) + '/journal').then(function (data) {
-        if (ui.replay !== r || ui.mode !== 'replay') return;
+      getJson('/runs/' + encodeURIComponent(runId) + '/journal').then(function (data) {
         var atEnd = r.pos >= r.entries.length - 1;
         r.entries = data.entries; r.terminal = data.terminal; r.state = data.state;
+        if (ui.mode !== 'replay') { follow(); return; }
         drawReplayLog();
         seek(atEnd ? r.entries.length - 1 : r.pos);
         follow();
-      }).catch(function () { follow(); });
+      }).catch(function (e) { ui.errors.push(e.message); follow(); });
     }, 1000);
   }
   function stopPlay() { clearInterval(playTimer); playTimer = null; $('rp-play').textContent = 'play'; }
@@ -227,21 +228,37 @@ const APP_JS = String.raw`
     playTimer = setInterval(function () { if (r.pos >= r.entries.length - 1) stopPlay(); else seek(r.pos + 1); }, 400);
   }
   function step(delta) { if (ui.replay) { stopPlay(); seek(ui.replay.pos + delta); } }
+  function toReplay() { if (ui.mode !== 'replay') { setMode('replay'); drawReplayLog(); seek(ui.replay.entries.length - 1); } }
 
-  function refreshRuns() {
-    return getJson('/runs').then(function (runs) {
-      var picker = $('run-picker'), keep = picker.value;
-      picker.textContent = '';
-      if (!runs.length) picker.appendChild(D.el('option', null, '(no recorded runs)'));
-      runs.forEach(function (r) { var o = D.el('option', null, r.run_id + ' \u2014 ' + r.state); o.value = r.run_id; picker.appendChild(o); });
-      if (keep) picker.value = keep;
-      $('open-replay').disabled = !runs.length;
+  // ---- the panels (header, why it stopped, logs, change) of a run that is not finished ----
+  function swap(id, html) {
+    if (panels[id] === html) return;
+    panels[id] = html;
+    var node = $(id);
+    // Logs a person opened or closed stay so.
+    var open = {};
+    node.querySelectorAll('details[data-key]').forEach(function (d) { open[d.dataset.key] = d.open; });
+    node.innerHTML = html;
+    node.querySelectorAll('details[data-key]').forEach(function (d) { if (d.dataset.key in open) d.open = open[d.dataset.key]; });
+  }
+  function refreshPanels() {
+    return getJson('/runs/' + encodeURIComponent(runId) + '/panels').then(function (p) {
+      swap('run-head', p.head); swap('why', p.why); swap('logs', p.logs); swap('change', p.change);
+      $('why').className = 'why tone-' + (p.terminal ? (p.state === 'ready_for_manual_review' ? 'ready' : p.state === 'failed_execution' ? 'failed' : p.state.indexOf('blocked_') === 0 ? 'blocked' : 'done') : 'live');
+      document.body.dataset.terminal = p.terminal ? '1' : '0';
+      ui.polls++;
+      return p;
     });
+  }
+  function pollPanels() {
+    clearTimeout(panelTimer);
+    panelTimer = setTimeout(function () {
+      refreshPanels().then(function (p) { if (!p.terminal) pollPanels(); }, function (e) { ui.errors.push(e.message); pollPanels(); });
+    }, 1000);
   }
 
   function bind() {
-    $('mode-live').addEventListener('click', function () { setMode('live'); renderLive(); });
-    $('open-replay').addEventListener('click', function () { if ($('run-picker').value) openReplay($('run-picker').value); });
+    $('mode-live').addEventListener('click', function () { if (ui.mode === 'live') toReplay(); else { setMode('live'); renderLive(); } });
     $('rp-first').addEventListener('click', function () { stopPlay(); seek(0); });
     $('rp-prev').addEventListener('click', function () { step(-1); });
     $('rp-next').addEventListener('click', function () { step(1); });
@@ -258,22 +275,24 @@ const APP_JS = String.raw`
     });
   }
 
-  Promise.all([getJson('/graph'), getJson('/info')]).then(function (res) {
-    graphs = res[0];
-    var info = res[1];
-    D.drawChart($('chart'), graphs);
+  Promise.all([getJson('/graph'), getJson('/runs/' + encodeURIComponent(runId) + '/journal')]).then(function (res) {
+    taskStates = res[0].task.root.children;
+    var data = res[1];
+    ui.replay = { id: runId, entries: data.entries, pos: 0, terminal: data.terminal, state: data.state };
     bind();
-    ui.live.available = info.live;
-    $('mode-live').disabled = !info.live;
-    var wanted = new URLSearchParams(location.search).get('replay') || info.replay;
-    return refreshRuns().then(function () {
-      if (info.live) { setMode('live'); connectLive(); liveStatus(); }
-      if (wanted) return openReplay(wanted);
-      if (!info.live) setStatus('no run is driven by this process: pick a recorded run to replay', '');
-    });
+    var rows = $('log').querySelectorAll('.log-row');
+    for (var i = 0; i < rows.length && i < data.entries.length; i++) bindRow(rows[i], i);
+    ui.live.available = document.body.dataset.live === '1';
+    $('mode-live').disabled = !ui.live.available;
+    drawReplayLog();
+    seek(data.entries.length - 1);
+    follow();
+    if (ui.live.available) { setMode('live'); connectLive(); liveStatus(); }
+    else setMode('replay');
+    if (document.body.dataset.terminal !== '1') pollPanels();
   }).then(function () { ui.ready = true; }, function (e) { ui.errors.push(e.message); setStatus('inspector error: ' + e.message, 'bad'); });
 })();
 `;
 
-/** GET /app.js: the drawing helpers, then the app. */
-export const PAGE_JS = CHART_JS + APP_JS;
+/** GET /app.js: the drawing helpers, then the board's and the run page's code (each runs on its own page). */
+export const PAGE_JS = CHART_JS + BOARD_JS + RUN_JS;

@@ -1,12 +1,12 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { handoffGitBranch, handoffGithubPr, HandoffFailed, type GitHandoffContext } from '../../adapters/handoff-git.ts';
 import { bareStory } from '../../adapters/handoff-story.ts';
 import { readPacket } from '../../schemas/packet.ts';
 import { PACKET, ROOT } from '../helpers/sandbox.ts';
+import { makeTempDir } from '../helpers/temp.ts';
 
 const GH = join(ROOT, 'test', 'fixtures', 'gh');
 const BRANCH = 'buran/fixture-1';
@@ -16,7 +16,7 @@ beforeAll(() => chmodSync(GH, 0o755));
 
 /** A repo on main with one commit, an unstaged edit, an untracked file, and a bare `origin`. */
 function setup() {
-  const dir = mkdtempSync(join(tmpdir(), 'buran-handoff-git-'));
+  const dir = makeTempDir('buran-handoff-git-');
   const home = join(dir, 'home');
   mkdirSync(home);
   // No global or system git config: the repo has no identity unless a test gives it one.

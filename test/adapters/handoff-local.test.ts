@@ -1,18 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { handoffLocal } from '../../adapters/handoff-local.ts';
 import { bareStory } from '../../adapters/handoff-story.ts';
 import { readPacket } from '../../schemas/packet.ts';
 import { PACKET } from '../helpers/sandbox.ts';
+import { makeTempDir } from '../helpers/temp.ts';
 
 const git = (cwd: string, ...args: string[]) =>
   execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], { cwd, encoding: 'utf8' });
 
 function repoWithChange(): string {
-  const repo = mkdtempSync(join(tmpdir(), 'buran-handoff-'));
+  const repo = makeTempDir('buran-handoff-');
   git(repo, 'init', '-q', '-b', 'main');
   writeFileSync(join(repo, 'a.txt'), 'one\n');
   git(repo, 'add', '.');
@@ -25,7 +25,7 @@ function repoWithChange(): string {
 describe('local handoff', () => {
   it('writes a patch with tracked and untracked changes, leaves the index alone, and is idempotent', async () => {
     const repo = repoWithChange();
-    const handoffDir = join(mkdtempSync(join(tmpdir(), 'buran-handoff-out-')), 'handoff');
+    const handoffDir = join(makeTempDir('buran-handoff-out-'), 'handoff');
     const { plan } = readPacket(JSON.parse(readFileSync(PACKET, 'utf8')));
     const ctx = { handoffDir, workspace: repo, plan, runId: 'r1', epoch: 2, secrets: [], story: bareStory(2) };
     const record = await handoffLocal(ctx);
@@ -36,7 +36,7 @@ describe('local handoff', () => {
     expect(git(repo, 'status', '--porcelain')).toBe(' M a.txt\n?? new.txt\n');
     expect(readFileSync(record.summary_path, 'utf8')).toContain('buran/fixture-1');
 
-    const patched = mkdtempSync(join(tmpdir(), 'buran-handoff-apply-'));
+    const patched = makeTempDir('buran-handoff-apply-');
     git(patched, 'init', '-q');
     writeFileSync(join(patched, 'a.txt'), 'one\n');
     git(patched, 'apply', record.patch_path!);
@@ -47,7 +47,7 @@ describe('local handoff', () => {
   });
 
   it('writes a summary but no patch when the workspace is not a git repo', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'buran-handoff-plain-'));
+    const dir = makeTempDir('buran-handoff-plain-');
     const { plan } = readPacket(JSON.parse(readFileSync(PACKET, 'utf8')));
     const record = await handoffLocal({ handoffDir: join(dir, 'out'), workspace: dir, plan, runId: 'r1', epoch: 1, secrets: [], story: bareStory(1) });
     expect(record.patch_path).toBeNull();

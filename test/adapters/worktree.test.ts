@@ -1,13 +1,13 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { prepareWorktree, removeWorktree, WorktreeError } from '../../adapters/worktree.ts';
 import { withFileMutex } from '../../persistence/file-mutex.ts';
+import { makeTempDir } from '../helpers/temp.ts';
 
 function repo() {
-  const dir = mkdtempSync(join(tmpdir(), 'buran-worktree-'));
+  const dir = makeTempDir('buran-worktree-');
   const path = join(dir, 'repo');
   mkdirSync(path);
   const git = (...args: string[]) => execFileSync('git', args, { cwd: path, encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@e', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@e' } }).trim();

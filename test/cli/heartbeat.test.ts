@@ -113,18 +113,19 @@ describe('worker idle_timeout_ms (output as heartbeat)', () => {
     const driverExit = new Promise<number>((resolve) => driver.on('exit', (code) => resolve(code ?? -1)));
     try {
       await until(() => existsSync(sb.path('started.json')));
-      await new Promise((r) => setTimeout(r, 300));
+      // The heartbeat is the output log's last change: it shows once the worker has printed, and moves on.
+      const heartbeat = async () => (await statusOf(sb, 'live')).current_task?.last_output_at as string | undefined;
+      let at1: string | undefined;
+      for (const end = Date.now() + 10_000; at1 === undefined && Date.now() < end;) at1 = await heartbeat();
       const first = await statusOf(sb, 'live');
       expect(first.state).toMatch(/^running/);
       expect(first.current_task).toMatchObject({ task_id: 't1-implementer', role: 'implementer' });
-      const at1 = first.current_task.last_output_at;
       expect(at1).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
-      expect(new Date(at1).toISOString()).toBe(at1);
-      expect(Math.abs(Date.now() - Date.parse(at1))).toBeLessThan(5_000);
-
-      await new Promise((r) => setTimeout(r, 500));
-      const at2 = (await statusOf(sb, 'live')).current_task.last_output_at;
-      expect(Date.parse(at2)).toBeGreaterThan(Date.parse(at1));
+      expect(new Date(at1!).toISOString()).toBe(at1);
+      expect(Math.abs(Date.now() - Date.parse(at1!))).toBeLessThan(5_000);
+      let at2 = at1;
+      for (const end = Date.now() + 10_000; at2 === at1 && Date.now() < end;) at2 = await heartbeat();
+      expect(Date.parse(at2!)).toBeGreaterThan(Date.parse(at1!));
     } finally {
       const cancel = await buran(['cancel', 'live', '--registry', sb.registry]);
       expect(cancel.code, cancel.stderr).toBe(0);

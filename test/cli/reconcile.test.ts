@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buran, eventsOf, makeSandbox, runIn, statusOf, writeConfig, writePacket } from '../helpers/sandbox.ts';
+import { buran, eventsOf, makeSandbox, runIn, statusOf, until, writeConfig, writePacket } from '../helpers/sandbox.ts';
 
 // A run stopped on entering `running` has a current implementer task and no process yet;
 // these tests plant what a crashed driver would have left behind, then resume.
@@ -37,12 +37,20 @@ describe('resume reconciles a dispatch a dead driver left behind', () => {
   it('adopts a worker that is still alive: waits for it and ingests its completion without starting another', async () => {
     const { sb, runId, taskId, taskDir } = await stoppedAtImplementer();
     const completion = join(taskDir, 'completion.json');
+    const release = sb.path('release');
     const body = JSON.stringify({ task_id: taskId, status: 'completed', summary: 'finished while no driver watched' });
-    const orphan = spawn(process.execPath, ['-e', `setTimeout(() => require('fs').writeFileSync(${JSON.stringify(completion)}, ${JSON.stringify(body)}), 700)`], { detached: true, stdio: 'ignore' });
+    // The orphan finishes only once the test has seen the resumed driver adopt it: however slow the
+    // machine, it is alive when the driver looks.
+    const script = `const fs = require('fs'); const t = setInterval(() => { if (fs.existsSync(${JSON.stringify(release)})) { clearInterval(t); fs.writeFileSync(${JSON.stringify(completion)}, ${JSON.stringify(body)}); } }, 20);`;
+    const orphan = spawn(process.execPath, ['-e', script], { detached: true, stdio: 'ignore', cwd: sb.dir });
     orphan.unref();
     writeFileSync(join(taskDir, 'dispatch.json'), intent(taskId, orphan.pid!));
 
-    const resumed = await buran(['resume', runId, '--registry', sb.registry]);
+    const resuming = buran(['resume', runId, '--registry', sb.registry]);
+    const journal = join(sb.registry, 'runs', runId, 'journal.jsonl');
+    await until(() => existsSync(journal) && readFileSync(journal, 'utf8').includes('"worker.adopted"'), 60_000);
+    writeFileSync(release, '');
+    const resumed = await resuming;
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(sb.calls('implementer')).toHaveLength(0);
     const status = await statusOf(sb, runId);
@@ -54,7 +62,7 @@ describe('resume reconciles a dispatch a dead driver left behind', () => {
 
   it('kills an adopted worker whose recorded deadline has passed, as worker_timeout', async () => {
     const { sb, runId, taskId, taskDir } = await stoppedAtImplementer();
-    const orphan = spawn('sleep', ['30'], { detached: true, stdio: 'ignore' });
+    const orphan = spawn('sleep', ['30'], { detached: true, stdio: 'ignore', cwd: sb.dir });
     orphan.unref();
     writeFileSync(join(taskDir, 'dispatch.json'), intent(taskId, orphan.pid!, Date.now() + 300));
 

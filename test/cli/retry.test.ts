@@ -24,7 +24,7 @@ describe('buran retry', () => {
     const blocked = await statusOf(sb, 'first');
     expect(blocked.next_safe_action).toEqual({
       kind: 'retry', command: `buran retry first --config ${config} --registry ${sb.registry}`,
-      reason: expect.stringContaining('no fixer worker is configured'),
+      reason: expect.stringContaining('adapter_unavailable: fix the config'),
     });
     expect(blocked.blocker.message).not.toMatch(/resume/);
 

@@ -1,10 +1,10 @@
 // Runs the shipped demo (examples/demo/run-demo.mjs) as a user would and checks it ends where the README says.
 import { describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buran, ROOT } from '../helpers/sandbox.ts';
+import { makeTempDir } from '../helpers/temp.ts';
 
 function runDemo(dir: string): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((done) => {
@@ -15,7 +15,7 @@ function runDemo(dir: string): Promise<{ code: number; stdout: string; stderr: s
 
 describe('examples/demo', () => {
   it('reaches ready_for_manual_review through exactly one real fix round', async () => {
-    const dir = join(mkdtempSync(join(tmpdir(), 'buran-demo-test-')), 'demo');
+    const dir = join(makeTempDir('buran-demo-test-'), 'demo');
     const result = await runDemo(dir);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toMatch(/^state: ready_for_manual_review$/m);

@@ -1,8 +1,8 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { makeTempDir } from './temp.ts';
 
 /** The project root (tests run the built CLI as a user would). */
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -20,9 +20,12 @@ export interface Sandbox {
   path: (name: string) => string;
 }
 
-/** Creates a sandbox whose workspace holds check.mjs (exit code read from check-exit.txt, default 0). */
+/**
+ * Creates a sandbox whose workspace holds check.mjs (exit code read from check-exit.txt, default 0).
+ * It is removed when the test ends, with every process still using it (makeTempDir).
+ */
 export function makeSandbox(): Sandbox {
-  const dir = mkdtempSync(join(tmpdir(), 'buran-test-'));
+  const dir = makeTempDir('buran-test-');
   const workspace = join(dir, 'ws');
   mkdirSync(workspace);
   writeFileSync(join(workspace, 'check.mjs'), CHECK_SCRIPT);
@@ -95,6 +98,8 @@ export interface CliResult {
   code: number;
   stdout: string;
   stderr: string;
+  /** The signal that ended the process, if one did (then `code` is 1). */
+  signal?: string | null;
 }
 
 /** Runs the built CLI as a real process. */
@@ -104,7 +109,7 @@ export function buran(args: string[], options: { cwd?: string; env?: Record<stri
       cwd: options.cwd, env: { ...process.env, BURAN_KILL_GRACE_MS: '300', ...options.env }, maxBuffer: 16 * 1024 * 1024,
     }, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-      resolvePromise({ code, stdout, stderr });
+      resolvePromise({ code, stdout, stderr, signal: error?.signal ?? null });
     });
   });
 }

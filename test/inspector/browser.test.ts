@@ -1,18 +1,18 @@
-// Headless Chromium on the inspector page: live highlight through a fix-loop run, then replay stepped on the timeline.
+// Headless Chromium on a run's page served by `run --inspect`: live highlight through a fix-loop run (SSE), then replay stepped on the timeline.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchBrowser } from '../helpers/browser.ts';
 import { ROOT, eventsOf, makeSandbox, writePacket } from '../helpers/sandbox.ts';
-import { serve, writeSlowConfig } from './helpers.ts';
+import { serve } from './helpers.ts';
+import { openGate, writeGatedConfig } from '../helpers/live-run.ts';
 
-const CHROMIUM = process.env.BURAN_CHROMIUM ?? '/usr/bin/chromium';
 const SHOTS = join(ROOT, 'test-output', 'inspector');
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 
 type Highlight = { mode: string; path: string };
 const highlights = (page: Page) => page.evaluate(() => (window as any).__inspector.highlights as Highlight[]);
-const activeLeaf = (page: Page) => page.$$eval('#chart .state.active-leaf', (nodes) => nodes.map((n) => (n as HTMLElement).dataset.id));
+const activeLeaf = (page: Page) => page.$$eval('#chart .state.active-leaf', (nodes) => nodes.map((n) => n.getAttribute('data-id')));
 
 /** Where each journal position leaves the run: the `to` of the last run entry at or before it. */
 function expectedLeaves(entries: Array<Record<string, any>>): string[] {
@@ -27,9 +27,8 @@ describe('inspector page in headless Chromium', () => {
   let browser: Browser;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (or set BURAN_CHROMIUM)`);
     mkdirSync(SHOTS, { recursive: true });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+    browser = await launchBrowser();
   });
   afterAll(async () => {
     await browser?.close();
@@ -38,7 +37,8 @@ describe('inspector page in headless Chromium', () => {
   it('follows a fix-loop run live, replays it step by step, and never leaves 127.0.0.1', { timeout: 60_000 }, async () => {
     const sb = makeSandbox();
     writeFileSync(join(sb.workspace, 'check-exit.txt'), '1,0');
-    const config = writeSlowConfig(sb, { implementer: ['ok'], fixer: ['ok'], reviewer: ['pass'] }, 700);
+    // The fixer waits at a gate: the page is surely open while the run is in the fix loop.
+    const config = writeGatedConfig(sb, { implementer: { mode: 'ok' }, fixer: { mode: 'ok', gated: true }, reviewer: { mode: 'pass' } }, { limits: { max_fix_attempts: 2, max_dispatch_retries: 2 } });
     const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
     const requests: string[] = [];
     const outside: string[] = [];
@@ -52,7 +52,13 @@ describe('inspector page in headless Chromium', () => {
 
     const served = await serve(['run', writePacket(sb), '--config', config, '--workspace', sb.workspace, '--registry', sb.registry, '--inspect', '--inspect-port', '0', '--inspect-wait']);
     try {
+      // The board names the run this process drives once it has started; its page opens in live mode.
       await page.goto(served.url);
+      await page.waitForSelector('#live-banner:not([hidden]) a', { timeout: 20_000 });
+      const runId = served.stdout().split('\n')[0]!;
+      expect(await page.textContent('#live-banner a')).toBe(runId);
+      await page.click('#live-banner a');
+      await page.waitForURL(new RegExp(`/runs/${runId}$`));
       await page.waitForFunction(() => (window as any).__inspector?.ready === true);
       expect(await page.textContent('#status')).toMatch(/live/);
 
@@ -62,6 +68,7 @@ describe('inspector page in headless Chromium', () => {
       await page.waitForSelector('.task.current .chip.active[data-state="dispatched"]');
       expect(await page.textContent('.task.current .task-meta')).toContain('fixer');
       await page.screenshot({ path: join(SHOTS, 'live-fix-loop.png') });
+      openGate(sb, 'fixer');
 
       await page.waitForFunction(() => (window as any).__inspector.live.ended === true, undefined, { timeout: 20_000 });
       expect(await activeLeaf(page)).toEqual(['run.ready_for_manual_review']);
@@ -80,14 +87,17 @@ describe('inspector page in headless Chromium', () => {
       expect(await page.$$eval('#log .log-row pre', (pres) => pres.length)).toBeGreaterThan(5);
       await page.screenshot({ path: join(SHOTS, 'live-ended.png') });
 
-      // Replay the recorded run from its journal.
-      const runId = served.stdout().split('\n')[0]!;
+      // Replay the recorded run from its journal: it opens at the end; Home goes to the start.
       const entries = await eventsOf(sb, runId);
       const leaves = expectedLeaves(entries);
-      await page.selectOption('#run-picker', runId);
-      await page.click('#open-replay');
+      await page.click('#mode-live');
       await page.waitForSelector('#replay-bar:not([hidden])');
-      expect(await page.getAttribute('#timeline', 'max')).toBe(String(entries.length - 1));
+      // The page re-reads a run's journal every second: it catches up with the last entries by itself.
+      const last = String(entries.length - 1);
+      await page.waitForFunction((max) => document.querySelector('#timeline')?.getAttribute('max') === max, last, { timeout: 10_000 }).catch(() => {});
+      expect(await page.getAttribute('#timeline', 'max')).toBe(last);
+      expect(await activeLeaf(page)).toEqual([leaves[entries.length - 1]]);
+      await page.keyboard.press('Home');
       expect(await activeLeaf(page)).toEqual([leaves[0]]);
       for (let i = 1; i < entries.length; i++) {
         await page.click('#rp-next');
@@ -105,7 +115,7 @@ describe('inspector page in headless Chromium', () => {
         input.dispatchEvent(new Event('input'));
       }, intoFix);
       expect(await activeLeaf(page)).toEqual([leaves[intoFix]]);
-      expect(await page.$$eval('#chart .transition.taken', (lis) => lis.map((li) => (li as HTMLElement).dataset.target))).toContain('run.fix_loop');
+      expect(await page.$$eval('#chart .edge.taken', (edges) => edges.map((e) => e.getAttribute('data-target')))).toContain('run.fix_loop');
       await page.keyboard.press('ArrowLeft');
       expect(await activeLeaf(page)).toEqual([leaves[intoFix - 1]]);
       await page.keyboard.press('ArrowRight');

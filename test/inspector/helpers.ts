@@ -80,3 +80,21 @@ export async function until(check: () => boolean, ms: number, what: string): Pro
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+/** A page that may reach 127.0.0.1 only (anything else is aborted and recorded) and records its script errors. */
+export async function guardedPage(browser: import('playwright-core').Browser, options: { javaScript?: boolean; width?: number; height?: number } = {}) {
+  const context = await browser.newContext({ viewport: { width: options.width ?? 1440, height: options.height ?? 900 }, javaScriptEnabled: options.javaScript ?? true });
+  const page = await context.newPage();
+  const requests: string[] = [];
+  const outside: string[] = [];
+  const errors: string[] = [];
+  page.on('request', (r) => requests.push(r.url()));
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.route('**/*', (route) => {
+    const url = new URL(route.request().url());
+    if (url.hostname === '127.0.0.1') return route.continue();
+    outside.push(url.href);
+    return route.abort();
+  });
+  return { page, requests, outside, errors, close: () => context.close() };
+}

@@ -1,7 +1,8 @@
-// `buran inspect [ID]` as a real process: what it serves, to whom, and how it stops.
+// `buran inspect [ID]` as a real process: what it serves (the board, run pages, their data), to whom, and how it stops.
 import { describe, expect, it } from 'vitest';
 import { request } from 'node:http';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { buran, eventsOf, makeSandbox, runIn, writeConfig, writePacket } from '../helpers/sandbox.ts';
 import { serve } from './helpers.ts';
 
@@ -28,14 +29,38 @@ describe('buran inspect', () => {
     const served = await serve(['inspect', run.runId, '--port', '0', '--json', '--registry', sb.registry]);
     try {
       const printed = JSON.parse(served.stdout().split('\n')[0]!);
-      expect(printed).toMatchObject({ url: served.url, replay: run.runId });
+      // With an id it opens on that run's page.
+      expect(printed).toMatchObject({ url: `${served.url}runs/${run.runId}`, replay: run.runId });
       expect(served.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
 
+      // The board and the run's page arrive rendered (no placeholder to fill in), scripts from this origin only.
       const page = await raw(served.url, '/');
       expect(page.status).toBe(200);
       expect(page.body).toContain('<script src="/app.js"');
+      expect(page.body).toContain(`<tr class="run-row tone-ready" data-run="${run.runId}" data-state="ready_for_manual_review"`);
+      expect(page.body).not.toMatch(/loading/i);
       expect(page.body).not.toMatch(/https?:\/\/(?!127\.0\.0\.1)/);
+      expect(page.body).not.toMatch(/<script>|<style>|\son[a-z]+=/);
       expect(String(page.headers['content-security-policy'])).toContain("connect-src 'self'");
+      const runPage = await raw(served.url, `/runs/${run.runId}`);
+      expect(runPage.status).toBe(200);
+      expect(runPage.body).toContain('<svg');
+      expect(runPage.body).toContain('Ready for manual review');
+      expect(runPage.body).not.toMatch(/<script>|<style>|\son[a-z]+=/);
+      expect(String(runPage.headers['content-security-policy'])).toContain("script-src 'self'");
+      const head = await raw(served.url, `/runs/${run.runId}`, { method: 'HEAD' });
+      expect(head.status).toBe(200);
+      expect(head.body).toBe('');
+      const fragment = JSON.parse((await raw(served.url, '/fragments/board')).body);
+      expect(fragment).toMatchObject({ count: 1, summary: '1 run: 1 ready', live_run: null });
+      expect(fragment.rows).toContain(`data-run="${run.runId}"`);
+      const panels = JSON.parse((await raw(served.url, `/runs/${run.runId}/panels`)).body);
+      expect(panels).toMatchObject({ state: 'ready_for_manual_review', terminal: true });
+      expect(panels.logs).toContain('t1-implementer: implementer');
+      // Nothing is driven live by `buran inspect`: /live goes to the board.
+      const live = await raw(served.url, '/live');
+      expect(live.status).toBe(302);
+      expect(live.headers.location).toBe('/');
       const script = await raw(served.url, '/app.js');
       expect(script.status).toBe(200);
       expect(script.body).toContain('BuranDraw');
@@ -55,11 +80,40 @@ describe('buran inspect', () => {
 
       expect((await raw(served.url, '/runs/no-such-run/journal')).status).toBe(404);
       expect((await raw(served.url, '/runs/..%2F..%2Fetc/journal')).status).toBe(400);
+      const missing = await raw(served.url, '/runs/no-such-run');
+      expect(missing.status).toBe(404);
+      expect(missing.body).toContain('run no-such-run is not in the registry');
+      expect((await raw(served.url, '/runs/..%2F..%2Fetc')).status).toBe(400);
+      expect((await raw(served.url, '/runs/no-such-run/panels')).status).toBe(404);
       expect((await raw(served.url, '/nope')).status).toBe(404);
       expect((await raw(served.url, '/graph', { method: 'POST' })).status).toBe(405);
       // DNS rebinding: a foreign name pointed at 127.0.0.1 is refused.
       expect((await raw(served.url, '/runs', { host: 'evil.example:80' })).status).toBe(403);
       expect((await raw(served.url, '/runs', { host: `localhost:${new URL(served.url).port}` })).status).toBe(200);
+    } finally {
+      served.proc.kill('SIGINT');
+    }
+    expect(await served.exited).toBe(0);
+  });
+
+  it('redacts everything it serves: the board, a run page and its panels, the runs list', async () => {
+    const sb = makeSandbox();
+    const secret = 'hunter2-planted-value-9c1';
+    const token = 'ghp_abcdefghijklmnopqrstuvwxyz0123456789';
+    // A goal carrying both (shown on the board and the page), and a log a live worker left unredacted.
+    const packet = writePacket(sb, { scope: { goal: `rotate ${secret} and ${token}`, acceptance_criteria: ['done'], non_goals: [] } });
+    const run = await runIn(sb, writeConfig(sb, { implementer: ['ok'], reviewer: ['pass'] }), packet);
+    expect(run.code, run.stderr).toBe(0);
+    writeFileSync(join(sb.registry, 'runs', run.runId, 'tasks', 't1-implementer', 'output.log'), `printed ${secret} and ${token}\n`);
+    const served = await serve(['inspect', '--port', '0', '--registry', sb.registry], { DEPLOY_TOKEN: secret });
+    try {
+      for (const path of ['/', `/runs/${run.runId}`, `/runs/${run.runId}/panels`, '/runs', '/fragments/board']) {
+        const answer = await raw(served.url, path);
+        expect(answer.status, path).toBe(200);
+        expect(answer.body, path).toContain('[REDACTED]');
+        expect(answer.body, path).not.toContain(secret);
+        expect(answer.body, path).not.toContain('ghp_');
+      }
     } finally {
       served.proc.kill('SIGINT');
     }

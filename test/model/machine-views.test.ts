@@ -123,7 +123,7 @@ describe('nextSafeAction', () => {
     expect(nextSafeAction('r', 'blocked_lock_conflict', null, true).kind).toBe('manual_review');
     for (const code of ['adapter_unavailable', 'policy_denied', 'workspace_setup_failed', 'verification_blocked'] as const) {
       expect(nextSafeAction('r', 'blocked_needs_human', blocker(code), true, facts)).toMatchObject({
-        kind: 'retry', command: "buran retry r --config /c/buran.config.json --registry '/r e g'", reason: expect.stringMatching(new RegExp(`^m-${code}; `)),
+        kind: 'retry', command: "buran retry r --config /c/buran.config.json --registry '/r e g'", reason: expect.stringMatching(new RegExp(`^${code}: fix the config`)),
       });
       expect(nextSafeAction('r', 'blocked_needs_human', blocker(code), true, { ...facts, worktreeKept: true })).toMatchObject({
         kind: 'clean', command: "buran clean r --registry '/r e g'", reason: expect.stringContaining("buran retry r --config /c/buran.config.json --registry '/r e g'"),

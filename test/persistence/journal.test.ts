@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { appendFileSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openJournal, readJournal } from '../../persistence/journal.ts';
 import { RegistryCorruptError } from '../../persistence/errors.ts';
+import { makeTempDir } from '../helpers/temp.ts';
 
-const fresh = () => join(mkdtempSync(join(tmpdir(), 'buran-journal-')), 'journal.jsonl');
+const fresh = () => join(makeTempDir('buran-journal-'), 'journal.jsonl');
 
 describe('journal', () => {
   it('numbers entries contiguously across reopenings', async () => {

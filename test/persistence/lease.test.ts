@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import fc from 'fast-check';
@@ -10,12 +9,13 @@ import {
 } from '../../persistence/lease.ts';
 import { claimsFor, conflictsWith, normalizeSurface, type LeaseClaim } from '../../persistence/lease-resources.ts';
 import { ROOT } from '../helpers/sandbox.ts';
+import { makeTempDir } from '../helpers/temp.ts';
 
 // CONTRACT 8 leases: the conflict rules, the claims of a run, and the all-or-nothing table.
 
 const ex = (resource: string): LeaseClaim => ({ resource, mode: 'exclusive' });
 const sh = (resource: string): LeaseClaim => ({ resource, mode: 'shared' });
-const registry = () => mkdtempSync(join(tmpdir(), 'buran-lease-'));
+const registry = () => makeTempDir('buran-lease-');
 const T0 = new Date('2030-01-01T00:00:00.000Z');
 const TTL = 60_000;
 const alwaysLive: HolderIsLive = async () => true;

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { acquireRunLock } from '../../persistence/run-lock.ts';
 import { RunLockedError } from '../../persistence/errors.ts';
+import { makeTempDir } from '../helpers/temp.ts';
 
-const lockPath = () => join(mkdtempSync(join(tmpdir(), 'buran-lock-')), 'lock');
+const lockPath = () => join(makeTempDir('buran-lock-'), 'lock');
 
 describe('run lock', () => {
   it('refuses a second holder while the first lives, naming its pid', async () => {

@@ -48,3 +48,11 @@ describe('$schema in a packet', () => {
     expect(checkPacket({ schema: 'v2', scope: { $schema: 'x' } })).toEqual({ errors: [], unknown: ['schema', 'scope.$schema'] });
   });
 });
+
+describe('readPacket on exotic input', () => {
+  it('a field holding an object without a prototype (fuzzing found it crashing zod\'s length check) is reported, not thrown', async () => {
+    const { readPacket } = await import('../../schemas/packet.ts');
+    const { missing } = readPacket({ task_id: { length: Object.create(null) }, approved: true });
+    expect(missing.filter((m) => m.item === 'task_id').length).toBeGreaterThan(0);
+  });
+});

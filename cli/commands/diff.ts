@@ -1,0 +1,23 @@
+// `buran diff ID`: the run's change, the handoff patch or the workspace diff of an unfinished run.
+import { secretValues } from '../../adapters/redact.ts';
+import { readRunChange } from '../../adapters/run-output.ts';
+import { isValidRunId } from '../../persistence/layout.ts';
+import { findRun, readRunMeta } from '../../persistence/registry.ts';
+import { UsageError } from '../errors.ts';
+import { EXIT } from '../exit-codes.ts';
+import type { Output } from '../output.ts';
+
+/** Prints the patch on stdout (where it came from on stderr); a run with no change prints nothing and says why. */
+export async function diffCommand(runId: string, opts: { registry: string; json: boolean }, output: Output): Promise<number> {
+  if (!isValidRunId(runId)) throw new UsageError(`${runId}: not a run id (letters, digits, dot, dash, underscore)`);
+  const layout = await findRun(opts.registry, runId);
+  const meta = await readRunMeta(layout);
+  const change = await readRunChange(layout, meta.workspace, opts.registry, secretValues(process.env));
+  if (opts.json) {
+    output.out(JSON.stringify({ run_id: runId, ...change }));
+    return EXIT.ok;
+  }
+  output.err(change.patch === '' ? `buran: no change to show: ${change.note}` : `buran: ${change.note}`);
+  if (change.patch !== '') output.out(change.patch.replace(/\n$/, ''));
+  return EXIT.ok;
+}
