@@ -21,7 +21,7 @@ const top = (path: unknown) => (typeof path === 'string' ? path.split('.')[0]! :
 const EFFECTS: Record<string, [done: string, failed: string]> = {
   intake: ['intake checked', 'intake failed'], workspace: ['workspace ready', 'workspace failed'], lease: ['leases checked', 'lease claim failed'],
   leaseWait: ['lease wait over', 'lease wait failed'], setup: ['setup finished', 'setup failed'], verification: ['verification finished', 'verification failed to run'],
-  scan: ['secret scan finished', 'secret scan failed'], handoff: ['handoff done', 'handoff failed'], retire: ['worktree retired', 'worktree removal failed'],
+  scan: ['secret scan finished', 'secret scan failed'], handoff: ['handoff done', 'handoff failed'], retire: ['handoff finished', 'worktree removal failed'],
   agentPause: ['pause over', 'pause failed'],
 };
 
@@ -30,7 +30,7 @@ function cause(e: Entry): string {
   const event = typeof e.event === 'string' ? e.event : '';
   const task = e.task as { task_id?: string; status?: string; decision?: string; code?: string | null; verdict?: string | null } | undefined;
   if (event === 'task.settled' && task) {
-    const how = task.verdict ? `verdict ${task.verdict}` : task.code ? task.code : task.decision ?? '';
+    const how = task.verdict ? `verdict ${task.verdict}` : task.code ? task.code : notable(task.decision) ?? '';
     return `${task.task_id} ${task.status}${how ? `, ${how}` : ''}`;
   }
   if (event === 'run.cancel') return `cancel requested${e.reason ? `: ${str(e.reason)}` : ''}`;
@@ -59,10 +59,13 @@ function taskStep(e: Entry): string {
     return `${id}: ${str(e.role)} task created (attempt ${str(e.attempt)}, epoch ${str(e.epoch)}${Number(e.retry) > 0 ? `, retry ${str(e.retry)}` : ''})`;
   }
   if (e.to === 'dispatched' || e.to === 'judging') return `${id}: ${str(e.to)}`;
-  const how = [e.verdict ? `verdict ${str(e.verdict)}` : '', e.code ? str(e.code) : '', e.decision && e.decision !== 'none' ? `completion ${str(e.decision)}` : '']
+  const how = [e.verdict ? `verdict ${str(e.verdict)}` : '', e.code ? str(e.code) : notable(e.decision) ? `completion ${str(e.decision)}` : '']
     .filter(Boolean).join(', ');
   return `${id}: ${str(e.to)}${how ? ` (${how})` : ''}`;
 }
+
+// "accepted" goes without saying (a completed task's completion was); a conflict or an invalid one does not.
+const notable = (decision: unknown) => (typeof decision === 'string' && decision !== 'accepted' && decision !== 'none' ? decision : null);
 
 function workerFinished(e: Entry): string {
   const id = str(e.task_id);
