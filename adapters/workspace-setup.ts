@@ -59,7 +59,10 @@ export async function runWorkspaceSetup(ctx: SetupContext): Promise<SetupReport>
     if (result.kind === 'start_failed') commands.push({ ...base, outcome: 'start_failed', exit_code: null, detail: result.message });
     else if (result.kind === 'timed_out') commands.push({ ...base, outcome: 'timed_out', exit_code: null, detail: `workspace.setup_timeout_ms (${ctx.timeoutMs} ms) ran out` });
     else commands.push({ ...base, outcome: result.exitCode === 0 ? 'passed' : 'failed', exit_code: result.exitCode, detail: result.signal ?? '' });
-    if (commands[commands.length - 1]!.outcome !== 'passed') break;
+    const done = commands[commands.length - 1]!;
+    // Beside its start in the journal: `events` and `run` say how each setup command ended.
+    ctx.record({ type: 'workspace.setup_result', index: index + 1, command: command.join(' '), exit_code: done.exit_code, outcome: done.outcome });
+    if (done.outcome !== 'passed') break;
   }
   const report: SetupReport = { commands };
   await writeJsonDurable(reportPath, report);

@@ -121,6 +121,7 @@ const WORDS: Record<string, (e: Entry) => string> = {
   'verification.orphan_killed': (e) => `verification (epoch ${str(e.epoch)}): killed ${str(e.command)} (pid ${str(e.pid)}) left by a stopped driver; the epoch's commands run again`,
   'workspace.ready': workspaceReady,
   'workspace.setup': (e) => `setup ${str(e.index)}: ${str(e.command)}`,
+  'workspace.setup_result': (e) => `setup ${str(e.index)}: ${str(e.command)} → ${e.exit_code === null || e.exit_code === undefined ? '' : `exit ${str(e.exit_code)}, `}${str(e.outcome)}`,
   'workspace.setup_orphan_killed': (e) => `setup ${str(e.index)}: killed pid ${str(e.pid)} left by a stopped driver; setup runs again`,
   'workspace.removed': (e) => `worktree ${str(e.path)} removed after the handoff`,
   'workspace.kept': (e) => `worktree ${str(e.path)} kept: ${oneLine(str(e.reason))} (buran clean removes it)`,

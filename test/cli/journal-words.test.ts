@@ -45,6 +45,8 @@ const SAMPLES: Array<[string, Record<string, unknown>, string]> = [
   ['workspace.ready', { path: '/r/w', branch: 'buran/x', head: 'abc', reused: false, continued: { ahead: 2, behind: 0, base: 'main' } },
     'branch buran/x exists, 2 ahead / 0 behind main: continuing it (worktree /r/w)'],
   ['workspace.setup', { index: 1, command: 'npm ci' }, 'setup 1: npm ci'],
+  ['workspace.setup_result', { index: 1, command: 'npm ci', exit_code: 1, outcome: 'failed' }, 'setup 1: npm ci → exit 1, failed'],
+  ['workspace.setup_result', { index: 2, command: 'make deps', exit_code: null, outcome: 'timed_out' }, 'setup 2: make deps → timed_out'],
   ['workspace.setup_orphan_killed', { index: 1, pid: 5 }, 'setup 1: killed pid 5 left by a stopped driver; setup runs again'],
   ['workspace.removed', { path: '/r/w' }, 'worktree /r/w removed after the handoff'],
   ['workspace.kept', { path: '/r/w', reason: 'busy' }, 'worktree /r/w kept: busy (buran clean removes it)'],

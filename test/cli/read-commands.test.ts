@@ -69,7 +69,7 @@ describe('buran status and events, read by a person', () => {
     expect(run.code).toBe(3);
 
     // run: progress on stderr (no TTY here), one line per command with its exit code, the cost last on stdout.
-    expect(run.stderr).toContain('setup 1: node -e console.log("deps ready")');
+    expect(run.stderr).toContain('setup 1: node -e console.log("deps ready") → exit 0, passed');
     expect(run.stderr).toMatch(/verification 1 \(epoch 1\): node check\.mjs → exit 1, failed/);
     expect(run.stderr).toMatch(/verification 1 \(epoch 2\): node check\.mjs → exit 127, start_failed/);
     expect(run.stderr).toMatch(/verification → fix_loop {2}\(verification FAIL in epoch 1\)/);
