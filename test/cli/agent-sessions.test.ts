@@ -104,8 +104,16 @@ describe('a quota wait is an absolute time in the run: it survives a SIGKILL of 
     const driver = spawn(process.execPath, [CLI, 'run', a.packet, '--repo', a.repo.repo, '--config', a.config, '--registry', a.sb.registry, '--run-id', 'agent'], {
       env: { ...process.env, ...a.env, BURAN_KILL_GRACE_MS: '300' }, stdio: 'ignore',
     });
-    const journal = join(a.sb.registry, 'runs', 'agent', 'journal.jsonl');
-    await until(() => existsSync(journal) && readFileSync(journal, 'utf8').includes('"agent.pause"'), 30_000);
+    // The journal is written before the snapshot, and status reads the snapshot: wait for the pause there.
+    const snapshot = join(a.sb.registry, 'runs', 'agent', 'snapshot.json');
+    const paused = () => {
+      try {
+        return JSON.parse(readFileSync(snapshot, 'utf8')).snapshot.context.agent_pause != null;
+      } catch {
+        return false; // not written yet, or being replaced
+      }
+    };
+    await until(() => existsSync(snapshot) && paused(), 30_000);
     driver.kill('SIGKILL');
     await new Promise((r) => driver.once('exit', r));
 
