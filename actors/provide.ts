@@ -16,18 +16,31 @@ import { writeJsonDurable } from '../persistence/durable-file.ts';
 import type { RunDeps } from './run-deps.ts';
 
 /**
- * Signals both the run's deliberate stop and xstate's own stop of the child. Not
- * AbortSignal.any: Node 20 keeps such a signal (and, through its listeners, each worker's
- * process objects) alive until it aborts, which in a batch of hundreds of runs is a leak
- * of ~100 kB per run. Listeners on two per-run signals die with the run.
+ * Signals both the run's deliberate stop and xstate's own stop of the child, for as long as
+ * `work` runs. Not AbortSignal.any: Node 20 keeps such a signal (and, through its listeners, each
+ * worker's process objects) alive until it aborts, which in a batch of hundreds of runs is a leak
+ * of ~100 kB per run. The listeners are removed once the work settles: the run's stop signal
+ * outlives every dispatch, and one listener left per dispatch passes Node's limit of 10
+ * (MaxListenersExceededWarning) by the eleventh.
  */
-function eitherSignal(a: AbortSignal, b: AbortSignal): AbortSignal {
-  if (a.aborted || b.aborted) return AbortSignal.abort();
+function withEitherSignal<T>(a: AbortSignal, b: AbortSignal, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  if (a.aborted || b.aborted) return work(AbortSignal.abort());
   const either = new AbortController();
   const abort = () => either.abort();
   a.addEventListener('abort', abort, { once: true });
   b.addEventListener('abort', abort, { once: true });
-  return either.signal;
+  const detach = () => {
+    a.removeEventListener('abort', abort);
+    b.removeEventListener('abort', abort);
+  };
+  let running: Promise<T>;
+  try {
+    running = work(either.signal);
+  } catch (error) {
+    detach();
+    throw error;
+  }
+  return running.finally(detach);
 }
 
 /** The run machine with its effects bound to one run's registry, workspace and config. */
@@ -37,11 +50,11 @@ export function provideRunMachine(deps: RunDeps) {
       runWorker: fromPromise<WorkerRun, WorkerTaskInput>(({ input, signal }) => {
         const config = deps.meta.config.workers[input.task.role];
         if (!config) throw new Error(`no ${input.task.role} worker configured`);
-        return deps.track(dispatchWorker({
+        return deps.track(withEitherSignal(signal, deps.stopSignal, (either) => dispatchWorker({
           taskDir: deps.layout.taskDir(input.task.task_id), workspace: deps.meta.workspace, worker: config,
           packet: deps.packet, plan: deps.plan, env: deps.env, secrets: deps.secrets, killGraceMs: deps.killGraceMs,
-          record: deps.record, signal: eitherSignal(signal, deps.stopSignal),
-        }, input));
+          record: deps.record, signal: either,
+        }, input)));
       }),
     },
   });
@@ -59,12 +72,12 @@ export function provideRunMachine(deps: RunDeps) {
       }),
       acquireLease: fromPromise<LeaseResult, { run_id: string }>(() => deps.track(tryRunLeases(deps.registryRoot, deps.meta, deps.now()))),
       awaitLease: fromPromise<LeaseResult, { run_id: string; until: number }>(({ input, signal }) =>
-        deps.track(awaitRunLeases(deps.registryRoot, deps.meta, input.until, eitherSignal(signal, deps.stopSignal)))),
+        deps.track(withEitherSignal(signal, deps.stopSignal, (either) => awaitRunLeases(deps.registryRoot, deps.meta, input.until, either)))),
       runVerification: fromPromise<VerificationReport, { run_id: string; epoch: number; commands: string[] }>(({ input, signal }) =>
-        deps.track(runVerification({
+        deps.track(withEitherSignal(signal, deps.stopSignal, (either) => runVerification({
           epochDir: deps.layout.epochDir(input.epoch), workspace: deps.meta.workspace, timeoutMs: deps.meta.config.verification.timeout_ms,
-          env: deps.env, secrets: deps.secrets, killGraceMs: deps.killGraceMs, record: deps.record, signal: eitherSignal(signal, deps.stopSignal),
-        }, input.epoch, input.commands))),
+          env: deps.env, secrets: deps.secrets, killGraceMs: deps.killGraceMs, record: deps.record, signal: either,
+        }, input.epoch, input.commands)))),
       performHandoff: fromPromise<HandoffRecord, { run_id: string; epoch: number }>(({ input }) =>
         deps.track(performHandoff(deps, input.run_id, input.epoch))),
       retireWorkspace: fromPromise<void, { run_id: string }>(() => deps.track(retireWorktree(deps))),

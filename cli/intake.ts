@@ -7,7 +7,7 @@ import { isPacketObject, readPacket } from '../schemas/packet.ts';
 import type { RunInput } from '../machines/run-rules.ts';
 import { isValidRunId, worktreePath } from '../persistence/layout.ts';
 import { SCHEMA_VERSION, type RunMeta } from '../persistence/records.ts';
-import { createRunRecord } from '../persistence/registry.ts';
+import { createRunRecord, ensureRegistry } from '../persistence/registry.ts';
 import { UsageError } from './errors.ts';
 import { loadConfig } from './load-config.ts';
 import { readDocument } from './read-document.ts';
@@ -28,9 +28,10 @@ export async function intakeRun(options: IntakeOptions): Promise<RunMeta> {
   const packetPath = resolve(options.cwd, options.packetPath);
   const packet = await readDocument(packetPath, 'packet');
   if (!isPacketObject(packet)) throw new UsageError(`packet ${packetPath} must be a JSON/YAML object`);
-  if (Array.isArray(packet.packets)) throw new UsageError(`${packetPath} is a packet list: run one packet at a time (or use "buran batch")`);
+  if ('packets' in packet) throw new UsageError(`${packetPath} is a packet list (it has "packets"): run one packet at a time, or use "buran batch"`);
   const base = await loadIntakeBase(options);
   const meta = runMetaFor(base, packet, packetPath, options.runId);
+  await ensureRegistry(options.registry);
   await createRunRecord(options.registry, meta, packet);
   return meta;
 }

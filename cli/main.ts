@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { UsageError } from './errors.ts';
@@ -11,7 +12,15 @@ interface Common {
   json?: boolean;
 }
 
-const registryOf = (opts: Common) => resolve(cwd, opts.registry ?? process.env.BURAN_REGISTRY ?? '.buran');
+/** The registry folder; a path that exists but is not a folder is a usage error for every command. */
+function registryOf(opts: Common): string {
+  const root = resolve(cwd, opts.registry ?? process.env.BURAN_REGISTRY ?? '.buran');
+  const found = statSync(root, { throwIfNoEntry: false });
+  if (found !== undefined && !found.isDirectory()) {
+    throw new UsageError(`--registry ${root} is a file, not a folder: give a folder (it is created if missing)`);
+  }
+  return root;
+}
 
 /** Every command accepts --registry and --json (CONTRACT 1). */
 function common(command: Command): Command {

@@ -68,8 +68,8 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
     if (path === '/events') return hub!.attach(res);
     const journal = /^\/runs\/([^/]+)\/journal$/.exec(path);
     if (journal) {
-      const id = decodeURIComponent(journal[1]!);
-      if (!isValidRunId(id)) return json(res, 400, { error: `not a run id: ${id}` });
+      const id = decodePathSegment(journal[1]!);
+      if (id === null || !isValidRunId(id)) return json(res, 400, { error: `not a run id: ${journal[1]}` });
       try {
         return json(res, 200, await runJournal(options.registry, id, options.secrets));
       } catch (error) {
@@ -106,6 +106,15 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
       server.closeAllConnections();
     }),
   };
+}
+
+/** A percent-encoded path segment, or null when it is not valid (`%ff` is no UTF-8): a bad request, not a server error. */
+function decodePathSegment(segment: string): string | null {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return null;
+  }
 }
 
 function hostAllowed(host: string | undefined, port: number): boolean {

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { z } from '../schemas/zod.ts';
 import { ConfigSchema } from '../schemas/config.ts';
 import { readIfExists } from './durable-file.ts';
-import { BatchExistsError, BatchNotFoundError, RegistryCorruptError } from './errors.ts';
+import { BatchExistsError, BatchNotFoundError, InvalidIdError, RegistryCorruptError } from './errors.ts';
+import { isValidRunId } from './layout.ts';
 import { createRecordFolder, parseRecord } from './record-file.ts';
 import { SCHEMA_VERSION } from './records.ts';
 
@@ -49,6 +50,7 @@ const PacketsSchema = z.array(z.record(z.string(), z.unknown()));
 
 /** Reads a batch's record and packets; an unknown batch is BatchNotFoundError, a damaged one RegistryCorruptError (exit 5). */
 export async function readBatch(root: string, batchId: string): Promise<{ record: BatchRecord; packets: Array<Record<string, unknown>> }> {
+  if (!isValidRunId(batchId)) throw new InvalidIdError(batchId, 'batch');
   const layout = batchLayout(root, batchId);
   const text = await readIfExists(layout.record);
   if (text === null) throw new BatchNotFoundError(batchId, root);

@@ -7,6 +7,24 @@ export class RegistryCorruptError extends Error {
   }
 }
 
+/** A run or batch id that cannot name a folder of the registry (`..`, `a/b`, ''): refused before anything is read or written. */
+export class InvalidIdError extends Error {
+  readonly code = 'invalid_id';
+  constructor(readonly id: string, what = 'run') {
+    super(`${JSON.stringify(id)} is not a ${what} id: use 1-100 letters, digits, ".", "-" or "_", starting with a letter or digit`);
+    this.name = 'InvalidIdError';
+  }
+}
+
+/** The --registry path cannot hold a registry (a file, a pseudo file system, no permission). */
+export class RegistryUnusableError extends Error {
+  readonly code = 'registry_unusable';
+  constructor(readonly root: string, detail: string) {
+    super(`--registry ${root}: ${detail}`);
+    this.name = 'RegistryUnusableError';
+  }
+}
+
 /** The run is not in the registry. */
 export class RunNotFoundError extends Error {
   readonly code = 'run_not_found';

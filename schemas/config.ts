@@ -6,15 +6,35 @@ export type Role = (typeof ROLES)[number];
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const positiveInt = (max?: number) => z.int().check(z.positive(), ...(max ? [z.maximum(max)] : []));
+
+/** The longest delay a Node timer can wait: anything larger fires after 1 ms (setTimeout's 32-bit limit). */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * A duration in ms, bounded so it can reach a timer: `min` (0 or 1) to `max` (at most MAX_TIMER_MS),
+ * the bound named in the error. Every duration of the config is one of these.
+ */
+export const durationMs = (min: 0 | 1, max: number = MAX_TIMER_MS) =>
+  z.int().check(
+    z.minimum(min, `must be a whole number of milliseconds${min === 1 ? ' above 0' : ', 0 or more'}`),
+    z.maximum(max, `must be at most ${max} ms (${describeMs(max)})${max === MAX_TIMER_MS ? ': a longer wait cannot be timed' : ''}`),
+  );
+
+function describeMs(ms: number): string {
+  const days = ms / 86_400_000;
+  if (days >= 1) return `about ${Math.floor(days * 10) / 10} days`;
+  return ms >= 60_000 ? `${ms / 60_000} minutes` : `${ms / 1000} seconds`;
+}
+const WEEK_MS = 7 * 24 * 3600_000;
 const budget = () => z.int().check(z.minimum(0), z.maximum(100));
 
 const WorkerSchema = z
   .strictObject({
     command: z.optional(z.array(z.string().check(z.minLength(1))).check(z.minLength(1, 'command needs the program and its arguments, e.g. ["node", "worker.mjs"]'))),
     preset: z.optional(z.enum(['claude', 'codex'], 'preset is "claude" or "codex"')),
-    timeout_ms: z._default(positiveInt(7 * 24 * 3600_000), 1_800_000),
+    timeout_ms: z._default(durationMs(1, WEEK_MS), 1_800_000),
     /** Output is the heartbeat: a worker silent for this long is killed as timed out. */
-    idle_timeout_ms: z.optional(positiveInt(7 * 24 * 3600_000)),
+    idle_timeout_ms: z.optional(durationMs(1, WEEK_MS)),
     env: z._default(z.array(z.string().check(z.regex(ENV_NAME, 'env entries are variable names like ANTHROPIC_API_KEY'))), []),
     // Preset-only settings (CONTRACT 3 presets).
     program: z.optional(z.string().check(z.minLength(1))),
@@ -67,7 +87,7 @@ export const ConfigSchema = z.strictObject({
   ),
   verification: z._default(
     z.strictObject({
-      timeout_ms: z._default(positiveInt(), 600_000),
+      timeout_ms: z._default(durationMs(1), 600_000),
       allowed_commands: z._default(z.array(z.string().check(z.minLength(1))), []),
     }),
     { timeout_ms: 600_000, allowed_commands: [] },
@@ -78,10 +98,10 @@ export const ConfigSchema = z.strictObject({
   ),
   lease: z._default(
     z.strictObject({
-      ttl_ms: z._default(positiveInt(), 3_600_000),
+      ttl_ms: z._default(durationMs(1), 3_600_000),
       /** How long a run waits in waiting_for_lock for a conflicting holder before blocked_lock_conflict. */
-      wait_ms: z._default(z.int().check(z.minimum(0), z.maximum(7 * 24 * 3600_000)), 600_000),
-      poll_ms: z._default(positiveInt(60_000), 500),
+      wait_ms: z._default(durationMs(0, WEEK_MS), 600_000),
+      poll_ms: z._default(durationMs(1, 60_000), 500),
     }),
     { ttl_ms: 3_600_000, wait_ms: 600_000, poll_ms: 500 },
   ),

@@ -3,16 +3,16 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { runBatch, type BatchItem } from '../../actors/batch-runner.ts';
 import { runClaims } from '../../actors/leases.ts';
-import { isPacketObject } from '../../schemas/packet.ts';
 import { createBatch, readBatch, readBatchProgress, type BatchRecord } from '../../persistence/batch-store.ts';
 import { isValidRunId, runLayout } from '../../persistence/layout.ts';
 import { SCHEMA_VERSION, type RunMeta } from '../../persistence/records.ts';
-import { createRunRecord } from '../../persistence/registry.ts';
+import { createRunRecord, ensureRegistry } from '../../persistence/registry.ts';
 import { BatchView } from '../batch-view.ts';
 import { UsageError } from '../errors.ts';
 import { loadIntakeBase, runMetaFor, type IntakeBase, type IntakeOptions } from '../intake.ts';
 import type { Output } from '../output.ts';
 import { readDocument } from '../read-document.ts';
+import { packetsOf } from '../packet-list.ts';
 
 /** `buran batch` flags. */
 export interface BatchFlags extends Omit<IntakeOptions, 'packetPath' | 'runId'> {
@@ -83,7 +83,7 @@ async function create(flags: BatchFlags): Promise<{ record: BatchRecord; metas: 
   checkConcurrency(flags.concurrency);
   const listPath = resolve(flags.cwd, flags.list);
   const doc = await readDocument(listPath, 'packet list');
-  const packets = packetsOf(doc, listPath);
+  const packets = packetsOf(doc, listPath, { listOnly: true });
   const base = await loadIntakeBase(flags);
   const batchId = flags.batchId ?? newBatchId();
   if (!isValidRunId(batchId)) throw new UsageError(`--batch-id ${JSON.stringify(batchId)}: use letters, digits, ".", "-" or "_", starting with a letter or digit`);
@@ -97,6 +97,7 @@ async function create(flags: BatchFlags): Promise<{ record: BatchRecord; metas: 
     runs: metas.map((m) => ({ run_id: m.run_id, task_id: m.input.plan.task_id })),
   };
   // The batch is recorded before its runs: a crash in between leaves runs a resume creates.
+  await ensureRegistry(flags.registry);
   await createBatch(flags.registry, record, packets);
   for (let i = 0; i < metas.length; i++) await createRunRecord(flags.registry, metas[i]!, packets[i]);
   return { record, metas };
@@ -115,14 +116,6 @@ async function reopen(flags: BatchFlags): Promise<{ record: BatchRecord; metas: 
     metas.push(meta);
   }
   return { record, metas };
-}
-
-function packetsOf(doc: unknown, listPath: string): Record<string, unknown>[] {
-  if (!isPacketObject(doc) || !Array.isArray(doc.packets)) throw new UsageError(`${listPath} must be a packet list: { "packets": [ … ] }`);
-  if (doc.packets.length === 0) throw new UsageError(`${listPath}: "packets" is empty`);
-  const bad = doc.packets.findIndex((p) => !isPacketObject(p));
-  if (bad !== -1) throw new UsageError(`${listPath}: packets[${bad}] must be a JSON/YAML object`);
-  return doc.packets as Record<string, unknown>[];
 }
 
 function metaAt(base: IntakeBase, batchId: string, packet: Record<string, unknown>, listPath: string, index: number): RunMeta {

@@ -1,16 +1,14 @@
 import { resolve } from 'node:path';
-import { isPacketObject, readPacket, type MissingItem } from '../../schemas/packet.ts';
-import { UsageError } from '../errors.ts';
+import { readPacket } from '../../schemas/packet.ts';
+import { packetsOf } from '../packet-list.ts';
 import type { Output } from '../output.ts';
 import { readDocument } from '../read-document.ts';
 
 /** `buran validate PACKET`: every missing item of every packet; writes nothing. */
 export async function validateCommand(path: string, cwd: string, json: boolean, output: Output): Promise<number> {
   const doc = await readDocument(resolve(cwd, path), 'packet');
-  if (!isPacketObject(doc)) throw new UsageError(`packet ${path} must be a JSON/YAML object`);
-  const packets: unknown[] = Array.isArray(doc.packets) ? doc.packets : [doc];
+  const packets = packetsOf(doc, path, { listOnly: false });
   const results = packets.map((packet, index) => {
-    if (!isPacketObject(packet)) return { index, task_id: null, sufficient: false, missing: [{ item: `packets.${index}`, message: 'a packet must be an object' }] as MissingItem[] };
     const { plan, missing } = readPacket(packet);
     return { index, task_id: plan.task_id || null, sufficient: missing.length === 0, missing };
   });

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,9 +20,17 @@ export interface Sandbox {
   path: (name: string) => string;
 }
 
+const made: string[] = [];
+
+/** Removes every sandbox made so far in this test file (call from afterEach, once its processes are gone). */
+export function removeSandboxes(): void {
+  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
+}
+
 /** Creates a sandbox whose workspace holds check.mjs (exit code read from check-exit.txt, default 0). */
 export function makeSandbox(): Sandbox {
   const dir = mkdtempSync(join(tmpdir(), 'buran-test-'));
+  made.push(dir);
   const workspace = join(dir, 'ws');
   mkdirSync(workspace);
   writeFileSync(join(workspace, 'check.mjs'), CHECK_SCRIPT);

@@ -55,6 +55,8 @@ describe('buran inspect', () => {
 
       expect((await raw(served.url, '/runs/no-such-run/journal')).status).toBe(404);
       expect((await raw(served.url, '/runs/..%2F..%2Fetc/journal')).status).toBe(400);
+      // Not valid percent-encoding (no UTF-8): a bad request, not a server error.
+      expect((await raw(served.url, '/runs/%ff/journal')).status).toBe(400);
       expect((await raw(served.url, '/nope')).status).toBe(404);
       expect((await raw(served.url, '/graph', { method: 'POST' })).status).toBe(405);
       // DNS rebinding: a foreign name pointed at 127.0.0.1 is refused.
