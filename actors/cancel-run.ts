@@ -3,7 +3,7 @@ import { findRun } from '../persistence/registry.ts';
 import { readLockHolder } from '../persistence/run-lock.ts';
 import { isAlive } from '../persistence/process-identity.ts';
 import { refuseIfQuarantined } from '../persistence/quarantine.ts';
-import { RunLockedError } from '../persistence/errors.ts';
+import { LockUnverifiedError, RunLockedError } from '../persistence/errors.ts';
 import { driveRun, type DriveResult } from './drive-run.ts';
 
 /** What `buran cancel` needs. */
@@ -37,6 +37,8 @@ export async function cancelRun(options: CancelOptions): Promise<DriveResult & {
   await refuseIfQuarantined(layout);
   const holder = await readLockHolder(layout.lock);
   if (holder !== null && holder.pid > 0 && holder.pid !== process.pid && isAlive(holder)) {
+    // Without a start time the pid may now be any process: it is never signalled on the lock's word.
+    if (holder.start === null) throw new LockUnverifiedError(options.runId, holder.pid, layout.lock);
     signalIfAlive(holder.pid, 'SIGTERM');
     const until = Date.now() + options.driverGraceMs;
     while (isAlive(holder) && Date.now() < until) await sleep(25);

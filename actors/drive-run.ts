@@ -107,8 +107,15 @@ async function driveLocked(options: DriveOptions, layout: Awaited<ReturnType<typ
   let steps = 0;
   let settle: () => void = () => {};
   let actor: ReturnType<typeof createActor<ReturnType<typeof provideRunMachine>>> | null = null;
+  // A registry problem met on the way (a damaged record, a full disk): the run stops where it is.
+  let registryProblem: unknown = null;
+  const haltFor = (error: unknown) => {
+    registryProblem ??= error;
+    halt();
+  };
   const recorder = new RunRecorder(
     options.runId, journal, store, () => actor!.getPersistedSnapshot() as AnyMachineSnapshot, store.current?.seq ?? 0, options.onEntry, options.onFlush,
+    haltFor,
   );
 
   // A deliberate stop takes effect at the transition that asked for it: that snapshot is the
@@ -145,7 +152,7 @@ async function driveLocked(options: DriveOptions, layout: Awaited<ReturnType<typ
   const provided = provideRunMachine({
     registryRoot: options.registryRoot, layout, meta, plan: meta.input.plan, packet, env,
     secrets: secretValues(env), killGraceMs: options.killGraceMs ?? 2000, now: () => new Date(),
-    record: (draft) => recorder.record(draft), stopSignal: stop.signal,
+    record: (draft) => recorder.record(draft), stopSignal: stop.signal, halt: haltFor,
     track: (work) => {
       inFlight.add(work);
       void work.then(() => inFlight.delete(work), () => inFlight.delete(work));
@@ -186,20 +193,31 @@ async function driveLocked(options: DriveOptions, layout: Awaited<ReturnType<typ
   options.interrupt?.removeEventListener('abort', onInterrupt);
 
   const final = actor.getSnapshot() as AnyMachineSnapshot;
-  if (failure !== null || final.status !== 'done') {
+  if (failure !== null || registryProblem !== null || final.status !== 'done') {
     observer.mute();
     stop.abort();
     actor.stop();
     // Workers' groups are killed and their interruption recorded before the journal closes.
     await Promise.allSettled([...inFlight]);
   } else {
-    await releaseLeases(options.registryRoot, options.runId);
+    await releaseFinishedLeases(options.registryRoot, options.runId, recorder);
   }
   await recorder.close();
+  if (registryProblem !== null) throw registryProblem;
   if (recorder.contradiction !== null) throw new RegistryCorruptError(layout.journal, `the journal contradicts the run: ${recorder.contradiction}`);
   if (failure !== null) throw new DriveError(`the run actor failed: ${(failure as Error)?.message ?? String(failure)}`, failure);
   const reported = stopReason === null ? final : (JSON.parse(JSON.stringify(store.current?.snapshot)) as AnyMachineSnapshot);
   return resultOf(options.runId, reported, stopReason);
+}
+
+// A finished run's claims no longer hold anyone (a terminal holder is not live), so a table that
+// cannot be changed now (damaged, disk full) is journalled, not a reason to fail a finished run.
+async function releaseFinishedLeases(root: string, runId: string, recorder: RunRecorder): Promise<void> {
+  try {
+    await releaseLeases(root, runId);
+  } catch (error) {
+    recorder.record({ type: 'lease.release_failed', message: error instanceof Error ? error.message : String(error) });
+  }
 }
 
 function resultOf(runId: string, snapshot: AnyMachineSnapshot, stopped: DriveResult['stopped']): DriveResult {

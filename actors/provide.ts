@@ -14,6 +14,7 @@ import { buildChildEnv } from '../adapters/worker-env.ts';
 import { awaitRunLeases, tryRunLeases } from './leases.ts';
 import { writeJsonDurable } from '../persistence/durable-file.ts';
 import type { RunDeps } from './run-deps.ts';
+import { isRegistryProblem } from '../persistence/errors.ts';
 
 /**
  * Signals both the run's deliberate stop and xstate's own stop of the child, for as long as
@@ -43,6 +44,20 @@ function withEitherSignal<T>(a: AbortSignal, b: AbortSignal, work: (signal: Abor
   return running.finally(detach);
 }
 
+/**
+ * Tracks an effect, and keeps a registry problem (a damaged record, a full disk) out of the
+ * machine: such an error is no fact about the work for the machine to judge (it would become a
+ * retry or a blocker of a run whose records cannot be trusted), so the driver halts instead and
+ * the actor's promise is left unsettled.
+ */
+function effect<T>(deps: RunDeps, work: Promise<T>): Promise<T> {
+  return deps.track(work).catch((error: unknown) => {
+    if (!isRegistryProblem(error)) throw error;
+    deps.halt(error);
+    return new Promise<T>(() => {});
+  });
+}
+
 /** The run machine with its effects bound to one run's registry, workspace and config. */
 export function provideRunMachine(deps: RunDeps) {
   const worker = workerTaskMachine.provide({
@@ -50,7 +65,7 @@ export function provideRunMachine(deps: RunDeps) {
       runWorker: fromPromise<WorkerRun, WorkerTaskInput>(({ input, signal }) => {
         const config = deps.meta.config.workers[input.task.role];
         if (!config) throw new Error(`no ${input.task.role} worker configured`);
-        return deps.track(withEitherSignal(signal, deps.stopSignal, (either) => dispatchWorker({
+        return effect(deps, withEitherSignal(signal, deps.stopSignal, (either) => dispatchWorker({
           taskDir: deps.layout.taskDir(input.task.task_id), workspace: deps.meta.workspace, worker: config,
           packet: deps.packet, plan: deps.plan, env: deps.env, secrets: deps.secrets, killGraceMs: deps.killGraceMs,
           record: deps.record, signal: either,
@@ -61,25 +76,24 @@ export function provideRunMachine(deps: RunDeps) {
   return runMachine.provide({
     actors: {
       workerTask: worker,
-      recordIntake: fromPromise<void, { run_id: string }>(async () => {
-        await writeJsonDurable(deps.layout.intake, { plan: deps.plan, missing: deps.meta.input.missing });
-      }),
+      recordIntake: fromPromise<void, { run_id: string }>(() =>
+        effect(deps, writeJsonDurable(deps.layout.intake, { plan: deps.plan, missing: deps.meta.input.missing }))),
       prepareWorkspace: fromPromise<void, { run_id: string }>(async () => {
         if (deps.meta.repo === null) return;
         const spec = { repo: deps.meta.repo, path: deps.meta.workspace, branch: deps.plan.intended_branch || `buran/${deps.meta.run_id}`, base: deps.plan.base_branch };
-        const worktree = await deps.track(withFileMutex(worktreeMutexPath(deps.registryRoot), () => prepareWorktree(spec)));
+        const worktree = await effect(deps, withFileMutex(worktreeMutexPath(deps.registryRoot), () => prepareWorktree(spec)));
         deps.record({ type: 'workspace.ready', path: worktree.path, branch: worktree.branch, head: worktree.head, reused: worktree.reused });
       }),
-      acquireLease: fromPromise<LeaseResult, { run_id: string }>(() => deps.track(tryRunLeases(deps.registryRoot, deps.meta, deps.now()))),
+      acquireLease: fromPromise<LeaseResult, { run_id: string }>(() => effect(deps, tryRunLeases(deps.registryRoot, deps.meta, deps.now()))),
       awaitLease: fromPromise<LeaseResult, { run_id: string; until: number }>(({ input, signal }) =>
-        deps.track(withEitherSignal(signal, deps.stopSignal, (either) => awaitRunLeases(deps.registryRoot, deps.meta, input.until, either)))),
+        effect(deps, withEitherSignal(signal, deps.stopSignal, (either) => awaitRunLeases(deps.registryRoot, deps.meta, input.until, either)))),
       runVerification: fromPromise<VerificationReport, { run_id: string; epoch: number; commands: string[] }>(({ input, signal }) =>
-        deps.track(withEitherSignal(signal, deps.stopSignal, (either) => runVerification({
-          epochDir: deps.layout.epochDir(input.epoch), workspace: deps.meta.workspace, timeoutMs: deps.meta.config.verification.timeout_ms,
+        effect(deps, withEitherSignal(signal, deps.stopSignal, (either) => runVerification({
+          runId: deps.meta.run_id, epochDir: deps.layout.epochDir(input.epoch), workspace: deps.meta.workspace, timeoutMs: deps.meta.config.verification.timeout_ms,
           env: deps.env, secrets: deps.secrets, killGraceMs: deps.killGraceMs, record: deps.record, signal: either,
         }, input.epoch, input.commands)))),
       performHandoff: fromPromise<HandoffRecord, { run_id: string; epoch: number }>(({ input }) =>
-        deps.track(performHandoff(deps, input.run_id, input.epoch))),
+        effect(deps, performHandoff(deps, input.run_id, input.epoch))),
       retireWorkspace: fromPromise<void, { run_id: string }>(() => deps.track(retireWorktree(deps))),
     },
   });

@@ -4,13 +4,18 @@ import { readIfExists, writeJsonDurable } from '../persistence/durable-file.ts';
 import { splitCommandWords } from './command-words.ts';
 import { rm } from 'node:fs/promises';
 import { runInGroup, signalGroup } from './process-group.ts';
-import { isAlive, type ProcessIdentity } from '../persistence/process-identity.ts';
+import { isAlive } from '../persistence/process-identity.ts';
 import { buildChildEnv } from './worker-env.ts';
 import { redact, redactFile } from './redact.ts';
-import { readOwnJson } from './json-file.ts';
+import { readJsonRecord } from '../persistence/record-file.ts';
+import { readRunningCommand } from './dispatch-records.ts';
+
+const isReport = (v: unknown): v is VerificationReport =>
+  typeof v === 'object' && v !== null && ['PASS', 'FAIL', 'BLOCKED'].includes((v as VerificationReport).verdict) && Array.isArray((v as VerificationReport).commands);
 
 /** What verification needs from the run. */
 export interface VerificationContext {
+  runId: string;
   epochDir: string;
   workspace: string;
   timeoutMs: number;
@@ -31,7 +36,7 @@ const TAIL_LINES = 60;
  */
 export async function runVerification(ctx: VerificationContext, epoch: number, commands: string[]): Promise<VerificationReport> {
   const reportPath = join(ctx.epochDir, 'verification.json');
-  const recorded = await readOwnJson<VerificationReport>(reportPath);
+  const recorded = await readJsonRecord(reportPath, isReport, 'verification report');
   if (recorded !== null) return recorded;
   await stopOrphan(ctx, epoch);
 
@@ -52,7 +57,7 @@ export async function runVerification(ctx: VerificationContext, epoch: number, c
     ctx.record({ type: 'verification.command', epoch, index: index + 1, command });
     const [file, ...args] = words.words as [string, ...string[]];
     const result = await runInGroup({
-      file, args, cwd: ctx.workspace, env: buildChildEnv(ctx.env, [], {}), logFile: log,
+      file, args, cwd: ctx.workspace, env: buildChildEnv(ctx.env, [], commandIds(ctx.runId, epoch, index + 1)), logFile: log,
       deadline: Date.now() + ctx.timeoutMs, killGraceMs: ctx.killGraceMs, signal: ctx.signal,
       onStarted: (process) => writeJsonDurable(join(ctx.epochDir, RUNNING), { process, index: index + 1, command }),
     });
@@ -86,11 +91,19 @@ export async function runVerification(ctx: VerificationContext, epoch: number, c
   return report;
 }
 
+/**
+ * A verification command carries the run's id and a task-like id of its own, as a worker does:
+ * `buran cancel` finds whatever it started by BURAN_RUN_ID, and a task's processes by BURAN_TASK_ID.
+ */
+export function commandIds(runId: string, epoch: number, index: number): Record<string, string> {
+  return { BURAN_RUN_ID: runId, BURAN_TASK_ID: `verify-e${epoch}-c${index}`, BURAN_EPOCH: String(epoch) };
+}
+
 // A verification command a dead driver left running would race the new one: its group is
 // killed before the epoch's commands run again from the first.
 const RUNNING = 'running.json';
 async function stopOrphan(ctx: VerificationContext, epoch: number): Promise<void> {
-  const running = await readOwnJson<{ process: ProcessIdentity; command: string }>(join(ctx.epochDir, RUNNING));
+  const running = await readRunningCommand(join(ctx.epochDir, RUNNING));
   if (running === null || !isAlive(running.process)) return;
   signalGroup(running.process.pid, 'SIGKILL');
   ctx.record({ type: 'verification.orphan_killed', epoch, pid: running.process.pid, command: running.command });

@@ -5,6 +5,7 @@ import type { WorkerConfig } from '../schemas/config.ts';
 import type { Finding, Plan, TaskRef, WorkerRun } from '../machines/types.ts';
 import { readIfExists, writeJsonDurable } from '../persistence/durable-file.ts';
 import type { ProcessIdentity } from '../persistence/process-identity.ts';
+import { readIntent, readOutcome, type DispatchIntent } from './dispatch-records.ts';
 import { findProcessByEnv, isAlive } from '../persistence/process-identity.ts';
 import { awaitAdopted, runInGroup } from './process-group.ts';
 import { buildChildEnv } from './worker-env.ts';
@@ -33,16 +34,6 @@ export interface DispatchContext {
   signal?: AbortSignal;
 }
 
-/** The dispatch intent, written before the worker is awaited so a later driver can reconcile. */
-interface DispatchIntent {
-  task_id: string;
-  /** Null between "about to start" and "started": a crash there leaves only the environment to go by. */
-  process: ProcessIdentity | null;
-  started_at: string;
-  deadline: number;
-  interrupted: boolean;
-}
-
 /** The files of one task under the run. */
 export function taskFiles(taskDir: string) {
   return {
@@ -62,10 +53,10 @@ export function taskFiles(taskDir: string) {
  */
 export async function dispatchWorker(ctx: DispatchContext, req: DispatchRequest): Promise<WorkerRun> {
   const files = taskFiles(ctx.taskDir);
-  const recorded = await readOwnJson<WorkerRun>(files.outcome);
+  const recorded = await readOutcome(files.outcome);
   if (recorded !== null) return recorded;
 
-  const intent = await readOwnJson<DispatchIntent>(files.intent);
+  const intent = await readIntent(files.intent);
   const live = intent === null ? null : liveProcessOf(intent, req);
   if (intent !== null && live !== null) return finish(ctx, req, await adopt(ctx, req, { ...intent, process: live }));
   // A log a dead driver left unredacted is cleaned before anything else reads it.
@@ -125,7 +116,7 @@ async function start(ctx: DispatchContext, req: DispatchRequest): Promise<Worker
         ? { kind: 'timed_out', timeoutMs: ctx.worker.timeout_ms, idleMs: ctx.worker.idle_timeout_ms }
         : { kind: 'timed_out', timeoutMs: ctx.worker.timeout_ms };
     case 'aborted': {
-      const intent = await readOwnJson<DispatchIntent>(files.intent);
+      const intent = await readIntent(files.intent);
       if (intent) await writeJsonDurable(files.intent, { ...intent, interrupted: true });
       ctx.record({ type: 'worker.interrupted', task_id: req.task.task_id, pid: intent?.process?.pid ?? null });
       throw new DispatchInterrupted(req.task.task_id);

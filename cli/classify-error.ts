@@ -1,4 +1,7 @@
-import { BatchExistsError, BatchNotFoundError, InvalidIdError, LeaseNotExpiredError, RegistryUnusableError, RegistryCorruptError, RunExistsError, RunLockedError, RunNotFinishedError, RunNotFoundError } from '../persistence/errors.ts';
+import {
+  BatchExistsError, BatchNotFoundError, InvalidIdError, LeaseNotExpiredError, LockUnverifiedError, RegistryCorruptError, RegistryUnusableError,
+  RunExistsError, RunLockedError, RunNotFinishedError, RunNotFoundError, RunWorkersAliveError, SharedRecordCorruptError,
+} from '../persistence/errors.ts';
 import { UsageError } from './errors.ts';
 import { EXIT } from './exit-codes.ts';
 
@@ -13,8 +16,15 @@ export function classify(error: unknown): { code: string; exit: number; message:
       message: `registry disk full${where ? ` (writing ${where})` : ''}: nothing half-written was kept; free space on that disk, then run the same command again (a run continues with "buran resume ID")`,
     };
   }
-  if (error instanceof RunNotFoundError || error instanceof RunLockedError || error instanceof RunExistsError || error instanceof LeaseNotExpiredError || error instanceof RunNotFinishedError || error instanceof BatchNotFoundError || error instanceof BatchExistsError) {
+  if (
+    error instanceof RunNotFoundError || error instanceof RunLockedError || error instanceof RunExistsError || error instanceof LeaseNotExpiredError
+    || error instanceof RunNotFinishedError || error instanceof BatchNotFoundError || error instanceof BatchExistsError
+    || error instanceof LockUnverifiedError || error instanceof RunWorkersAliveError
+  ) {
     return { code: error.code, exit: EXIT.registry, message: error.message, details: [] };
+  }
+  if (error instanceof SharedRecordCorruptError) {
+    return { code: error.code, exit: EXIT.registry, message: `registry record is corrupt and was left untouched: ${error.message}. ${error.fix}`, details: [] };
   }
   if (error instanceof RegistryCorruptError) {
     return { code: error.code, exit: EXIT.registry, message: `registry record is corrupt and was left untouched: ${error.message}`, details: [] };

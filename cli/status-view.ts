@@ -27,6 +27,8 @@ export interface StatusView {
   leases: { resource: string; mode: string; expires_at: string }[];
   /** Totals over every preset agent task that reported them. */
   usage: { cost_usd: number | null; turns: number | null };
+  /** Registry records this report could not use, each with what it means (absent when all were fine). */
+  problems?: string[];
 }
 
 /** What status reads beside the snapshot and journal. */
@@ -113,6 +115,7 @@ export function formatStatus(view: StatusView): string {
     if (view.handoff.commit) lines.push(`  commit:   ${view.handoff.commit} on ${view.handoff.branch}${view.handoff.pushed ? ' (pushed)' : ''}`);
     if (view.handoff.pr) lines.push(`  pr:       ${view.handoff.pr.url} (${view.handoff.pr.action})`);
   }
+  for (const problem of view.problems ?? []) lines.push(`  problem:  ${problem}`);
   lines.push(`  next:     ${formatAction(view.next_safe_action)}`);
   return lines.join('\n');
 }

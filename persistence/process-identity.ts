@@ -51,14 +51,21 @@ function isZombie(pid: number): boolean {
  * in every worker's environment.
  */
 export function findProcessByEnv(pairs: Record<string, string>): ProcessIdentity | null {
+  return findProcessesByEnv(pairs, 1)[0] ?? null;
+}
+
+/** Every live process (up to `limit`) whose environment holds all these NAME=value pairs (Linux /proc). */
+export function findProcessesByEnv(pairs: Record<string, string>, limit = Infinity): ProcessIdentity[] {
   let pids: string[];
   try {
     pids = readdirSync('/proc').filter((name) => /^\d+$/.test(name));
   } catch {
-    return null;
+    return [];
   }
   const wanted = Object.entries(pairs).map(([name, value]) => `${name}=${value}`);
+  const found: ProcessIdentity[] = [];
   for (const pid of pids) {
+    if (found.length >= limit) break;
     let environ: string;
     try {
       environ = readFileSync(`/proc/${pid}/environ`, 'latin1');
@@ -68,8 +75,8 @@ export function findProcessByEnv(pairs: Record<string, string>): ProcessIdentity
     const vars = new Set(environ.split('\0'));
     if (wanted.every((w) => vars.has(w))) {
       const identity = { pid: Number(pid), start: processStart(Number(pid)) };
-      if (isAlive(identity)) return identity;
+      if (isAlive(identity)) found.push(identity);
     }
   }
-  return null;
+  return found;
 }

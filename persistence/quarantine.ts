@@ -29,7 +29,13 @@ export async function quarantineRun(layout: RunLayout, error: RegistryCorruptErr
 
 /** The run's quarantine record, or null. */
 export async function readQuarantine(layout: RunLayout): Promise<QuarantineRecord | null> {
-  const text = await readIfExists(markerPath(layout));
+  let text: string | null;
+  try {
+    text = await readIfExists(markerPath(layout));
+  } catch {
+    // Something is there (a folder, say) that cannot be read: the run is set aside all the same.
+    return { at: '', file: markerPath(layout), reason: 'quarantined (marker unreadable)' };
+  }
   if (text === null) return null;
   try {
     return JSON.parse(text) as QuarantineRecord;

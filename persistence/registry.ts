@@ -1,8 +1,7 @@
 import { mkdir, readdir, stat } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { InvalidIdError, RegistryCorruptError, RegistryUnusableError, RunExistsError, RunNotFoundError } from './errors.ts';
-import { readIfExists } from './durable-file.ts';
-import { createRecordFolder, parseRecord } from './record-file.ts';
+import { createRecordFolder, parseRecord, readRecordText } from './record-file.ts';
 import { isValidRunId, runLayout, runsDir, type RunLayout } from './layout.ts';
 import { RunMetaSchema, type RunMeta } from './records.ts';
 
@@ -64,7 +63,7 @@ async function makeFolder(path: string, depth: number): Promise<void> {
 
 /** Reads and validates run.json. */
 export async function readRunMeta(layout: RunLayout): Promise<RunMeta> {
-  const text = await readIfExists(layout.meta);
+  const text = await readRecordText(layout.meta);
   if (text === null) throw new RegistryCorruptError(layout.meta, 'missing');
   return parseRecord(layout.meta, text, RunMetaSchema);
 }

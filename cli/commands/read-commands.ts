@@ -11,9 +11,16 @@ import { readSnapshot } from '../../persistence/snapshot-store.ts';
 import type { Output } from '../output.ts';
 import { formatStatus, quarantinedView, statusView, type StatusExtras, type StatusView } from '../status-view.ts';
 import { checkRunRecords, refuseIfQuarantined } from '../../persistence/quarantine.ts';
-import { RegistryCorruptError } from '../../persistence/errors.ts';
+import { RegistryCorruptError, SharedRecordCorruptError } from '../../persistence/errors.ts';
+import { TERMINAL_STATES } from '../../machines/states.ts';
+import type { JournalEntry } from '../../persistence/records.ts';
 
-/** `buran status ID`: read-only; a run whose records fail validation is reported quarantined (exit 5). */
+/**
+ * `buran status ID`: read-only; a run whose records fail validation is reported quarantined (exit 5).
+ * A missing snapshot (a cache the journal can rebuild) is no reason to report the run at its start:
+ * the state comes from the journal, and the report says so. A damaged lease table is reported
+ * beside the run (exit 5); the run itself is not corrupt.
+ */
 export async function statusCommand(runId: string, registry: string, json: boolean, output: Output): Promise<number> {
   const layout = await findRun(registry, runId);
   let view: StatusView;
@@ -23,13 +30,18 @@ export async function statusCommand(runId: string, registry: string, json: boole
     const entries = await readJournal(layout.journal);
     checkRunRecords(layout, runId, stored, entries);
     const meta = await readRunMeta(layout);
-    view = statusView(stored ?? notYetDriven(meta), taskHistory(entries), await statusExtras(registry, meta, stored, layout));
+    const extras = await statusExtras(registry, meta, stored, layout);
+    const journalState = stored === null ? lastRunState(entries) : null;
+    view = journalState === null
+      ? statusView(stored ?? notYetDriven(meta), taskHistory(entries), extras)
+      : snapshotMissingView(meta, entries, journalState, extras);
+    if (extras.problem) view = { ...view, problems: [...(view.problems ?? []), extras.problem] };
   } catch (error) {
     if (!(error instanceof RegistryCorruptError)) throw error;
     view = quarantinedView(runId, error);
   }
   output.out(json ? JSON.stringify(view) : formatStatus(view));
-  return view.state === 'quarantined' ? 5 : 0;
+  return view.state === 'quarantined' || view.problems?.some((p) => p.startsWith(LEASE_PROBLEM)) ? 5 : 0;
 }
 
 /** `buran list`: one line per run; a corrupt run is listed as such and does not stop the listing. */
@@ -41,7 +53,9 @@ export async function listCommand(registry: string, json: boolean, output: Outpu
       await refuseIfQuarantined(layout);
       const envelope = await readSnapshot(layout.snapshot);
       const context = envelope?.snapshot.context as { blocker?: { code: string } | null } | undefined;
-      row = { run_id: runId, state: envelope?.state ?? 'packet_received', updated_at: envelope?.updated_at ?? null, blocker: context?.blocker?.code ?? null };
+      // A missing snapshot: the journal (read only then) says how far the run got.
+      const fromJournal = envelope === null ? lastRunState(await readJournal(layout.journal))?.split('.')[0] : undefined;
+      row = { run_id: runId, state: envelope?.state ?? fromJournal ?? 'packet_received', updated_at: envelope?.updated_at ?? null, blocker: context?.blocker?.code ?? null };
     } catch (error) {
       if (!(error instanceof RegistryCorruptError)) throw error;
       row = { run_id: runId, state: 'quarantined', updated_at: null, blocker: 'registry_corrupt' };
@@ -66,15 +80,55 @@ export async function eventsCommand(runId: string, registry: string, json: boole
   return 0;
 }
 
-async function statusExtras(registry: string, meta: RunMeta, stored: SnapshotEnvelope | null, layout: RunLayout): Promise<StatusExtras> {
+const LEASE_PROBLEM = 'the lease table is damaged';
+
+async function statusExtras(registry: string, meta: RunMeta, stored: SnapshotEnvelope | null, layout: RunLayout): Promise<StatusExtras & { problem?: string }> {
   const current = (stored?.snapshot.context as { current?: { task_id: string } | null } | undefined)?.current;
   let lastOutputAt: string | null = null;
   if (current) {
     try { lastOutputAt = (await stat(join(layout.taskDir(current.task_id), 'output.log'))).mtime.toISOString(); } catch { /* no output yet */ }
   }
-  const leases = (await leasesHeldBy(registry, meta.run_id)).map(({ resource, mode, expires_at }) => ({ resource, mode, expires_at }));
+  let leases: StatusExtras['leases'] = [];
+  let problem: string | undefined;
+  try {
+    leases = (await leasesHeldBy(registry, meta.run_id)).map(({ resource, mode, expires_at }) => ({ resource, mode, expires_at }));
+  } catch (error) {
+    if (!(error instanceof SharedRecordCorruptError)) throw error;
+    problem = `${LEASE_PROBLEM} (${error.message}), so this run's leases are unknown. ${error.fix}`;
+  }
   const branch = meta.repo === null ? null : meta.input.plan.intended_branch || `buran/${meta.run_id}`;
-  return { workspace: { path: meta.workspace, repo: meta.repo, branch }, leases, lastOutputAt };
+  return { workspace: { path: meta.workspace, repo: meta.repo, branch }, leases, lastOutputAt, ...(problem ? { problem } : {}) };
+}
+
+/** The state the journal last recorded for the run (its top state path), or null before its first step. */
+function lastRunState(entries: readonly JournalEntry[]): string | null {
+  for (let i = entries.length - 1; i >= 0; i--) {
+    const e = entries[i]!;
+    if ((e.type === 'run.transition' || e.type === 'run.created') && typeof e.to === 'string') return e.to;
+  }
+  return null;
+}
+
+// The snapshot is gone but the journal says how far the run got: that is reported, with what is not known.
+function snapshotMissingView(meta: RunMeta, entries: readonly JournalEntry[], path: string, extras: StatusExtras): StatusView {
+  const state = path.split('.')[0]!;
+  const epoch = entries.filter((e) => e.type === 'run.transition' && String(e.to).split('.')[0] === 'verification' && String(e.from).split('.')[0] !== 'verification').length;
+  const base = notYetDriven(meta);
+  const envelope: SnapshotEnvelope = {
+    ...base, state, seq: entries.length, updated_at: entries.at(-1)!.at,
+    snapshot: { ...base.snapshot, value: path, context: { ...(base.snapshot.context as object), epoch } as never },
+  };
+  const view = statusView(envelope, taskHistory(entries), extras);
+  return {
+    ...view,
+    current_task: null,
+    budgets: [],
+    next_safe_action: {
+      kind: 'resume', command: `buran resume ${meta.run_id}`,
+      reason: `the run's snapshot is missing; its journal shows it in ${path}; resume rebuilds the snapshot from the journal${TERMINAL_STATES.has(state) ? ' (the run ended there: nothing is run again)' : ' and continues'}`,
+    },
+    problems: [`snapshot.json is missing: state, epoch and tasks come from the journal; blockers and budgets are known once "buran resume ${meta.run_id}" has rebuilt it`],
+  };
 }
 
 // A run recorded at intake whose driver died before its first transition was persisted.
