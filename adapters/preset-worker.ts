@@ -1,7 +1,11 @@
-import { writeFile } from 'node:fs/promises';
 import type { WorkerConfig } from '../schemas/config.ts';
 import type { Finding, Plan, TaskRef } from '../machines/types.ts';
-import { readIfExists, writeJsonDurable } from '../persistence/durable-file.ts';
+import { readIfExists, writeFileDurable, writeJsonDurable } from '../persistence/durable-file.ts';
+import { boundCompletion, CompletionSchema } from '../schemas/completion.ts';
+import { isPlainFile, readLogTail } from './worker-file.ts';
+
+/** How much of an agent's stream is read to find its result: the end of the log, never all of it. */
+const STREAM_TAIL_BYTES = 64 * 1024 * 1024;
 import { completionFromStream, presetInvocation, type PresetName, type PresetUsage } from './agent-presets/index.ts';
 import { gitIn, isGitWorkTree } from './git.ts';
 
@@ -31,13 +35,22 @@ export async function completeFromStream(
   preset: PresetName, paths: { log: string; completion: string; report: string }, task: TaskRef, workspace: string,
 ): Promise<AgentReport | null> {
   const recorded = await readIfExists(paths.report);
-  if (recorded !== null && (await readIfExists(paths.completion)) !== null) return JSON.parse(recorded) as AgentReport;
-  const output = (await readIfExists(paths.log)) ?? '';
+  // Checked without opening it: whatever the agent left at the completion path (a FIFO, say) is not waited on.
+  if (recorded !== null && (await isPlainFile(paths.completion))) return JSON.parse(recorded) as AgentReport;
+  // The stream's end is what decides; a log past STREAM_TAIL_BYTES (hundreds of MB) is not read whole.
+  const output = (await readLogTail(paths.log, STREAM_TAIL_BYTES))?.text ?? '';
   const reading = completionFromStream(preset, output, { task_id: task.task_id, role: task.role }, await changedFiles(workspace), workspace);
   const report: AgentReport = { ...reading.usage, error_kind: reading.error_kind };
-  if (reading.completion !== null) await writeFile(paths.completion, JSON.stringify(reading.completion, null, 2));
+  // Bounded like any completion, and renamed into place: never written through a link the agent planted.
+  if (reading.completion !== null) await writeFileDurable(paths.completion, JSON.stringify(bounded(reading.completion), null, 2), { syncDir: false });
   await writeJsonDurable(paths.report, report);
   return report;
+}
+
+// A completion made from the stream is cut like one a worker wrote (the agent's final text can be huge).
+function bounded(completion: Record<string, unknown>): Record<string, unknown> {
+  const parsed = CompletionSchema.safeParse(completion);
+  return parsed.success ? boundCompletion(parsed.data) : completion;
 }
 
 async function changedFiles(workspace: string): Promise<string[]> {

@@ -1,8 +1,10 @@
 import { join } from 'node:path';
 import type { Finding, VerificationReport } from '../machines/types.ts';
-import { readIfExists, writeJsonDurable } from '../persistence/durable-file.ts';
+import { writeJsonDurable } from '../persistence/durable-file.ts';
+import { clipText } from '../schemas/completion.ts';
+import { readLogHead, readLogTail } from './worker-file.ts';
 import { splitCommandWords } from './command-words.ts';
-import { rm } from 'node:fs/promises';
+import { rm, stat } from 'node:fs/promises';
 import { runInGroup, signalGroup } from './process-group.ts';
 import { isAlive } from '../persistence/process-identity.ts';
 import { buildChildEnv } from './worker-env.ts';
@@ -109,10 +111,26 @@ async function stopOrphan(ctx: VerificationContext, epoch: number): Promise<void
   ctx.record({ type: 'verification.orphan_killed', epoch, pid: running.process.pid, command: running.command });
 }
 
+// The excerpt a fixer gets is bounded however the command wrote: the head and the tail of its log
+// (never the whole file), lines cut to LINE_CHARS, the whole to EXCERPT_BYTES. The log keeps it all.
+const EDGE_BYTES = 32 * 1024;
+const LINE_CHARS = 500;
+const EXCERPT_BYTES = 16 * 1024;
+
 async function tailOf(path: string, secrets: readonly string[]): Promise<string> {
-  const lines = ((await readIfExists(path)) ?? '').split('\n');
+  const size = await stat(path).then((s) => s.size, () => 0);
+  const clip = (line: string) => (line.length <= LINE_CHARS ? line : `${line.slice(0, LINE_CHARS)} … (${line.length - LINE_CHARS} more characters)`);
+  let lines: string[];
+  if (size <= 2 * EDGE_BYTES) {
+    lines = ((await readLogHead(path, 2 * EDGE_BYTES)) ?? '').split('\n');
+  } else {
+    const head = ((await readLogHead(path, EDGE_BYTES)) ?? '').split('\n').slice(0, -1);
+    const tail = await readLogTail(path, EDGE_BYTES);
+    const omitted = (tail?.skipped ?? size) - head.reduce((n, l) => n + Buffer.byteLength(l) + 1, 0);
+    lines = [...head.slice(0, HEAD_LINES), `… (${omitted} bytes omitted; full log at ${path})`, ...(tail?.text ?? '').split('\n').slice(-TAIL_LINES)];
+  }
   const excerpt = lines.length <= HEAD_LINES + TAIL_LINES
     ? lines
     : [...lines.slice(0, HEAD_LINES), `… (${lines.length - HEAD_LINES - TAIL_LINES} lines omitted; full log at ${path})`, ...lines.slice(-TAIL_LINES)];
-  return redact(excerpt.join('\n'), secrets);
+  return clipText(redact(excerpt.map(clip).join('\n'), secrets), EXCERPT_BYTES);
 }

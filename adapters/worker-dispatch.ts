@@ -1,15 +1,16 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseCompletion, type CompletionRead } from '../schemas/completion.ts';
+import { COMPLETION_MAX_BYTES, parseCompletion, type CompletionRead } from '../schemas/completion.ts';
 import type { WorkerConfig } from '../schemas/config.ts';
 import type { Finding, Plan, TaskRef, WorkerRun } from '../machines/types.ts';
-import { readIfExists, writeJsonDurable } from '../persistence/durable-file.ts';
+import { writeFileDurable, writeJsonDurable } from '../persistence/durable-file.ts';
 import type { ProcessIdentity } from '../persistence/process-identity.ts';
 import { readIntent, readOutcome, type DispatchIntent } from './dispatch-records.ts';
 import { findProcessByEnv, isAlive } from '../persistence/process-identity.ts';
 import { awaitAdopted, runInGroup } from './process-group.ts';
 import { buildChildEnv } from './worker-env.ts';
-import { redactFile } from './redact.ts';
+import { redact, redactFile } from './redact.ts';
+import { isPlainFile, readWorkerFile } from './worker-file.ts';
 import { readOwnJson } from './json-file.ts';
 import { completeFromStream, workerInvocation, type AgentReport } from './preset-worker.ts';
 
@@ -124,7 +125,7 @@ async function start(ctx: DispatchContext, req: DispatchRequest): Promise<Worker
     case 'exited': {
       const agent = await agentCompletion(ctx, req);
       // An agent's stream, not its exit code, says how it ended (the two have disagreed).
-      const exitCode = agent !== null && (await readIfExists(files.completion)) !== null ? 0 : result.exitCode;
+      const exitCode = agent !== null && (await isPlainFile(files.completion)) ? 0 : result.exitCode;
       return { ...result, exitCode, completion: await readCompletion(files.completion, ctx.secrets) };
     }
   }
@@ -168,11 +169,16 @@ async function finish(ctx: DispatchContext, req: DispatchRequest, run: WorkerRun
   return run;
 }
 
-// The worker wrote this file inside the registry: it is rewritten without secrets before it is read.
+// The worker wrote this file inside the registry: it is read as untrusted (a regular file of its
+// own, capped), and the registry keeps only its redacted text, written beside it and renamed over
+// (never written through a link the worker planted).
 async function readCompletion(path: string, secrets: readonly string[]): Promise<CompletionRead> {
-  await redactFile(path, secrets);
-  const text = await readIfExists(path);
-  return text === null ? { kind: 'missing' } : parseCompletion(text);
+  const file = await readWorkerFile(path, COMPLETION_MAX_BYTES);
+  if (file.kind === 'missing') return { kind: 'missing' };
+  if (file.kind === 'refused') return { kind: 'invalid', message: `the completion file was not read: ${file.reason}` };
+  const clean = redact(file.text, secrets);
+  if (clean !== file.text) await writeFileDurable(path, clean, { syncDir: false });
+  return parseCompletion(clean);
 }
 
 /** The driver stopped on purpose while the worker ran; the task is started again on resume. */
