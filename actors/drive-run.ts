@@ -2,8 +2,9 @@ import { readFile } from 'node:fs/promises';
 import { createActor, type AnyMachineSnapshot, type InspectionEvent } from 'xstate';
 import { TERMINAL_STATES } from '../machines/states.ts';
 import type { Blocker } from '../machines/types.ts';
-import { secretValues } from '../adapters/redact.ts';
-import { openJournal } from '../persistence/journal.ts';
+import { redactDeep, secretValues } from '../adapters/redact.ts';
+import { passedEnvNames } from '../schemas/config.ts';
+import { openJournal, type JournalDraft } from '../persistence/journal.ts';
 import type { JournalEntry } from '../persistence/records.ts';
 import { findRun, readRunMeta } from '../persistence/registry.ts';
 import { acquireRunLock } from '../persistence/run-lock.ts';
@@ -101,6 +102,11 @@ async function driveLocked(options: DriveOptions, layout: Awaited<ReturnType<typ
 
   const packet: unknown = JSON.parse(await readFile(layout.packet, 'utf8'));
   const env = options.env ?? process.env;
+  // The values of secret-named variables and of every variable the config passes by name (DB_URL
+  // is as secret as GITHUB_TOKEN once a worker is given it).
+  const secrets = secretValues(env, passedEnvNames(meta.config));
+  // Everything journalled is redacted on the way in, whatever effect or observer wrote it.
+  const record = (draft: JournalDraft) => recorder.record(redactDeep(draft, secrets));
   const stop = new AbortController();
   const inFlight = new Set<Promise<unknown>>();
   let stopReason: DriveResult['stopped'] = null;
@@ -135,7 +141,7 @@ async function driveLocked(options: DriveOptions, layout: Awaited<ReturnType<typ
   };
   const observer = transitionObserver(restored, {
     draft: (draft) => {
-      const fresh = recorder.record(draft);
+      const fresh = record(draft);
       if (recorder.contradiction !== null) halt();
       return fresh;
     },
@@ -151,8 +157,8 @@ async function driveLocked(options: DriveOptions, layout: Awaited<ReturnType<typ
   });
   const provided = provideRunMachine({
     registryRoot: options.registryRoot, layout, meta, plan: meta.input.plan, packet, env,
-    secrets: secretValues(env), killGraceMs: options.killGraceMs ?? 2000, now: () => new Date(),
-    record: (draft) => recorder.record(draft), stopSignal: stop.signal, halt: haltFor,
+    secrets, killGraceMs: options.killGraceMs ?? 2000, now: () => new Date(),
+    record, stopSignal: stop.signal, halt: haltFor,
     track: (work) => {
       inFlight.add(work);
       void work.then(() => inFlight.delete(work), () => inFlight.delete(work));
@@ -170,7 +176,7 @@ async function driveLocked(options: DriveOptions, layout: Awaited<ReturnType<typ
   actor = restored
     ? createActor(machine, { snapshot: restored as never, input: meta.input as never, inspect })
     : createActor(machine, { input: meta.input as never, inspect });
-  actor.on('task.duplicate', (emitted) => recorder.record({ type: 'task.duplicate', task_id: emitted.task_id, message: emitted.message }));
+  actor.on('task.duplicate', (emitted) => record({ type: 'task.duplicate', task_id: emitted.task_id, message: emitted.message }));
 
   let failure: unknown = null;
   const finished = new Promise<void>((resolve) => {
@@ -183,7 +189,7 @@ async function driveLocked(options: DriveOptions, layout: Awaited<ReturnType<typ
   });
   const onInterrupt = () => stopAt('interrupted');
   options.interrupt?.addEventListener('abort', onInterrupt, { once: true });
-  const stopRenewing = keepLeasesRenewed(options.registryRoot, meta, (message) => recorder.record({ type: 'lease.renew_failed', message }));
+  const stopRenewing = keepLeasesRenewed(options.registryRoot, meta, (message) => record({ type: 'lease.renew_failed', message }));
   actor.start();
   // Sent before any restored effect gets past its first await: nothing new is started.
   if (options.cancel !== undefined) actor.send({ type: 'run.cancel', reason: options.cancel });

@@ -11,6 +11,7 @@ import { prepareWorktree, removeWorktree } from '../adapters/worktree.ts';
 import { withFileMutex } from '../persistence/file-mutex.ts';
 import { worktreeMutexPath } from '../persistence/layout.ts';
 import { buildChildEnv } from '../adapters/worker-env.ts';
+import { redact } from '../adapters/redact.ts';
 import { awaitRunLeases, tryRunLeases } from './leases.ts';
 import { writeJsonDurable } from '../persistence/durable-file.ts';
 import type { RunDeps } from './run-deps.ts';
@@ -52,7 +53,11 @@ function withEitherSignal<T>(a: AbortSignal, b: AbortSignal, work: (signal: Abor
  */
 function effect<T>(deps: RunDeps, work: Promise<T>): Promise<T> {
   return deps.track(work).catch((error: unknown) => {
-    if (!isRegistryProblem(error)) throw error;
+    if (!isRegistryProblem(error)) {
+      // Its message becomes a blocker in the snapshot and the journal: redacted first.
+      if (error instanceof Error) error.message = redact(error.message, deps.secrets);
+      throw error;
+    }
     deps.halt(error);
     return new Promise<T>(() => {});
   });

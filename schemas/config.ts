@@ -118,6 +118,11 @@ export const ConfigSchema = z.strictObject({
 export type Config = z.infer<typeof ConfigSchema>;
 export type WorkerConfig = NonNullable<Config['workers']['implementer']>;
 
+/** Every variable the config passes through by name (workers' and gh's `env`): their values are secrets (CONTRACT 3). */
+export function passedEnvNames(config: Config): string[] {
+  return [...ROLES.flatMap((role) => config.workers[role]?.env ?? []), ...config.handoff.env];
+}
+
 /** A validation failure, each error naming the field and the fix. */
 export interface Invalid {
   ok: false;

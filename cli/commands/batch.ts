@@ -13,6 +13,7 @@ import { loadIntakeBase, runMetaFor, type IntakeBase, type IntakeOptions } from 
 import type { Output } from '../output.ts';
 import { readDocument } from '../read-document.ts';
 import { packetsOf } from '../packet-list.ts';
+import { intakeSecrets, recordablePacket } from '../secret-check.ts';
 
 /** `buran batch` flags. */
 export interface BatchFlags extends Omit<IntakeOptions, 'packetPath' | 'runId'> {
@@ -98,8 +99,9 @@ async function create(flags: BatchFlags): Promise<{ record: BatchRecord; metas: 
   };
   // The batch is recorded before its runs: a crash in between leaves runs a resume creates.
   await ensureRegistry(flags.registry);
-  await createBatch(flags.registry, record, packets);
-  for (let i = 0; i < metas.length; i++) await createRunRecord(flags.registry, metas[i]!, packets[i]);
+  const recordable = packets.map((packet) => recordablePacket(packet, base.secrets));
+  await createBatch(flags.registry, record, recordable);
+  for (let i = 0; i < metas.length; i++) await createRunRecord(flags.registry, metas[i]!, recordable[i]);
   return { record, metas };
 }
 
@@ -107,7 +109,10 @@ async function reopen(flags: BatchFlags): Promise<{ record: BatchRecord; metas: 
   if (flags.list !== undefined) throw new UsageError('give a packet list or --resume BATCH_ID, not both');
   checkConcurrency(flags.concurrency);
   const { record, packets } = await readBatch(flags.registry, flags.resume!);
-  const base: IntakeBase = { config: record.config, source: record.config_source, registry: flags.registry, repo: record.repo, workspace: record.workspace };
+  const base: IntakeBase = {
+    config: record.config, source: record.config_source, registry: flags.registry, repo: record.repo, workspace: record.workspace,
+    secrets: intakeSecrets(record.config),
+  };
   const metas: RunMeta[] = [];
   for (let i = 0; i < record.runs.length; i++) {
     const packet = packets[i]!;

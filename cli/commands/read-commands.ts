@@ -13,6 +13,7 @@ import { formatStatus, quarantinedView, statusView, type StatusExtras, type Stat
 import { checkRunRecords, refuseIfQuarantined } from '../../persistence/quarantine.ts';
 import { RegistryCorruptError, SharedRecordCorruptError } from '../../persistence/errors.ts';
 import { TERMINAL_STATES } from '../../machines/states.ts';
+import { redactDeep, secretValues } from '../../adapters/redact.ts';
 import type { JournalEntry } from '../../persistence/records.ts';
 
 /**
@@ -40,6 +41,9 @@ export async function statusCommand(runId: string, registry: string, json: boole
     if (!(error instanceof RegistryCorruptError)) throw error;
     view = quarantinedView(runId, error);
   }
+  // Redacted again with this process's secrets, as the inspector does: records written before a
+  // secret was known (or by an older version) are not printed as they are.
+  view = redactDeep(view, secretValues(process.env));
   output.out(json ? JSON.stringify(view) : formatStatus(view));
   return view.state === 'quarantined' || view.problems?.some((p) => p.startsWith(LEASE_PROBLEM)) ? 5 : 0;
 }
@@ -68,7 +72,9 @@ export async function listCommand(registry: string, json: boolean, output: Outpu
 /** `buran events ID`: the journal, oldest first. */
 export async function eventsCommand(runId: string, registry: string, json: boolean, output: Output): Promise<number> {
   const layout = await findRun(registry, runId);
-  for (const entry of await readJournal(layout.journal)) {
+  const secrets = secretValues(process.env);
+  for (const recorded of await readJournal(layout.journal)) {
+    const entry = redactDeep(recorded, secrets);
     if (json) {
       output.out(JSON.stringify(entry));
       continue;

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { readPacket } from '../../schemas/packet.ts';
 import { packetsOf } from '../packet-list.ts';
+import { intakeSecrets, recordablePacket, secretCommandItems } from '../secret-check.ts';
 import type { Output } from '../output.ts';
 import { readDocument } from '../read-document.ts';
 
@@ -8,8 +9,10 @@ import { readDocument } from '../read-document.ts';
 export async function validateCommand(path: string, cwd: string, json: boolean, output: Output): Promise<number> {
   const doc = await readDocument(resolve(cwd, path), 'packet');
   const packets = packetsOf(doc, path, { listOnly: false });
+  const secrets = intakeSecrets(null);
   const results = packets.map((packet, index) => {
-    const { plan, missing } = readPacket(packet);
+    const { plan, missing } = readPacket(recordablePacket(packet, secrets));
+    missing.push(...secretCommandItems(packet, secrets));
     return { index, task_id: plan.task_id || null, sufficient: missing.length === 0, missing };
   });
   if (json) {
