@@ -21,27 +21,36 @@ const TOKEN_SHAPES: RegExp[] = [
   // Authorization: Basic dXNlcjpwYXNz (or any scheme), in a header, a curl argument or JSON.
   /(\bAuthorization["']?\s*[:=]\s*["']?(?:Basic|Token|Digest|Bearer)?\s*)[A-Za-z0-9._~+/=:-]{8,}/gi,
   // A password in a URL: scheme://user:password@host.
-  /(\b[a-z][a-z0-9+.-]*:\/\/[^\s:/@"'<>]*:)[^\s@/"'<>]+(?=@)/gi,
+  /(\b[a-z][a-z0-9+.-]{0,30}:\/\/[^\s:/@"'<>]{0,256}:)[^\s@/"'<>]{1,256}(?=@)/gi,
   // npm's _authToken / _auth / _password lines (.npmrc).
   /(\b_(?:authToken|auth|password)\s*=\s*["']?)[^\s"']+/g,
   // AWS secret access keys are shapeless 40 characters: caught by the name they are given.
   /(\baws_?secret_?access_?key["']?\s*[:=]\s*["']?)[A-Za-z0-9/+=]{40}\b/gi,
   // NAME=value / "name": "value" where the name says secret (API_KEY, DB_PASSWORD, client_secret…);
   // the value needs a letter, so a number (a count of tokens, say) stays.
-  /(\b[A-Za-z0-9_.-]*(?:secret|passw(?:or)?d|token|api_?key|private_?key|access_?key|credential)[A-Za-z0-9_.-]*["']?\s*[:=]\s*["']?)(?=[^\s"',;}\])]*[A-Za-z])[^\s"',;}\])]{6,}/gi,
+  // Every repetition is bounded: a worker's text must not make this quadratic (a 1 MiB completion
+  // of "a-a-a-…" once took minutes).
+  /(\b[A-Za-z0-9_]{0,40}(?:secret|passw(?:or)?d|token|api_?key|private_?key|access_?key|credential)[A-Za-z0-9_]{0,40}["']?[ \t]{0,8}[:=][ \t]{0,8}["']?)(?=[^\s"',;}\])]{0,512}[A-Za-z])[^\s"',;}\])]{6,}/gi,
 ];
 
+// A value passed by name that is a plain word (`production`, `success`, `sonnet`) is a setting, not
+// a secret: hiding it would cut that word out of every log, and break an agent's JSON stream.
+const PLAIN_WORD = /^[A-Za-z_-]*$/;
+
 /**
- * Secret values of this environment: those of variables whose names look secret, and those of
- * `names` whatever they are called (the variables passed to workers and gh by name, e.g. DB_URL:
- * CONTRACT 3 says their values are secrets). Long enough to be worth hiding; a multi-line value
- * is also hidden line by line (output is redacted a line at a time).
+ * Secret values of this environment: those of variables whose names look secret (6 characters or
+ * more), and those of `names` whatever they are called (the variables passed to workers and gh by
+ * name, e.g. DB_URL: CONTRACT 3 says their values are secrets) unless the value is a plain word or
+ * shorter than 8. A multi-line value is also hidden line by line (output is redacted line by line).
  */
 export function secretValues(env: NodeJS.ProcessEnv, names: Iterable<string> = []): string[] {
   const named = new Set(names);
   const values = new Set<string>();
   for (const [name, value] of Object.entries(env)) {
-    if (typeof value !== 'string' || value.length < 6 || !(SECRET_NAME.test(name) || named.has(name))) continue;
+    if (typeof value !== 'string') continue;
+    const byName = SECRET_NAME.test(name) && value.length >= 6;
+    const passed = named.has(name) && value.length >= 8 && !PLAIN_WORD.test(value);
+    if (!byName && !passed) continue;
     values.add(value);
     if (value.includes('\n')) for (const line of value.split('\n')) if (line.trim().length >= 8) values.add(line);
   }
@@ -74,13 +83,4 @@ export function secretPaths(value: unknown, secrets: readonly string[], path = '
     return Object.entries(value).flatMap(([k, v]) => secretPaths(v, secrets, path ? `${path}.${k}` : k));
   }
   return [];
-}
-
-/** Rewrites a log file without its secrets (workers write logs straight into the registry). */
-export async function redactFile(path: string, secrets: readonly string[]): Promise<void> {
-  const { readFile, writeFile } = await import('node:fs/promises');
-  const text = await readFile(path, 'utf8').catch(() => null);
-  if (text === null) return;
-  const clean = redact(text, secrets);
-  if (clean !== text) await writeFile(path, clean);
 }

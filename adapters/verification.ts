@@ -8,7 +8,7 @@ import { rm, stat } from 'node:fs/promises';
 import { runInGroup, signalGroup } from './process-group.ts';
 import { isAlive } from '../persistence/process-identity.ts';
 import { buildChildEnv } from './worker-env.ts';
-import { redact, redactFile } from './redact.ts';
+import { redact } from './redact.ts';
 import { readJsonRecord } from '../persistence/record-file.ts';
 import { readRunningCommand } from './dispatch-records.ts';
 
@@ -59,11 +59,10 @@ export async function runVerification(ctx: VerificationContext, epoch: number, c
     ctx.record({ type: 'verification.command', epoch, index: index + 1, command });
     const [file, ...args] = words.words as [string, ...string[]];
     const result = await runInGroup({
-      file, args, cwd: ctx.workspace, env: buildChildEnv(ctx.env, [], commandIds(ctx.runId, epoch, index + 1)), logFile: log,
+      file, args, cwd: ctx.workspace, env: buildChildEnv(ctx.env, [], commandIds(ctx.runId, epoch, index + 1)), logFile: log, secrets: ctx.secrets,
       deadline: Date.now() + ctx.timeoutMs, killGraceMs: ctx.killGraceMs, signal: ctx.signal,
       onStarted: (process) => writeJsonDurable(join(ctx.epochDir, RUNNING), { process, index: index + 1, command }),
     });
-    await redactFile(log, ctx.secrets);
     if (result.kind === 'aborted') throw new Error(`verification of epoch ${epoch} was interrupted by a deliberate stop`);
     if (result.kind === 'start_failed') {
       results.push({ command, exit_code: null, outcome: 'start_failed', log });

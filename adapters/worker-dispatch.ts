@@ -9,7 +9,8 @@ import { readIntent, readOutcome, type DispatchIntent } from './dispatch-records
 import { findProcessByEnv, isAlive } from '../persistence/process-identity.ts';
 import { awaitAdopted, runInGroup } from './process-group.ts';
 import { buildChildEnv } from './worker-env.ts';
-import { redact, redactFile } from './redact.ts';
+import { redact } from './redact.ts';
+import { awaitLogComplete } from './output-relay.ts';
 import { isPlainFile, readWorkerFile } from './worker-file.ts';
 import { readOwnJson } from './json-file.ts';
 import { completeFromStream, workerInvocation, type AgentReport } from './preset-worker.ts';
@@ -60,8 +61,9 @@ export async function dispatchWorker(ctx: DispatchContext, req: DispatchRequest)
   const intent = await readIntent(files.intent);
   const live = intent === null ? null : liveProcessOf(intent, req);
   if (intent !== null && live !== null) return finish(ctx, req, await adopt(ctx, req, { ...intent, process: live }));
-  // A log a dead driver left unredacted is cleaned before anything else reads it.
-  await redactFile(files.log, ctx.secrets);
+  // The log was redacted as it was written (by the relay, which outlives a driver); it is read
+  // once the relay has finished it (at most a grace period: a relay that died never will).
+  if (intent?.process) await awaitLogComplete(files.log, ctx.killGraceMs + 1000);
   if (intent?.process) await agentCompletion(ctx, req);
   const existing = await readCompletion(files.completion, ctx.secrets);
   if (existing.kind !== 'missing') {
@@ -102,14 +104,13 @@ async function start(ctx: DispatchContext, req: DispatchRequest): Promise<Worker
   const starting: DispatchIntent = { task_id: req.task.task_id, process: null, started_at: new Date().toISOString(), deadline, interrupted: false };
   await writeJsonDurable(files.intent, starting);
   const result = await runInGroup({
-    file, args, cwd: ctx.workspace, env, logFile: files.log, deadline, killGraceMs: ctx.killGraceMs, signal: ctx.signal,
+    file, args, cwd: ctx.workspace, env, logFile: files.log, secrets: ctx.secrets, deadline, killGraceMs: ctx.killGraceMs, signal: ctx.signal,
     idleTimeoutMs: ctx.worker.idle_timeout_ms,
     onStarted: async (process) => {
       await writeJsonDurable(files.intent, { ...starting, process });
       ctx.record({ type: 'worker.started', task_id: req.task.task_id, role: req.task.role, pid: process.pid });
     },
   });
-  await redactFile(files.log, ctx.secrets);
   switch (result.kind) {
     case 'start_failed': return { kind: 'start_failed', message: `${file}: ${result.message}` };
     case 'timed_out':
@@ -148,7 +149,8 @@ async function adopt(ctx: DispatchContext, req: DispatchRequest, intent: Dispatc
   const ended = await awaitAdopted(intent.process, intent.deadline, ctx.killGraceMs, ctx.signal);
   if (ended === 'aborted') throw new DispatchInterrupted(intent.task_id);
   if (ended === 'timed_out') return { kind: 'timed_out', timeoutMs: ctx.worker.timeout_ms };
-  await redactFile(files.log, ctx.secrets);
+  // The relay a previous driver started is still writing this log: it is read once whole.
+  await awaitLogComplete(files.log, ctx.killGraceMs + 1000);
   await agentCompletion(ctx, req);
   const completion = await readCompletion(files.completion, ctx.secrets);
   // An adopted process's exit status is not ours to read: its completion is the evidence.

@@ -61,3 +61,17 @@ describe('secret shapes (issue 16)', () => {
     }), { numRuns: 500 });
   });
 });
+
+describe('redaction cost on hostile text', () => {
+  // Runs in linear time: each of these made a backtracking pattern quadratic (minutes on 1 MiB).
+  it.each([
+    ['dotted words', 'a.'.repeat(200_000)],
+    ['dashed words', 'a-'.repeat(200_000)],
+    ['one long word', 'token'.repeat(100_000)],
+    ['a long scheme', `${'a'.repeat(300_000)}://`],
+    ['many name=value starts', 'secret='.repeat(100_000)],
+    ['many BEGIN lines', '-----BEGIN PRIVATE KEY-----\n'.repeat(20_000)],
+  ])('%s', (_name, text) => {
+    expect(typeof redact(text, ['planted-secret-value'])).toBe('string');
+  });
+});

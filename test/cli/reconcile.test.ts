@@ -38,7 +38,11 @@ describe('resume reconciles a dispatch a dead driver left behind', () => {
     const { sb, runId, taskId, taskDir } = await stoppedAtImplementer();
     const completion = join(taskDir, 'completion.json');
     const body = JSON.stringify({ task_id: taskId, status: 'completed', summary: 'finished while no driver watched' });
-    const orphan = spawn(process.execPath, ['-e', `setTimeout(() => require('fs').writeFileSync(${JSON.stringify(completion)}, ${JSON.stringify(body)}), 700)`], { detached: true, stdio: 'ignore' });
+    // It finishes once the resumed driver has adopted it (journalled), not after a fixed time that a
+    // loaded machine may outlast before the driver looks.
+    const journal = join(sb.registry, 'runs', runId, 'journal.jsonl');
+    const finishWhenAdopted = `const fs = require('fs'); const t = setInterval(() => { if (fs.readFileSync(${JSON.stringify(journal)}, 'utf8').includes('"worker.adopted"')) { fs.writeFileSync(${JSON.stringify(completion)}, ${JSON.stringify(body)}); clearInterval(t); } }, 20); setTimeout(() => process.exit(1), 25000).unref();`;
+    const orphan = spawn(process.execPath, ['-e', finishWhenAdopted], { detached: true, stdio: 'ignore' });
     orphan.unref();
     writeFileSync(join(taskDir, 'dispatch.json'), intent(taskId, orphan.pid!));
 
