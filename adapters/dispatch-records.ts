@@ -13,6 +13,8 @@ export interface DispatchIntent {
   started_at: string;
   deadline: number;
   interrupted: boolean;
+  /** How many times this task was started with no process recorded before (a driver died each time); absent in older records. */
+  starts?: number;
 }
 
 const isIdentity = (v: unknown): v is ProcessIdentity => {

@@ -70,17 +70,29 @@ export async function dispatchWorker(ctx: DispatchContext, req: DispatchRequest)
     ctx.record({ type: 'worker.ingested', task_id: req.task.task_id, completion: existing.kind });
     return finish(ctx, req, { kind: 'exited', exitCode: 0, signal: null, completion: existing });
   }
+  // A start whose driver died before it could record the process, again and again (a worker that
+  // takes its driver down at once): reported like any process no driver watched end, so it is bounded.
+  if (intent !== null && intent.process === null && !intent.interrupted && (intent.starts ?? 1) >= MAX_UNRECORDED_STARTS) {
+    return finish(ctx, req, {
+      kind: 'lost', unwatched: true,
+      message: `it was started ${intent.starts ?? 1} time(s) and no driver lived to record its process; it left no completion`,
+    });
+  }
   // A start that never got a process is no evidence a worker ran: it is started (again).
   if (intent !== null && intent.process !== null && !intent.interrupted) {
+    // A fact, not a verdict: the run machine decides whether this costs a retry.
     return finish(ctx, req, {
-      kind: 'lost',
+      kind: 'lost', unwatched: true,
       message: `its process (pid ${intent.process?.pid}) ended while no driver was watching and left no completion`,
     });
   }
-  return finish(ctx, req, await start(ctx, req));
+  return finish(ctx, req, await start(ctx, req, intent?.process === null ? (intent.starts ?? 1) : 0));
 }
 
-async function start(ctx: DispatchContext, req: DispatchRequest): Promise<WorkerRun> {
+/** Starts of one task whose process no driver recorded, before that counts as an interruption. */
+const MAX_UNRECORDED_STARTS = 3;
+
+async function start(ctx: DispatchContext, req: DispatchRequest, unrecordedStarts = 0): Promise<WorkerRun> {
   const files = taskFiles(ctx.taskDir);
   if (ctx.signal?.aborted) throw new DispatchInterrupted(req.task.task_id);
   await mkdir(ctx.taskDir, { recursive: true });
@@ -101,7 +113,9 @@ async function start(ctx: DispatchContext, req: DispatchRequest): Promise<Worker
   });
   const deadline = Date.now() + ctx.worker.timeout_ms;
   if (ctx.signal?.aborted) throw new DispatchInterrupted(req.task.task_id);
-  const starting: DispatchIntent = { task_id: req.task.task_id, process: null, started_at: new Date().toISOString(), deadline, interrupted: false };
+  const starting: DispatchIntent = {
+    task_id: req.task.task_id, process: null, started_at: new Date().toISOString(), deadline, interrupted: false, starts: unrecordedStarts + 1,
+  };
   await writeJsonDurable(files.intent, starting);
   const result = await runInGroup({
     file, args, cwd: ctx.workspace, env, logFile: files.log, secrets: ctx.secrets, deadline, killGraceMs: ctx.killGraceMs, signal: ctx.signal,
@@ -166,6 +180,7 @@ async function finish(ctx: DispatchContext, req: DispatchRequest, run: WorkerRun
     type: 'worker.finished', task_id: req.task.task_id, kind: run.kind,
     ...(run.kind === 'exited' ? { exit_code: run.exitCode, signal: run.signal, completion: run.completion.kind } : {}),
     ...(run.kind === 'timed_out' && run.idleMs !== undefined ? { idle_ms: run.idleMs } : {}),
+    ...(run.kind === 'lost' && run.unwatched ? { unwatched: true } : {}),
     ...(agent ? { cost_usd: agent.cost_usd, turns: agent.turns, agent_error: agent.error_kind } : {}),
   });
   return run;

@@ -29,6 +29,8 @@ const ignoreStale = { guard: 'staleTask', actions: ['noteDuplicate', 'pruneTask'
  * itself failed ends failed_execution.
  */
 const dispatchFailures = (role: Role) => [
+  // A process that ended with no driver watching is an interruption, dispatched again without spending a retry (bounded).
+  { guard: 'redispatchInterrupted', target: 'dispatching', reenter: true, actions: ['pruneTask', 'noteInterruption'] },
   { guard: 'taskConflicted', target: BLOCKED, actions: ['pruneTask', { type: 'blockTask', params: { code: 'completion_conflict' } }] },
   { guard: 'taskBlocked', target: BLOCKED, actions: ['pruneTask', { type: 'blockTask', params: { code: 'worker_blocked' } }] },
   { guard: 'canRetry', target: 'dispatching', reenter: true, actions: ['pruneTask', 'planRetry'] },

@@ -44,7 +44,7 @@ describe('buran inspect', () => {
 
       const graph = JSON.parse((await raw(served.url, '/graph')).body);
       expect(graph.run).toEqual(JSON.parse((await buran(['graph', '--format', 'json'])).stdout));
-      expect(graph.task.root.children.map((c: any) => c.key)).toEqual(['created', 'dispatched', 'judging', 'completed', 'failed', 'blocked', 'timed_out', 'cancelled']);
+      expect(graph.task.root.children.map((c: any) => c.key)).toEqual(['created', 'dispatched', 'judging', 'completed', 'failed', 'blocked', 'timed_out', 'cancelled', 'interrupted']);
 
       expect(JSON.parse((await raw(served.url, '/info')).body)).toEqual({ live: false, run_id: null, replay: run.runId });
       const runs = JSON.parse((await raw(served.url, '/runs')).body);

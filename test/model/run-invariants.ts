@@ -63,8 +63,11 @@ export function consistencyViolations(s: AnyMachineSnapshot, history: TaskRef[])
       if (c.current.attempt !== attempt) v.push(`${role} dispatch of attempt ${c.current.attempt}, stage attempt is ${attempt}`);
       const epoch = role === 'reviewer' ? c.epoch : c.epoch + 1;
       if (c.current.epoch !== epoch) v.push(`${role} dispatch judged in epoch ${c.current.epoch}, expected ${epoch}`);
+      // Each dispatch of an attempt is a retry, except those made again after an interruption (no driver watched
+      // the process end), which the run counts apart, run-wide.
       const tries = history.filter((t) => t.role === role && t.attempt === c.current!.attempt).length;
-      if (tries !== c.current.retry + 1) v.push(`retry ${c.current.retry} after ${tries} dispatch(es) of this attempt`);
+      const free = c.interruptions ?? 0;
+      if (tries < c.current.retry + 1 || tries > c.current.retry + 1 + free) v.push(`retry ${c.current.retry} after ${tries} dispatch(es) of this attempt (${free} interruption(s))`);
     }
     if (taskChildren.length !== 1 || taskChildren[0] !== `task:${c.current?.task_id}`) v.push(`awaiting with task children ${taskChildren.join(', ')}`);
   } else if (taskChildren.length > 0 && s.status === 'active') {

@@ -18,7 +18,7 @@ const FINDING = { severity: 'error', message: 'the change misses a criterion', p
 /**
  * Everything a dispatch can observe, one variant each: every verdict, every completion status, conflict,
  * invalid, missing, non-zero exit (with and without a completion), a signal, a timeout, a start failure,
- * a lost process. `mode` is the test/fixtures/worker.mjs mode that produces it for a real worker, if any.
+ * a lost process (watched, and unwatched: the driver went down with it). `mode` is the test/fixtures/worker.mjs mode that produces it for a real worker, if any.
  */
 export function workerRuns(task: TaskRef): Array<{ label: string; mode: string | null; run: WorkerRun }> {
   const id = task.task_id;
@@ -41,6 +41,7 @@ export function workerRuns(task: TaskRef): Array<{ label: string; mode: string |
     { label: 'timeout', mode: 'hang', run: { kind: 'timed_out', timeoutMs: 1000 } },
     { label: 'start-failed', mode: null, run: { kind: 'start_failed', message: 'spawn ENOENT' } },
     { label: 'lost', mode: null, run: { kind: 'lost', message: 'the recorded worker process is gone and left no completion' } },
+    { label: 'lost-unwatched', mode: null, run: { kind: 'lost', unwatched: true, message: 'its process ended while no driver was watching and left no completion' } },
   ];
 }
 
