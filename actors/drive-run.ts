@@ -3,6 +3,7 @@ import { createActor, type AnyMachineSnapshot, type InspectionEvent } from 'xsta
 import { TERMINAL_STATES } from '../machines/states.ts';
 import type { Blocker } from '../machines/types.ts';
 import { redactDeep, secretValues } from '../adapters/redact.ts';
+import { startRelayEarly } from '../adapters/output-relay.ts';
 import { passedEnvNames } from '../schemas/config.ts';
 import { openJournal, type JournalDraft } from '../persistence/journal.ts';
 import type { JournalEntry } from '../persistence/records.ts';
@@ -100,6 +101,8 @@ async function driveLocked(options: DriveOptions, layout: Awaited<ReturnType<typ
     return resultOf(options.runId, restored, null);
   }
 
+  // Workers' and commands' output goes through the log relay: started now, while the run is restored.
+  startRelayEarly();
   const packet: unknown = JSON.parse(await readFile(layout.packet, 'utf8'));
   const env = options.env ?? process.env;
   // The values of secret-named variables and of every variable the config passes by name (DB_URL

@@ -3,7 +3,7 @@
 // relay process of this driver, which redacts it into the log and has it unlinked once it holds it
 // open. The driver never reads raw output.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, constants, existsSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { closeSync, constants, existsSync, mkdtempSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -35,6 +35,16 @@ export const doneMarker = (log: string) => `${log}.done`;
 let relay: ChildProcess | null = null;
 const awaitingOpen = new Map<string, () => void>();
 let counter = 0;
+
+/**
+ * Starts this driver's relay ahead of its first process (its Node start then overlaps the
+ * driver's own work instead of delaying the first log). A relay that cannot start is left for
+ * the first process to report.
+ */
+export function startRelayEarly(): void {
+  if (relay !== null) return;
+  try { startRelay(); } catch { /* reported by relayOutput */ }
+}
 
 /**
  * Makes the raw output file for one process whose output goes, redacted, to `log` (created first,
@@ -69,7 +79,7 @@ export async function relayOutput(log: string, secrets: readonly string[]): Prom
     async complete(ms) {
       await relayHasIt;
       send({ type: 'exited', key });
-      return awaitLogComplete(log, ms);
+      return awaitLogComplete(log, ms, key);
     },
   };
 }
@@ -78,12 +88,37 @@ export async function relayOutput(log: string, secrets: readonly string[]): Prom
  * Waits until the relay has written all of a log (its done marker), at most `ms`: a log is read
  * only once it is whole, and an escaped grandchild holding the pipe costs at most the wait.
  */
-export async function awaitLogComplete(log: string, ms: number): Promise<boolean> {
-  const until = Date.now() + ms;
+export async function awaitLogComplete(log: string, ms: number, key?: string): Promise<boolean> {
+  // `ms` without progress: a relay still writing a large backlog (it redacts some 100 MB/s) is
+  // waited for while the log grows, up to LOG_COMPLETE_MAX_MS in all.
+  const hardStop = Date.now() + LOG_COMPLETE_MAX_MS;
+  let until = Date.now() + ms;
+  let size = -1;
   for (let pause = 2; ; pause = Math.min(pause * 2, 25)) {
-    if (existsSync(doneMarker(log))) return true;
-    if (Date.now() >= until) return false;
+    if (markerOf(log, key)) return true;
+    const now = Date.now();
+    const grown = sizeOf(log);
+    if (grown !== size) { size = grown; until = Math.max(until, now + ms); }
+    if (now >= Math.min(until, hardStop)) return false;
     await new Promise((resolve) => setTimeout(resolve, pause));
+  }
+}
+
+/** The longest a driver waits for a log to be complete, however long its relay keeps writing it. */
+const LOG_COMPLETE_MAX_MS = 10 * 60_000;
+
+function sizeOf(path: string): number {
+  try { return statSync(path).size; } catch { return -1; }
+}
+
+// A marker of this attachment (`key`), or of any when adopting a log a previous driver's relay writes.
+function markerOf(log: string, key: string | undefined): boolean {
+  if (!existsSync(doneMarker(log))) return false;
+  if (key === undefined) return true;
+  try {
+    return (JSON.parse(readFileSync(doneMarker(log), 'utf8')) as { key?: string }).key === key;
+  } catch {
+    return false;
   }
 }
 

@@ -20,8 +20,8 @@ const TOKEN_SHAPES: RegExp[] = [
   /(Bearer\s+)[A-Za-z0-9._~+/=-]{16,}/g,
   // Authorization: Basic dXNlcjpwYXNz (or any scheme), in a header, a curl argument or JSON.
   /(\bAuthorization["']?\s*[:=]\s*["']?(?:Basic|Token|Digest|Bearer)?\s*)[A-Za-z0-9._~+/=:-]{8,}/gi,
-  // A password in a URL: scheme://user:password@host.
-  /(\b[a-z][a-z0-9+.-]{0,30}:\/\/[^\s:/@"'<>]{0,256}:)[^\s@/"'<>]{1,256}(?=@)/gi,
+  // A password in a URL: scheme://user:password@host (anchored on "://": the scheme is looked behind).
+  /(:\/\/(?<=\b[a-z][a-z0-9+.-]{0,30}:\/\/)[^\s:/@"'<>]{0,256}:)[^\s@/"'<>]{1,256}(?=@)/gi,
   // npm's _authToken / _auth / _password lines (.npmrc).
   /(\b_(?:authToken|auth|password)\s*=\s*["']?)[^\s"']+/g,
   // AWS secret access keys are shapeless 40 characters: caught by the name they are given.
@@ -30,7 +30,8 @@ const TOKEN_SHAPES: RegExp[] = [
   // the value needs a letter, so a number (a count of tokens, say) stays.
   // Every repetition is bounded: a worker's text must not make this quadratic (a 1 MiB completion
   // of "a-a-a-…" once took minutes).
-  /(\b[A-Za-z0-9_]{0,40}(?:secret|passw(?:or)?d|token|api_?key|private_?key|access_?key|credential)[A-Za-z0-9_]{0,40}["']?[ \t]{0,8}[:=][ \t]{0,8}["']?)(?=[^\s"',;}\])]{0,512}[A-Za-z])[^\s"',;}\])]{6,}/gi,
+  // (The match starts at the word that says secret; what the name has before it is looked behind.)
+  /((?:secret|passw(?:or)?d|token|api_?key|private_?key|access_?key|credential)(?<=\b[A-Za-z0-9_]{0,40}(?:secret|passw(?:or)?d|token|api_?key|private_?key|access_?key|credential))[A-Za-z0-9_]{0,40}["']?[ \t]{0,8}[:=][ \t]{0,8}["']?)(?=[^\s"',;}\])]{0,512}[A-Za-z])[^\s"',;}\])]{6,}/gi,
 ];
 
 // A value passed by name that is a plain word (`production`, `success`, `sonnet`) is a setting, not
@@ -57,11 +58,19 @@ export function secretValues(env: NodeJS.ProcessEnv, names: Iterable<string> = [
   return [...values].sort((a, b) => b.length - a.length);
 }
 
+// The name rule is the costly one; a text without any of its words (most output) skips it.
+const SECRET_WORD = /secret|passw|token|api_?key|private_?key|access_?key|credential/i;
+const NAME_RULE = TOKEN_SHAPES.length - 1;
+
 /** Replaces secret values and secret-shaped strings with [REDACTED]. */
 export function redact(text: string, secrets: readonly string[]): string {
   let out = text;
   for (const secret of secrets) if (out.includes(secret)) out = out.split(secret).join(REDACTED);
-  for (const shape of TOKEN_SHAPES) out = out.replace(shape, (_match, prefix) => (typeof prefix === 'string' ? `${prefix}${REDACTED}` : REDACTED));
+  const named = SECRET_WORD.test(out);
+  TOKEN_SHAPES.forEach((shape, i) => {
+    if (i === NAME_RULE && !named) return;
+    out = out.replace(shape, (_match, prefix) => (typeof prefix === 'string' ? `${prefix}${REDACTED}` : REDACTED));
+  });
   return out;
 }
 

@@ -14,7 +14,7 @@
 // holds everything written so far after the exit (told, or seen: the leader is gone), then goes on
 // following the raw file for `graceMs` (a grandchild that escaped the group may still write) and
 // lets go. It exits once the driver is gone and nothing is left to follow.
-import { closeSync, constants, fstatSync, openSync, readFileSync, readSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readFileSync, readSync, rmdirSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { StreamRedactor } from '../stream-redactor.ts';
 
@@ -58,7 +58,7 @@ process.on('SIGINT', () => {});
 function follow(message: Attach): void {
   const raw = openSync(message.raw, constants.O_RDONLY | constants.O_NOFOLLOW);
   // Unlinked at once (the driver also does, once told): raw output keeps no name, even if the driver is gone.
-  try { rmSync(dirname(message.raw), { recursive: true, force: true }); } catch { /* the driver's turn */ }
+  try { unlinkSync(message.raw); rmdirSync(dirname(message.raw)); } catch { /* the driver's turn (its folder is its own) */ }
   tell({ type: 'opened', key: message.key });
   const log = openSync(message.log, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
   const redactor = new StreamRedactor(message.secrets);
@@ -95,7 +95,8 @@ function follow(message: Attach): void {
     drain();
     write(redactor.end());
     if (dropped > 0) write(`\n[buran: ${dropped} bytes of output were lost: the disk was full]\n`);
-    try { writeFileSync(message.done, JSON.stringify({ at: new Date().toISOString(), bytes: offset, dropped })); } catch { /* best effort */ }
+    // The key says whose: a relay of a killed driver may finish an older attachment of the same log late.
+    try { writeFileSync(message.done, JSON.stringify({ key: message.key, at: new Date().toISOString(), bytes: offset, dropped })); } catch { /* best effort */ }
     tell({ type: 'done', key: message.key });
   };
   const close = () => {

@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 
 /** The project root (tests run the built CLI as a user would). */
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const CLI = join(ROOT, 'dist', 'cli', 'main.js');
+/** The built CLI under test (BURAN_TEST_CLI: another build, e.g. to show a new test fails on an older one). */
+export const CLI = process.env.BURAN_TEST_CLI ?? join(ROOT, 'dist', 'cli', 'main.js');
 export const WORKER = join(ROOT, 'test', 'fixtures', 'worker.mjs');
 export const PACKET = join(ROOT, 'test', 'fixtures', 'packet.json');
 
@@ -24,7 +25,8 @@ const made: string[] = [];
 
 /** Removes every sandbox made so far in this test file (call from afterEach, once its processes are gone). */
 export function removeSandboxes(): void {
-  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
+  // Retried: a killed driver's log relay may still be finishing a log there (for its grace period).
+  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
 }
 
 /** Creates a sandbox whose workspace holds check.mjs (exit code read from check-exit.txt, default 0). */
