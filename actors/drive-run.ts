@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { createActor, type AnyMachineSnapshot, type InspectionEvent } from 'xstate';
 import { TERMINAL_STATES } from '../machines/states.ts';
 import type { Blocker } from '../machines/types.ts';
@@ -15,6 +14,7 @@ import { keepLeasesRenewed } from './leases.ts';
 import { RegistryCorruptError } from '../persistence/errors.ts';
 import { STATE_ENTRY_TYPES } from '../persistence/journal-rules.ts';
 import { checkRunRecords, quarantineRun, refuseIfQuarantined } from '../persistence/quarantine.ts';
+import { readJsonRecord } from '../persistence/record-file.ts';
 import { provideRunMachine } from './provide.ts';
 import { statePath, topState } from './state-path.ts';
 import { RunRecorder, type FlushStats } from './run-recorder.ts';
@@ -103,7 +103,9 @@ async function driveLocked(options: DriveOptions, layout: Awaited<ReturnType<typ
 
   // Workers' and commands' output goes through the log relay: started now, while the run is restored.
   startRelayEarly();
-  const packet: unknown = JSON.parse(await readFile(layout.packet, 'utf8'));
+  // The recorded packet is a record like any other: damaged or missing, the run is quarantined.
+  const packet = await readJsonRecord(layout.packet, (v): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v), 'packet (an object)');
+  if (packet === null) throw new RegistryCorruptError(layout.packet, 'missing');
   const env = options.env ?? process.env;
   // The values of secret-named variables and of every variable the config passes by name (DB_URL
   // is as secret as GITHUB_TOKEN once a worker is given it).

@@ -84,6 +84,21 @@ describe('a damaged dispatch.json of an interrupted run', () => {
   });
 });
 
+describe('a damaged packet.json of an unfinished run', () => {
+  it('quarantines the run on resume (exit 5), not an internal error', async () => {
+    const sb = makeSandbox();
+    const config = writeConfig(sb, { implementer: ['ok'], reviewer: ['pass'] });
+    expect((await runIn(sb, config, writePacket(sb), ['--run-id', 'torn', '--until', 'running'])).code).toBe(6);
+    writeFileSync(join(runDir(sb, 'torn'), 'packet.json'), '{"task_id": ');
+    const resume = await buran(['resume', 'torn', '--registry', sb.registry]);
+    expect(resume.code, resume.stderr).toBe(5);
+    expect(resume.stderr).toMatch(/packet\.json: not valid JSON/);
+    expect(resume.stderr).not.toMatch(/internal error/);
+    expect(existsSync(join(runDir(sb, 'torn'), 'quarantine.json'))).toBe(true);
+    expect(sb.calls('implementer')).toHaveLength(0);
+  });
+});
+
 describe('a missing snapshot', () => {
   it('status and list report where the journal says the run is, say the snapshot is missing, and resume rebuilds it', async () => {
     const sb = makeSandbox();
