@@ -2,7 +2,7 @@ import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { UsageError } from './errors.ts';
-import { processOutput, type Output } from './output.ts';
+import { processOutput, redactOutput, type Output } from './output.ts';
 
 const output = processOutput();
 const cwd = process.cwd();
@@ -66,7 +66,7 @@ function program(): Command {
     .description('Drives an approved work-item packet through implementation, verification, review and a bounded fix loop.')
     .exitOverride()
     .showHelpAfterError(false)
-    .configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) });
+    .configureOutput({ writeErr: (s) => process.stderr.write(redactOutput(s)), writeOut: (s) => process.stdout.write(s) });
 
   common(cli.command('validate').argument('<packet>', 'packet or packet list (JSON or YAML)'))
     .description('check a packet against the schema and the sufficiency rules; writes nothing')

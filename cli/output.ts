@@ -1,3 +1,5 @@
+import { redact, secretValues } from '../adapters/redact.ts';
+
 /** Where a command writes: stdout for results, stderr for diagnostics and progress. */
 export interface Output {
   out: (line: string) => void;
@@ -16,11 +18,20 @@ export function processOutput(): Output {
   const out = quietOnClose(process.stdout);
   const err = quietOnClose(process.stderr);
   return {
-    out: (line) => out(`${line}\n`),
-    err: (line) => err(`${line}\n`),
+    out: (line) => out(`${redactOutput(line)}\n`),
+    err: (line) => err(`${redactOutput(line)}\n`),
     isTTY,
     color: isTTY && !process.env.NO_COLOR,
   };
+}
+
+// Everything a command prints goes through redaction, whatever produced it (an error message that
+// quotes a config key holding a token, say): secrets never reach any output (CONTRACT 6).
+const outputSecrets = secretValues(process.env);
+
+/** A text as it may be printed. */
+export function redactOutput(text: string): string {
+  return redact(text, outputSecrets);
 }
 
 function quietOnClose(stream: NodeJS.WriteStream): (text: string) => void {

@@ -100,6 +100,23 @@ describe('secrets written into the packet or the config', () => {
   });
 });
 
+describe('every line a command prints', () => {
+  it('is redacted, whatever produced it: an error quoting a config key or a flag that holds a token', async () => {
+    const sb = makeSandbox();
+    const config = sb.path('odd.json');
+    writeFileSync(config, JSON.stringify({ handoff: { [`Bearer ${TOKEN}`]: true }, lease: { [`postgres://u:pw-LEAKED-1@h/db`]: 1 } }));
+    const run = await runIn(sb, config, writePacket(sb));
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/Unrecognized key/);
+    const flag = await buran(['list', `--${TOKEN}`]);
+    expect(flag.code).toBe(2);
+    for (const out of [run.stdout + run.stderr, flag.stdout + flag.stderr]) for (const leak of LEAKS) expect(out).not.toContain(leak);
+    const json = await runIn(sb, config, writePacket(sb), ['--json']);
+    expect(() => JSON.parse(json.stdout)).not.toThrow();
+    expect(json.stdout).not.toContain(TOKEN);
+  });
+});
+
 describe('the handoff\'s git steps', () => {
   it.each([['git-branch'], ['local']])('run no filter, hook or fsmonitor a worker planted in the repository (%s handoff)', async (kind) => {
     const sb = makeSandbox();
