@@ -1,7 +1,7 @@
 // The driver's side of the log relay (relay/log-relay.ts): a raw output file per started process,
-// in a private temporary folder, written by the process (stdout and stderr) and followed by the one
-// relay process of this driver, which redacts it into the log and has it unlinked once it holds it
-// open. The driver never reads raw output.
+// in a private temporary folder, handed to the one relay process of this driver before the process
+// starts; the relay unlinks it once it holds it open and redacts what is written into the log. The
+// driver never reads raw output.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, constants, existsSync, mkdtempSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
@@ -10,30 +10,26 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ProcessIdentity } from '../persistence/process-identity.ts';
 
-/** One process's output on its way through the relay. */
+/** One process's output on its way through the relay, which already holds the raw file. */
 export interface RelayedOutput {
-  /** The raw file, open for appending: the process's stdout and stderr. Closed by `attach` (or `abandon`). */
+  /** The raw file, open for appending: the process's stdout and stderr. Closed by `started` (or `abandon`). */
   fd: number;
-  /** Hands the raw file to the relay once the process exists. */
-  attach(leader: ProcessIdentity, graceMs: number): void;
-  /** The process never started: the raw file goes. */
+  /** The process exists: the driver lets go of the file, and the relay learns whose it is. */
+  started(leader: ProcessIdentity): void;
+  /** The process never started: the relay lets go of the file. */
   abandon(): void;
-  /**
-   * The process and its group are gone: resolves once the log holds all they wrote (the relay's
-   * done marker), waiting at most `ms` once the relay has the file (and at most RELAY_START_MS for
-   * that): false when the wait ran out.
-   */
+  /** The process and its group are gone: resolves once the log holds all they wrote (false when the wait ran out). */
   complete(ms: number): Promise<boolean>;
 }
 
 /** How long a relay may take to start and open a file (a cold Node start on a loaded machine). */
 const RELAY_START_MS = 30_000;
 
-/** Where the relay writes that a log is complete (the pipe ended, or the grace after the leader ran out). */
+/** Where the relay writes that a log is complete (naming the attachment it completes). */
 export const doneMarker = (log: string) => `${log}.done`;
 
 let relay: ChildProcess | null = null;
-const awaitingOpen = new Map<string, () => void>();
+const awaitingOpen = new Map<string, (ok: boolean) => void>();
 let counter = 0;
 
 /**
@@ -48,10 +44,11 @@ export function startRelayEarly(): void {
 
 /**
  * Makes the raw output file for one process whose output goes, redacted, to `log` (created first,
- * never through a link). Throws when the relay cannot be started: the caller fails the start.
+ * never through a link), and hands it to the relay before the process exists: whatever happens to
+ * the driver from then on, the relay follows the file. Throws when the relay cannot take it (it
+ * did not start, or answer within RELAY_START_MS): the caller fails the start.
  */
-export async function relayOutput(log: string, secrets: readonly string[]): Promise<RelayedOutput> {
-  // Started (or found) first: a relay that cannot start fails the process's start, not its output.
+export async function relayOutput(log: string, secrets: readonly string[], graceMs: number): Promise<RelayedOutput> {
   if (relay === null) startRelay();
   closeSync(openSync(log, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK, 0o600));
   await rm(doneMarker(log), { force: true });
@@ -59,25 +56,32 @@ export async function relayOutput(log: string, secrets: readonly string[]): Prom
   const raw = join(dir, 'output');
   const fd = openSync(raw, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_EXCL, 0o600);
   const key = `${process.pid}-${++counter}`;
-  const unlink = () => rmSync(dir, { recursive: true, force: true });
   const closeWrite = () => { try { closeSync(fd); } catch { /* closed */ } };
-  let relayHasIt: Promise<void> = Promise.resolve();
+  // The timer also keeps this process alive while the relay starts (its channel is unref'd).
+  let giveUp: NodeJS.Timeout | undefined;
+  const taken = await new Promise<boolean>((resolve) => {
+    awaitingOpen.set(key, resolve);
+    giveUp = setTimeout(() => opened(key, false), RELAY_START_MS);
+    if (!send({ type: 'attach', key, raw, log, done: doneMarker(log), secrets: [...secrets], graceMs })) opened(key, false);
+  });
+  clearTimeout(giveUp);
+  // The relay unlinked it once it held it open; if it never did, the name goes now.
+  rmSync(dir, { recursive: true, force: true });
+  if (!taken) {
+    closeWrite();
+    throw new Error('the log relay did not take the output file');
+  }
   return {
     fd,
-    attach(leader, graceMs) {
+    started(leader) {
       closeWrite();
-      // Until the relay has the file open it keeps its name (in a folder only this user can read).
-      // The timer also keeps this process alive while the relay starts (its channel is unref'd).
-      const giveUp = setTimeout(() => opened(key), RELAY_START_MS);
-      relayHasIt = new Promise((resolve) => awaitingOpen.set(key, () => { clearTimeout(giveUp); unlink(); resolve(); }));
-      if (!send({ type: 'attach', key, raw, log, done: doneMarker(log), secrets: [...secrets], leader, graceMs })) opened(key);
+      send({ type: 'leader', key, leader });
     },
     abandon() {
       closeWrite();
-      unlink();
+      send({ type: 'exited', key });
     },
     async complete(ms) {
-      await relayHasIt;
       send({ type: 'exited', key });
       return awaitLogComplete(log, ms, key);
     },
@@ -133,11 +137,11 @@ function send(message: Record<string, unknown>): boolean {
   }
 }
 
-// The relay has the raw file open (or never will): its name goes.
-function opened(key: string): void {
+// The relay has the raw file open (or never will).
+function opened(key: string, ok: boolean): void {
   const done = awaitingOpen.get(key);
   awaitingOpen.delete(key);
-  done?.();
+  done?.(ok);
 }
 
 function startRelay(): ChildProcess {
@@ -148,11 +152,11 @@ function startRelay(): ChildProcess {
     detached: true, stdio: ['ignore', 'ignore', 'ignore', 'ipc'], env: { PATH: process.env.PATH ?? '' },
   });
   child.on('message', (message: { type?: string; key?: string }) => {
-    if ((message.type === 'opened' || message.type === 'failed') && message.key) opened(message.key);
+    if ((message.type === 'opened' || message.type === 'failed') && message.key) opened(message.key, message.type === 'opened');
   });
   const forget = () => {
     if (relay === child) relay = null;
-    for (const key of [...awaitingOpen.keys()]) opened(key);
+    for (const key of [...awaitingOpen.keys()]) opened(key, false);
   };
   child.on('exit', forget);
   child.on('error', forget);

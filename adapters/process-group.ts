@@ -62,7 +62,7 @@ export async function runInGroup(spec: GroupSpec): Promise<GroupResult> {
   mkdirSync(dirname(spec.logFile), { recursive: true });
   let output: RelayedOutput;
   try {
-    output = await relayOutput(spec.logFile, spec.secrets);
+    output = await relayOutput(spec.logFile, spec.secrets, spec.killGraceMs);
   } catch (error) {
     return { kind: 'start_failed', message: `its output cannot be captured: ${(error as Error).message}` };
   }
@@ -79,7 +79,7 @@ export async function runInGroup(spec: GroupSpec): Promise<GroupResult> {
     return { kind: 'start_failed', message: result.originalMessage || result.shortMessage || 'the program could not be started' };
   }
   const identity = { pid, start: processStart(pid) };
-  output.attach(identity, spec.killGraceMs);
+  output.started(identity);
   let exited: { exitCode: number | null; signal: string | null } | null = null;
   const exit = new Promise<void>((resolve) => child.once('exit', (exitCode, signal) => { exited = { exitCode, signal }; resolve(); }));
   void child.catch(() => {});

@@ -24,10 +24,10 @@ const rss = () => { try { return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/pro
 // Each raw file in a folder of its own, as the driver makes them (the relay removes it once it holds the file).
 const rawPath = (name) => join(mkdtempSync(join(dir, 'raw-')), name);
 let key = 0;
-async function attach(raw, log, leader) {
+async function attach(raw, log) {
   const k = String(++key);
   const opened = heard('opened', k);
-  relay.send({ type: 'attach', key: k, raw, log, done: `${log}.done`, secrets: [SECRET], leader, graceMs: 200 });
+  relay.send({ type: 'attach', key: k, raw, log, done: `${log}.done`, secrets: [SECRET], graceMs: 200 });
   await opened;
   return k;
 }
@@ -38,7 +38,7 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const start = now();
 const first = rawPath('first.raw');
 closeSync(openSync(first, 'w'));
-await attach(first, join(dir, 'first.log'), { pid: process.pid, start: null });
+await attach(first, join(dir, 'first.log'));
 const startMs = now() - start;
 
 // 2. Per attachment: one file and one IPC round trip (what every later dispatch costs).
@@ -49,7 +49,7 @@ for (let i = 0; i < attachments; i++) {
   writeSync(fd, `line ${i} ${SECRET}\n`);
   closeSync(fd);
   const t = now();
-  const k = await attach(raw, join(dir, `a${i}.log`), { pid: process.pid, start: null });
+  const k = await attach(raw, join(dir, `a${i}.log`));
   each.push(now() - t);
   const done = heard('done', k);
   relay.send({ type: 'exited', key: k });
@@ -61,15 +61,16 @@ const leak = readFileSync(join(dir, 'a0.log'), 'utf8').includes(SECRET);
 const raw = rawPath('big.raw');
 const rawFd = openSync(raw, 'a');
 const log = join(dir, 'big.log');
-// The writer gets the file as its stdout, open before it starts, as a worker does.
+// The relay takes the file first, then the writer gets it as its stdout, as a worker does.
+const bigStart = now();
+const bigKey = await attach(raw, log);
 const writer = spawn(process.execPath, ['-e', `
   const fs = require('fs');
   const block = Buffer.from(('x'.repeat(120) + '\\n').repeat(540) + 'token ${SECRET} here\\n');
   for (let written = 0; written < ${megabytes} * 1024 * 1024; written += block.length) fs.writeSync(1, block);
 `], { stdio: ['ignore', rawFd, 'ignore'] });
 closeSync(rawFd);
-const bigStart = now();
-const bigKey = await attach(raw, log, { pid: writer.pid, start: null });
+relay.send({ type: 'leader', key: bigKey, leader: { pid: writer.pid, start: null } });
 let peak = 0;
 const sampler = setInterval(() => { peak = Math.max(peak, rss()); }, 50);
 await new Promise((done) => writer.on('exit', done));

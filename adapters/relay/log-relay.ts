@@ -8,15 +8,22 @@
 // private temporary folder, and is unlinked as soon as the relay has it open: raw output, secrets
 // included, has no name on disk from then on, and never any in the registry.
 //
-// Protocol (IPC, JSON), driver → relay: `attach` { key, raw, log, done, secrets, leader, graceMs };
-// `exited` { key } once the process's group is gone. Relay → driver: `opened` { key } (the raw
-// file, unlinked by then), `done` { key }. The relay writes `done` (a marker file) once the log
-// holds everything written so far after the exit (told, or seen: the leader is gone), then goes on
-// following the raw file for `graceMs` (a grandchild that escaped the group may still write) and
-// lets go. It exits once the driver is gone and nothing is left to follow.
-import { closeSync, constants, fstatSync, openSync, readFileSync, readSync, rmdirSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+// Protocol (IPC, JSON), driver → relay: `attach` { key, raw, log, done, secrets, graceMs } before
+// the process starts (the relay holds the file before anything is written to it); `leader` { key,
+// leader } once it exists; `exited` { key } once its group is gone. Relay → driver: `opened` { key }
+// (or `failed`), `done` { key }. The relay writes `done` (a marker file naming the key) once the
+// log holds everything written up to the exit (told, or seen: the leader gone, or — when the driver
+// died before it could say who the leader was — no process left holding the file), then goes on
+// following the file for `graceMs` (a grandchild that escaped the group may still write) and lets
+// go. It exits once the driver is gone and nothing is left to follow.
+import { closeSync, constants, fstatSync, openSync, readdirSync, readFileSync, readSync, rmdirSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { StreamRedactor } from '../stream-redactor.ts';
+
+interface Leader {
+  pid: number;
+  start: string | null;
+}
 
 interface Attach {
   type: 'attach';
@@ -25,26 +32,28 @@ interface Attach {
   log: string;
   done: string;
   secrets: string[];
-  leader: { pid: number; start: string | null };
   graceMs: number;
 }
 
+type Message = Attach | { type: 'leader'; key: string; leader: Leader } | { type: 'exited'; key: string };
+
 const POLL_MS = 25;
+/** How often a file whose leader was never told is checked for writers still holding it. */
+const WRITER_SCAN_MS = 1000;
 const CHUNK = 256 * 1024;
 
-const following = new Map<string, { exited: () => void }>();
+const following = new Map<string, { leader: (leader: Leader) => void; exited: () => void }>();
 let connected = true;
 
-process.on('message', (message: Attach | { type: 'exited'; key: string }) => {
-  if (message?.type === 'exited') {
-    following.get(message.key)?.exited();
-    return;
-  }
-  if (message?.type !== 'attach') return;
-  try {
-    follow(message);
-  } catch (error) {
-    tell({ type: 'failed', key: message.key, message: (error as Error).message });
+process.on('message', (message: Message) => {
+  if (message?.type === 'leader') following.get(message.key)?.leader(message.leader);
+  else if (message?.type === 'exited') following.get(message.key)?.exited();
+  else if (message?.type === 'attach') {
+    try {
+      follow(message);
+    } catch (error) {
+      tell({ type: 'failed', key: message.key, message: (error as Error).message });
+    }
   }
 });
 process.on('disconnect', () => {
@@ -57,10 +66,11 @@ process.on('SIGINT', () => {});
 
 function follow(message: Attach): void {
   const raw = openSync(message.raw, constants.O_RDONLY | constants.O_NOFOLLOW);
-  // Unlinked at once (the driver also does, once told): raw output keeps no name, even if the driver is gone.
+  const log = openSync(message.log, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
+  // Unlinked at once: raw output keeps no name, whatever happens to the driver.
   try { unlinkSync(message.raw); rmdirSync(dirname(message.raw)); } catch { /* the driver's turn (its folder is its own) */ }
   tell({ type: 'opened', key: message.key });
-  const log = openSync(message.log, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
+  const identity = fstatSync(raw);
   const redactor = new StreamRedactor(message.secrets);
   const buffer = Buffer.alloc(CHUNK);
   let offset = 0;
@@ -88,14 +98,15 @@ function follow(message: Attach): void {
 
   // Phases: following the running process → (exit told or seen) marker written, then following
   // for the grace period → closed.
+  let leader: Leader | null = null;
   let exitedAt: number | null = null;
   let leaderGoneAt: number | null = null;
+  let scannedAt = 0;
   let closed = false;
   const markDone = () => {
     drain();
     write(redactor.end());
     if (dropped > 0) write(`\n[buran: ${dropped} bytes of output were lost: the disk was full]\n`);
-    // The key says whose: a relay of a killed driver may finish an older attachment of the same log late.
     try { writeFileSync(message.done, JSON.stringify({ key: message.key, at: new Date().toISOString(), bytes: offset, dropped })); } catch { /* best effort */ }
     tell({ type: 'done', key: message.key });
   };
@@ -118,22 +129,29 @@ function follow(message: Attach): void {
   const timer = setInterval(() => {
     try {
       drain();
-      if (exitedAt === null) {
-        // A driver that died cannot tell the exit: the leader's end is seen here, after a grace
-        // period for anything it left to finish writing.
-        if (leaderGoneAt === null && !alive(message.leader)) leaderGoneAt = Date.now();
-        if (leaderGoneAt !== null && Date.now() - leaderGoneAt >= message.graceMs) exited();
-      } else if (Date.now() - exitedAt >= message.graceMs) {
-        close();
+      if (exitedAt !== null) {
+        if (Date.now() - exitedAt >= message.graceMs) close();
+        return;
       }
+      // A driver that died cannot tell the exit: it is seen here instead, after a grace period
+      // for whatever the process left to finish writing.
+      if (leaderGoneAt === null) {
+        if (leader !== null && !alive(leader)) leaderGoneAt = Date.now();
+        // The driver died before it could say who the leader was: the file's own writers are looked for.
+        if (leader === null && !connected && Date.now() - scannedAt >= WRITER_SCAN_MS) {
+          scannedAt = Date.now();
+          if (!heldByAnyone(identity)) leaderGoneAt = Date.now();
+        }
+      }
+      if (leaderGoneAt !== null && Date.now() - leaderGoneAt >= message.graceMs) exited();
     } catch {
       close();
     }
   }, POLL_MS);
-  following.set(message.key, { exited });
+  following.set(message.key, { leader: (l) => { leader = l; }, exited });
 }
 
-function alive(leader: { pid: number; start: string | null }): boolean {
+function alive(leader: Leader): boolean {
   try {
     process.kill(leader.pid, 0);
   } catch (error) {
@@ -147,6 +165,27 @@ function alive(leader: { pid: number; start: string | null }): boolean {
   } catch {
     return true;
   }
+}
+
+// Whether any process but this one has the file open (Linux /proc): its writers, if any are left.
+function heldByAnyone(file: { dev: number; ino: number }): boolean {
+  let pids: string[];
+  try {
+    pids = readdirSync('/proc').filter((name) => /^\d+$/.test(name) && Number(name) !== process.pid);
+  } catch {
+    return true;
+  }
+  for (const pid of pids) {
+    let fds: string[];
+    try { fds = readdirSync(`/proc/${pid}/fd`); } catch { continue; }
+    for (const fd of fds) {
+      try {
+        const s = statSync(`/proc/${pid}/fd/${fd}`);
+        if (s.ino === file.ino && s.dev === file.dev) return true;
+      } catch { /* gone */ }
+    }
+  }
+  return false;
 }
 
 function tell(message: Record<string, unknown>): void {
