@@ -2,7 +2,7 @@ import { batchExitCode, nextStartable } from '../machines/batch-rules.ts';
 import { conflictsWith, type LeaseClaim } from '../persistence/lease-resources.ts';
 import { appendBatchProgress } from '../persistence/batch-store.ts';
 import type { JournalEntry } from '../persistence/records.ts';
-import { RegistryCorruptError, RunLockedError, RunNotFoundError } from '../persistence/errors.ts';
+import { isRegistryProblem, RunLockedError, RunNotFoundError } from '../persistence/errors.ts';
 import { driveRun, type DriveResult } from './drive-run.ts';
 
 /** One run of the batch, with the claims its leases will cover. */
@@ -114,7 +114,7 @@ async function driveOne(options: BatchRunOptions, runId: string): Promise<OneRes
     };
   } catch (error) {
     // One run's problem is reported with it; the rest of the batch goes on.
-    const registry = error instanceof RegistryCorruptError || error instanceof RunLockedError || error instanceof RunNotFoundError;
+    const registry = isRegistryProblem(error) || error instanceof RunLockedError || error instanceof RunNotFoundError;
     return {
       state: registry ? 'registry_error' : 'internal_error', terminal: false, stopped: false,
       blocker: registry ? 'registry_corrupt' : null, message: (error as Error)?.message ?? String(error), cost_usd: 0,

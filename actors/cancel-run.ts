@@ -3,7 +3,7 @@ import { findRun } from '../persistence/registry.ts';
 import { readLockHolder } from '../persistence/run-lock.ts';
 import { isAlive } from '../persistence/process-identity.ts';
 import { refuseIfQuarantined } from '../persistence/quarantine.ts';
-import { RunLockedError } from '../persistence/errors.ts';
+import { LockUnverifiedError, RunLockedError } from '../persistence/errors.ts';
 import { driveRun, type DriveResult } from './drive-run.ts';
 import { requestCancel } from '../persistence/cancel-request.ts';
 import { readSnapshot } from '../persistence/snapshot-store.ts';
@@ -51,6 +51,8 @@ export async function cancelRun(options: CancelOptions): Promise<DriveResult & {
     const until = Date.now() + options.driverGraceMs;
     while ((await stillHeld()) && Date.now() < until) await sleep(25);
     if (await stillHeld()) {
+      // Without a start time the pid may now be any process: it is never signalled on the lock's word.
+      if (holder.start === null) throw new LockUnverifiedError(options.runId, holder.pid, layout.lock);
       signalIfAlive(holder.pid, 'SIGTERM');
       const soft = Date.now() + 5_000;
       while ((await stillHeld()) && Date.now() < soft) await sleep(25);

@@ -1,9 +1,10 @@
-import { readFile } from 'node:fs/promises';
 import { createActor, type AnyMachineSnapshot, type InspectionEvent } from 'xstate';
 import { TERMINAL_STATES } from '../machines/states.ts';
 import type { Blocker } from '../machines/types.ts';
-import { secretValues } from '../adapters/redact.ts';
-import { openJournal } from '../persistence/journal.ts';
+import { redactDeep, secretValues } from '../adapters/redact.ts';
+import { startRelayEarly } from '../adapters/output-relay.ts';
+import { passedEnvNames } from '../schemas/config.ts';
+import { openJournal, type JournalDraft } from '../persistence/journal.ts';
 import type { JournalEntry } from '../persistence/records.ts';
 import { findRun, readRunMeta } from '../persistence/registry.ts';
 import { acquireRunLock } from '../persistence/run-lock.ts';
@@ -13,6 +14,7 @@ import { keepLeasesRenewed, tryRunLeases } from './leases.ts';
 import { RegistryCorruptError } from '../persistence/errors.ts';
 import { STATE_ENTRY_TYPES } from '../persistence/journal-rules.ts';
 import { checkRunRecords, quarantineRun, refuseIfQuarantined } from '../persistence/quarantine.ts';
+import { readJsonRecord } from '../persistence/record-file.ts';
 import { provideRunMachine } from './provide.ts';
 import { cancelRequested, readCancelRequest } from '../persistence/cancel-request.ts';
 import { ensureRegistryRoot } from '../persistence/registry-root.ts';
@@ -119,16 +121,32 @@ async function driveLocked(options: DriveOptions, layout: Awaited<ReturnType<typ
     return resultOf(options.runId, restored, null);
   }
 
-  const packet: unknown = JSON.parse(await readFile(layout.packet, 'utf8'));
+  // Workers' and commands' output goes through the log relay: started now, while the run is restored.
+  startRelayEarly();
+  // The recorded packet is a record like any other: damaged or missing, the run is quarantined.
+  const packet = await readJsonRecord(layout.packet, (v): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v), 'packet (an object)');
+  if (packet === null) throw new RegistryCorruptError(layout.packet, 'missing');
   const env = options.env ?? process.env;
+  // The values of secret-named variables and of every variable the config passes by name (DB_URL
+  // is as secret as GITHUB_TOKEN once a worker is given it).
+  const secrets = secretValues(env, passedEnvNames(meta.config));
+  // Everything journalled is redacted on the way in, whatever effect or observer wrote it.
+  const record = (draft: JournalDraft) => recorder.record(redactDeep(draft, secrets));
   const stop = new AbortController();
   const inFlight = new Set<Promise<unknown>>();
   let stopReason: DriveResult['stopped'] = null;
   let steps = 0;
   let settle: () => void = () => {};
   let actor: ReturnType<typeof createActor<ReturnType<typeof provideRunMachine>>> | null = null;
+  // A registry problem met on the way (a damaged record, a full disk): the run stops where it is.
+  let registryProblem: unknown = null;
+  const haltFor = (error: unknown) => {
+    registryProblem ??= error;
+    halt();
+  };
   const recorder = new RunRecorder(
     options.runId, journal, store, () => actor!.getPersistedSnapshot() as AnyMachineSnapshot, store.current?.seq ?? 0, options.onEntry, options.onFlush,
+    haltFor,
   );
 
   // A deliberate stop takes effect at the transition that asked for it: that snapshot is the
@@ -148,7 +166,7 @@ async function driveLocked(options: DriveOptions, layout: Awaited<ReturnType<typ
   };
   const observer = transitionObserver(restored, {
     draft: (draft) => {
-      const fresh = recorder.record(draft);
+      const fresh = record(draft);
       if (recorder.contradiction !== null) halt();
       return fresh;
     },
@@ -164,8 +182,8 @@ async function driveLocked(options: DriveOptions, layout: Awaited<ReturnType<typ
   });
   const provided = provideRunMachine({
     registryRoot: options.registryRoot, layout, meta, plan: meta.input.plan, packet, env,
-    secrets: secretValues(env), killGraceMs: options.killGraceMs ?? 2000, now: () => new Date(),
-    record: (draft) => recorder.record(draft), stopSignal: stop.signal,
+    secrets, killGraceMs: options.killGraceMs ?? 2000, now: () => new Date(),
+    record, stopSignal: stop.signal, halt: haltFor,
     track: (work) => {
       inFlight.add(work);
       void work.then(() => inFlight.delete(work), () => inFlight.delete(work));
@@ -183,7 +201,7 @@ async function driveLocked(options: DriveOptions, layout: Awaited<ReturnType<typ
   actor = restored
     ? createActor(machine, { snapshot: restored as never, input: meta.input as never, inspect })
     : createActor(machine, { input: meta.input as never, inspect });
-  actor.on('task.duplicate', (emitted) => recorder.record({ type: 'task.duplicate', task_id: emitted.task_id, message: emitted.message }));
+  actor.on('task.duplicate', (emitted) => record({ type: 'task.duplicate', task_id: emitted.task_id, message: emitted.message }));
 
   let failure: unknown = null;
   const finished = new Promise<void>((resolve) => {
@@ -196,7 +214,7 @@ async function driveLocked(options: DriveOptions, layout: Awaited<ReturnType<typ
   });
   const onInterrupt = () => stopAt('interrupted');
   options.interrupt?.addEventListener('abort', onInterrupt, { once: true });
-  const stopRenewing = keepLeasesRenewed(options.registryRoot, meta, (message) => recorder.record({ type: 'lease.renew_failed', message }));
+  const stopRenewing = keepLeasesRenewed(options.registryRoot, meta, (message) => record({ type: 'lease.renew_failed', message }));
   actor.start();
   // A cancel (asked here, or by `buran cancel` from another shell through the run's cancel
   // request) is sent once the run has re-executed the steps its journal already holds: sent
@@ -220,7 +238,7 @@ async function driveLocked(options: DriveOptions, layout: Awaited<ReturnType<typ
   options.interrupt?.removeEventListener('abort', onInterrupt);
 
   const final = actor.getSnapshot() as AnyMachineSnapshot;
-  if (failure !== null || final.status !== 'done') {
+  if (failure !== null || registryProblem !== null || final.status !== 'done') {
     observer.mute();
     stop.abort();
     actor.stop();
@@ -230,13 +248,24 @@ async function driveLocked(options: DriveOptions, layout: Awaited<ReturnType<typ
     // A run cancelled mid-task has its worker's group still being stopped: that finishes (and is
     // journalled) before the leases go and the driver lets go of the run.
     await Promise.allSettled([...inFlight]);
-    await releaseLeases(options.registryRoot, options.runId);
+    await releaseFinishedLeases(options.registryRoot, options.runId, recorder);
   }
   await recorder.close();
+  if (registryProblem !== null) throw registryProblem;
   if (recorder.contradiction !== null) throw new RegistryCorruptError(layout.journal, `the journal contradicts the run: ${recorder.contradiction}`);
   if (failure !== null) throw new DriveError(`the run actor failed: ${(failure as Error)?.message ?? String(failure)}`, failure);
   const reported = stopReason === null ? final : (JSON.parse(JSON.stringify(store.current?.snapshot)) as AnyMachineSnapshot);
   return resultOf(options.runId, reported, stopReason);
+}
+
+// A finished run's claims no longer hold anyone (a terminal holder is not live), so a table that
+// cannot be changed now (damaged, disk full) is journalled, not a reason to fail a finished run.
+async function releaseFinishedLeases(root: string, runId: string, recorder: RunRecorder): Promise<void> {
+  try {
+    await releaseLeases(root, runId);
+  } catch (error) {
+    recorder.record({ type: 'lease.release_failed', message: error instanceof Error ? error.message : String(error) });
+  }
 }
 
 function resultOf(runId: string, snapshot: AnyMachineSnapshot, stopped: DriveResult['stopped']): DriveResult {

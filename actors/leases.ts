@@ -8,10 +8,16 @@ import { runLayout } from '../persistence/layout.ts';
 import type { RunMeta } from '../persistence/records.ts';
 import { readSnapshot } from '../persistence/snapshot-store.ts';
 
+// The abort listener goes when the sleep ends: a long wait polls many times on one signal.
 const sleep = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => { clearTimeout(timer); resolve(); }, { once: true });
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
   });
 
 /** The claims a run's leases cover (CONTRACT 8; see persistence/lease-resources.ts). */

@@ -12,9 +12,11 @@ import { prepareWorktree, removeWorktree } from '../adapters/worktree.ts';
 import { withFileMutex } from '../persistence/file-mutex.ts';
 import { worktreeMutexPath } from '../persistence/layout.ts';
 import { buildChildEnv } from '../adapters/worker-env.ts';
+import { redact } from '../adapters/redact.ts';
 import { awaitRunLeases, tryRunLeases } from './leases.ts';
 import { writeJsonDurable } from '../persistence/durable-file.ts';
 import type { RunDeps } from './run-deps.ts';
+import { isRegistryProblem } from '../persistence/errors.ts';
 import type { PreflightFacts } from '../machines/preflight-rules.ts';
 import type { ScanReport, SetupReport } from '../machines/workspace-rules.ts';
 import { gatherPreflight } from '../adapters/preflight.ts';
@@ -25,18 +27,49 @@ import { join } from 'node:path';
 import { sleepUntil } from './sleep-until.ts';
 
 /**
- * Signals both the run's deliberate stop and xstate's own stop of the child. Not
- * AbortSignal.any: Node 20 keeps such a signal (and, through its listeners, each worker's
- * process objects) alive until it aborts, which in a batch of hundreds of runs is a leak
- * of ~100 kB per run. Listeners on two per-run signals die with the run.
+ * Signals both the run's deliberate stop and xstate's own stop of the child, for as long as
+ * `work` runs. Not AbortSignal.any: Node 20 keeps such a signal (and, through its listeners, each
+ * worker's process objects) alive until it aborts, which in a batch of hundreds of runs is a leak
+ * of ~100 kB per run. The listeners are removed once the work settles: the run's stop signal
+ * outlives every dispatch, and one listener left per dispatch passes Node's limit of 10
+ * (MaxListenersExceededWarning) by the eleventh.
  */
-function eitherSignal(a: AbortSignal, b: AbortSignal): AbortSignal {
-  if (a.aborted || b.aborted) return AbortSignal.abort();
+function withEitherSignal<T>(a: AbortSignal, b: AbortSignal, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  if (a.aborted || b.aborted) return work(AbortSignal.abort());
   const either = new AbortController();
   const abort = () => either.abort();
   a.addEventListener('abort', abort, { once: true });
   b.addEventListener('abort', abort, { once: true });
-  return either.signal;
+  const detach = () => {
+    a.removeEventListener('abort', abort);
+    b.removeEventListener('abort', abort);
+  };
+  let running: Promise<T>;
+  try {
+    running = work(either.signal);
+  } catch (error) {
+    detach();
+    throw error;
+  }
+  return running.finally(detach);
+}
+
+/**
+ * Tracks an effect, and keeps a registry problem (a damaged record, a full disk) out of the
+ * machine: such an error is no fact about the work for the machine to judge (it would become a
+ * retry or a blocker of a run whose records cannot be trusted), so the driver halts instead and
+ * the actor's promise is left unsettled.
+ */
+function effect<T>(deps: RunDeps, work: Promise<T>): Promise<T> {
+  return deps.track(work).catch((error: unknown) => {
+    if (!isRegistryProblem(error)) {
+      // Its message becomes a blocker in the snapshot and the journal: redacted first.
+      if (error instanceof Error) error.message = redact(error.message, deps.secrets);
+      throw error;
+    }
+    deps.halt(error);
+    return new Promise<T>(() => {});
+  });
 }
 
 /** The run machine with its effects bound to one run's registry, workspace and config. */
@@ -46,11 +79,11 @@ export function provideRunMachine(deps: RunDeps) {
       runWorker: fromPromise<WorkerRun, WorkerTaskInput>(({ input, signal }) => {
         const config = deps.meta.config.workers[input.task.role];
         if (!config) throw new Error(`no ${input.task.role} worker configured`);
-        return deps.track(dispatchWorker({
+        return effect(deps, withEitherSignal(signal, deps.stopSignal, (either) => dispatchWorker({
           registryRoot: deps.registryRoot, taskDir: deps.layout.taskDir(input.task.task_id), workspace: deps.meta.workspace, worker: config,
           packet: deps.packet, plan: deps.plan, env: deps.env, secrets: deps.secrets, killGraceMs: deps.killGraceMs,
-          record: deps.record, signal: eitherSignal(signal, deps.stopSignal), agentHoldDir: join(deps.registryRoot, 'agents'),
-        }, input));
+          record: deps.record, signal: either, agentHoldDir: join(deps.registryRoot, 'agents'),
+        }, input)));
       }),
     },
   });
@@ -58,40 +91,40 @@ export function provideRunMachine(deps: RunDeps) {
     actors: {
       workerTask: worker,
       recordIntake: fromPromise<PreflightFacts, { run_id: string }>(async () => {
-        await writeJsonDurable(deps.layout.intake, { plan: deps.plan, missing: deps.meta.input.missing });
-        return deps.track(gatherPreflight(deps.meta.config, deps.plan, { workspace: deps.meta.workspace, repo: deps.meta.repo, registry: deps.registryRoot }, deps.env));
+        await effect(deps, writeJsonDurable(deps.layout.intake, { plan: deps.plan, missing: deps.meta.input.missing }));
+        return effect(deps, gatherPreflight(deps.meta.config, deps.plan, { workspace: deps.meta.workspace, repo: deps.meta.repo, registry: deps.registryRoot }, deps.env));
       }),
       prepareWorkspace: fromPromise<void, { run_id: string }>(async () => {
         if (deps.meta.repo === null) return;
         const spec = { repo: deps.meta.repo, path: deps.meta.workspace, branch: deps.plan.intended_branch || `buran/${deps.meta.run_id}`, base: deps.plan.base_branch };
-        const worktree = await deps.track(withFileMutex(worktreeMutexPath(deps.registryRoot), () => prepareWorktree(spec)));
+        const worktree = await effect(deps, withFileMutex(worktreeMutexPath(deps.registryRoot), () => prepareWorktree(spec)));
         deps.record({
           type: 'workspace.ready', path: worktree.path, branch: worktree.branch, head: worktree.head, reused: worktree.reused,
           ...(worktree.continued ? { continued: worktree.continued } : {}),
         });
       }),
-      acquireLease: fromPromise<LeaseResult, { run_id: string }>(() => deps.track(tryRunLeases(deps.registryRoot, deps.meta, deps.now()))),
+      acquireLease: fromPromise<LeaseResult, { run_id: string }>(() => effect(deps, tryRunLeases(deps.registryRoot, deps.meta, deps.now()))),
       awaitLease: fromPromise<LeaseResult, { run_id: string; until: number }>(({ input, signal }) =>
-        deps.track(awaitRunLeases(deps.registryRoot, deps.meta, input.until, eitherSignal(signal, deps.stopSignal)))),
+        effect(deps, withEitherSignal(signal, deps.stopSignal, (either) => awaitRunLeases(deps.registryRoot, deps.meta, input.until, either)))),
       runVerification: fromPromise<VerificationReport, { run_id: string; epoch: number; commands: string[] }>(({ input, signal }) =>
-        deps.track(runVerification({
-          epochDir: deps.layout.epochDir(input.epoch), workspace: deps.meta.workspace, timeoutMs: deps.meta.config.verification.timeout_ms,
-          env: deps.env, secrets: deps.secrets, killGraceMs: deps.killGraceMs, record: deps.record, signal: eitherSignal(signal, deps.stopSignal),
-        }, input.epoch, input.commands))),
+        effect(deps, withEitherSignal(signal, deps.stopSignal, (either) => runVerification({
+          registryRoot: deps.registryRoot, runId: deps.meta.run_id, epochDir: deps.layout.epochDir(input.epoch), workspace: deps.meta.workspace, timeoutMs: deps.meta.config.verification.timeout_ms,
+          env: deps.env, secrets: deps.secrets, killGraceMs: deps.killGraceMs, record: deps.record, signal: either,
+        }, input.epoch, input.commands)))),
       performHandoff: fromPromise<HandoffRecord, { run_id: string; epoch: number }>(({ input }) =>
-        deps.track(performHandoff(deps, input.run_id, input.epoch))),
+        effect(deps, performHandoff(deps, input.run_id, input.epoch))),
       retireWorkspace: fromPromise<void, { run_id: string }>(() => deps.track(retireWorktree(deps))),
       setUpWorkspace: fromPromise<SetupReport, { run_id: string }>(({ input, signal }) =>
-        deps.track(runWorkspaceSetup({
+        effect(deps, withEitherSignal(signal, deps.stopSignal, (either) => runWorkspaceSetup({
           registryRoot: deps.registryRoot, runId: input.run_id, setupDir: deps.layout.setupDir, workspace: deps.meta.workspace, commands: deps.meta.config.workspace.setup,
           timeoutMs: deps.meta.config.workspace.setup_timeout_ms, env: deps.env, secrets: deps.secrets, killGraceMs: deps.killGraceMs,
-          record: deps.record, signal: eitherSignal(signal, deps.stopSignal),
-        }))),
+          record: deps.record, signal: either,
+        })))),
       scanChange: fromPromise<ScanReport, { run_id: string }>(() =>
-        deps.track(scanChange(deps.meta.workspace, [...deps.secrets, ...passedSecrets(deps.meta.config, deps.env)], deps.env))),
+        effect(deps, scanChange(deps.meta.workspace, [...deps.secrets, ...passedSecrets(deps.meta.config, deps.env)], deps.env))),
       awaitAgentPause: fromPromise<void, { run_id: string; until: number }>(({ input, signal }) => {
         deps.record({ type: 'agent.pause', until: new Date(input.until).toISOString() });
-        return deps.track(sleepUntil(input.until, eitherSignal(signal, deps.stopSignal)));
+        return effect(deps, withEitherSignal(signal, deps.stopSignal, (either) => sleepUntil(input.until, either)));
       }),
     },
   });

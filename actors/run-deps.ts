@@ -20,4 +20,9 @@ export interface RunDeps {
   stopSignal: AbortSignal;
   /** Effects still settling, awaited before the driver exits. */
   track: <T>(work: Promise<T>) => Promise<T>;
+  /**
+   * An effect met a registry problem (isRegistryProblem: a damaged record, a full disk): the driver
+   * stops the run where it is, with no transition, and reports the problem.
+   */
+  halt: (error: unknown) => void;
 }

@@ -35,6 +35,8 @@ export class RunRecorder {
   private accounted: number;
   /** Set when replay met a step the journal does not have. */
   contradiction: string | null = null;
+  /** Set when a flush could not be written (a full disk): nothing more is recorded. */
+  failure: unknown = null;
 
   constructor(
     private readonly runId: string,
@@ -44,6 +46,8 @@ export class RunRecorder {
     snapshotSeq: number,
     private readonly onEntry?: (entry: JournalEntry) => void,
     private readonly onFlush?: (stats: FlushStats) => void,
+    /** A flush failed: the driver must stop, since nothing it does from now on can be recorded. */
+    private readonly onFailure?: (error: unknown) => void,
   ) {
     this.accounted = snapshotSeq;
     this.tail = journal.existing.filter((e) => e.seq > snapshotSeq && STATE_ENTRY_TYPES.has(e.type));
@@ -109,11 +113,22 @@ export class RunRecorder {
     await this.journal.close();
   }
 
+  /** True once a flush has failed. */
+  get failed(): boolean {
+    return this.failure !== null;
+  }
+
 
   private schedule(): void {
     if (this.closed) return;
     this.flushing ??= Promise.resolve()
       .then(() => this.flushLoop())
+      .catch((error: unknown) => {
+        // The journal append undid itself; whatever was queued is not recorded, and nothing after it will be.
+        this.failure ??= error;
+        this.closed = true;
+        this.onFailure?.(error);
+      })
       .finally(() => { this.flushing = null; });
   }
 

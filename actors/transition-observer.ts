@@ -2,6 +2,7 @@ import type { AnyMachineSnapshot, InspectionEvent } from 'xstate';
 import type { JournalDraft } from '../persistence/journal.ts';
 import { describeEvent } from './describe-event.ts';
 import { statePath } from './state-path.ts';
+import { clipText } from '../schemas/completion.ts';
 import type { TaskOutcome, TaskRef } from '../machines/types.ts';
 
 // Events journalled as run transitions even when the state path does not change (a retry re-enters its stage).
@@ -42,7 +43,8 @@ export function transitionObserver(restored: AnyMachineSnapshot | null, sink: Ob
     if (event.type === '@xstate.event' && isRoot && event.event.type === 'task.settled') {
       // The child's final state is announced after the parent acted on it; journal it first.
       const outcome = (event.event as unknown as { outcome: TaskOutcome }).outcome;
-      taskStep(outcome.task_id, outcome.status, { role: outcome.role, decision: outcome.decision, code: outcome.code, verdict: outcome.verdict });
+      // The message says why a task failed; a retried task has no blocker to say it elsewhere.
+      taskStep(outcome.task_id, outcome.status, { role: outcome.role, decision: outcome.decision, code: outcome.code, verdict: outcome.verdict, message: clipText(outcome.message, 2048) });
       return;
     }
     if (event.type !== '@xstate.snapshot') return;

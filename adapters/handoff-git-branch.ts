@@ -7,6 +7,7 @@ import { handoffLocal, type LocalHandoffContext } from './handoff-local.ts';
 import { readOwnJson } from './json-file.ts';
 import { redact } from './redact.ts';
 import { COMMIT_BOUNDS, findingLines, fixHeading, moreFindings, oneLine, passedCommands } from './handoff-story-text.ts';
+import { hardenedGitEnv } from './git-hardening.ts';
 
 /** What the git handoffs need beyond the local one. `env` is used to run git and gh, never recorded. */
 export interface GitHandoffContext extends LocalHandoffContext {
@@ -62,10 +63,24 @@ export async function handoffGitBranch(ctx: GitHandoffContext): Promise<GitHando
   return record;
 }
 
-/** Runs git in ctx.env; the outcome's stderr is already redacted. */
+/**
+ * Runs git in ctx.env (the allowlist, nothing else of the driver's), with every program the
+ * repository's config could make git run turned off (hardenedGitEnv); stderr comes back redacted.
+ */
 export async function gitFor(ctx: GitHandoffContext, cwd: string, args: string[], extra: Record<string, string> = {}) {
-  const outcome = await gitIn(ctx.env, cwd, args, extra);
+  const outcome = await gitIn(ctx.env, cwd, args, { ...(await hardeningOf(ctx, cwd)), ...extra });
   return { ...outcome, stderr: redact(outcome.stderr, ctx.secrets) };
+}
+
+// Looked up once per handoff: the repository's filter drivers do not change between its git steps.
+const hardening = new WeakMap<GitHandoffContext, Promise<Record<string, string>>>();
+function hardeningOf(ctx: GitHandoffContext, cwd: string): Promise<Record<string, string>> {
+  let found = hardening.get(ctx);
+  if (found === undefined) {
+    found = hardenedGitEnv(ctx.env, cwd);
+    hardening.set(ctx, found);
+  }
+  return found;
 }
 
 /** Like run, but a failure throws HandoffFailed naming the git command and its reason. */
@@ -118,7 +133,8 @@ async function commitToBranch(ctx: GitHandoffContext, top: string, branch: strin
     const message = join(scratch, 'message');
     await writeFile(message, redact(commitMessage(ctx), ctx.secrets));
     const parent = head === null ? [] : ['-p', head];
-    const sha = await must(ctx, top, [...(await identityFallback(ctx, top)), 'commit-tree', tree, ...parent, '-F', message]);
+    // --no-gpg-sign: commit.gpgSign with a planted gpg.program would run a program of the workspace's choosing.
+    const sha = await must(ctx, top, [...(await identityFallback(ctx, top)), 'commit-tree', '--no-gpg-sign', tree, ...parent, '-F', message]);
     await must(ctx, top, ['update-ref', '-m', `buran: handoff of run ${ctx.runId}`, ref, sha, tip ?? '']);
     // The working tree already equals the new commit; only the index still describes the old HEAD.
     if (current) await must(ctx, top, ['reset', '--quiet']);

@@ -6,6 +6,7 @@ import { gitFor, handoffGitBranch, handoffTitle, HandoffFailed, type GitHandoffC
 import { readOwnJson } from './json-file.ts';
 import { redact } from './redact.ts';
 import { QUICK_TIMEOUT_MS } from './git.ts';
+import { hardenedGitEnv } from './git-hardening.ts';
 
 type PullRequest = NonNullable<GitHandoffRecord['pr']>;
 
@@ -46,7 +47,8 @@ export async function handoffGithubPr(ctx: GitHandoffContext): Promise<GitHandof
 
 async function push(ctx: GitHandoffContext, branch: string): Promise<void> {
   const ref = `refs/heads/${branch}`;
-  const out = await gitFor(ctx, ctx.workspace, ['push', '--quiet', ctx.remote, `${ref}:${ref}`]);
+  // The user's own credential helpers and ssh command, not ones the repository's config adds.
+  const out = await gitFor(ctx, ctx.workspace, ['push', '--quiet', ctx.remote, `${ref}:${ref}`], await hardenedGitEnv(ctx.env, ctx.workspace, { push: true }));
   if (!out.ok) {
     throw new HandoffFailed(
       `github-pr handoff: pushing "${branch}" to remote "${ctx.remote}" failed: ${out.stderr || 'no output'}. `

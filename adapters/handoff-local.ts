@@ -5,6 +5,8 @@ import type { HandoffRecord, Plan } from '../machines/types.ts';
 import { writeFileDurable, writeJsonDurable } from '../persistence/durable-file.ts';
 import { isGitWorkTree, runQuick } from './git.ts';
 import { redact } from './redact.ts';
+import { hardenedGitEnv } from './git-hardening.ts';
+import { buildChildEnv } from './worker-env.ts';
 import { readOwnJson } from './json-file.ts';
 import type { HandoffStory } from './handoff-story.ts';
 import { findingLines, fixHeading, moreFindings, SUMMARY_BOUNDS } from './handoff-story-text.ts';
@@ -50,13 +52,17 @@ export async function handoffLocal(ctx: LocalHandoffContext): Promise<HandoffRec
  * repo with no commit yet, which is then diffed against nothing. The raw part of the diff
  * (NUL-separated, so any file name is exact) names the files.
  */
-const DIFF_SCRIPT = 'if git read-tree HEAD 2>/dev/null; then base=HEAD; else base=; fi; git add -A || exit 1; exec git diff --cached --binary --no-renames --patch-with-raw -z $base';
+const DIFF_SCRIPT = 'if git read-tree HEAD 2>/dev/null; then base=HEAD; else base=; fi; git add -A || exit 1; exec git diff --cached --binary --no-renames --no-ext-diff --no-textconv --patch-with-raw -z $base';
 
 async function workspaceDiff(workspace: string): Promise<{ patch: string; files: string[] }> {
   // A private index: `git add -A` there sees untracked files and leaves the user's index alone.
   const scratch = await mkdtemp(join(tmpdir(), 'buran-index-'));
   try {
-    const env = { ...process.env, GIT_INDEX_FILE: join(scratch, 'index'), GIT_TERMINAL_PROMPT: '0' };
+    // The allowlist of a worker's environment (not the driver's whole one), and no program the
+    // repository's config names (hooks, filters, fsmonitor): hardenedGitEnv, passed as env, so
+    // nothing reaches the script's text.
+    const base = buildChildEnv(process.env, [], {});
+    const env = { ...base, ...(await hardenedGitEnv(base, workspace)), GIT_INDEX_FILE: join(scratch, 'index'), GIT_TERMINAL_PROMPT: '0' };
     const result = await runQuick('/bin/sh', ['-c', DIFF_SCRIPT], workspace, env);
     return splitRawAndPatch(result.code === 0 ? result.stdout : '');
   } finally {

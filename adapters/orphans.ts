@@ -11,18 +11,45 @@ import { signalGroup, stopGroup } from './process-group.ts';
  * (recorded pids, and any process whose environment names this run). Returns the pids stopped.
  */
 export async function stopRunProcesses(layout: RunLayout, runId: string, graceMs: number): Promise<number[]> {
-  const identity = runIdentity(dirname(dirname(layout.dir)), runId);
+  const identity = runIdentity(registryOf(layout), runId);
   const found = new Map<number, ProcessIdentity>();
   for (const file of await recordedProcessFiles(layout)) {
-    const record = await readOwnJson<{ process?: ProcessIdentity | null }>(file);
-    if (record?.process && isAlive(record.process)) found.set(record.process.pid, record.process);
+    const process = await recordedProcess(file);
+    if (process !== null) found.set(process.pid, process);
   }
-  for (let live = findProcessByEnv(identity); live !== null && !found.has(live.pid); live = findProcessByEnv(identity)) {
-    found.set(live.pid, live);
-    await stopGroup(live.pid, () => !isAlive(live!), graceMs);
+  // Every process naming the run, not only the first: one already found (a recorded worker) must
+  // not hide the ones after it (what a verification command started in a session of its own).
+  // Searched again after each round, since a process may start another while its group is stopped.
+  for (let round = 0; round < 5; round++) {
+    const fresh = findProcessesByEnv(identity).filter((p) => !found.has(p.pid));
+    if (fresh.length === 0) break;
+    for (const live of fresh) {
+      found.set(live.pid, live);
+      await stopGroup(live.pid, () => !isAlive(live), graceMs);
+    }
   }
   for (const identity of found.values()) await stopGroup(identity.pid, () => !isAlive(identity), graceMs);
   return [...found.keys()];
+}
+
+/** The pids of a run's worker and verification processes that are still alive (recorded, or found by BURAN_RUN_ID). */
+export async function liveRunProcesses(layout: RunLayout, runId: string): Promise<number[]> {
+  const pids = new Set<number>();
+  for (const file of await recordedProcessFiles(layout)) {
+    const process = await recordedProcess(file);
+    if (process !== null) pids.add(process.pid);
+  }
+  const unrecorded = findProcessByEnv(runIdentity(registryOf(layout), runId));
+  if (unrecorded !== null) pids.add(unrecorded.pid);
+  return [...pids];
+}
+
+// A recorded process without a start time cannot be told from one that reused its pid: it is
+// never signalled on the record's word (the BURAN_RUN_ID search finds it if it is really ours).
+async function recordedProcess(file: string): Promise<ProcessIdentity | null> {
+  const record = await readOwnJson<{ process?: ProcessIdentity | null }>(file);
+  const process = record?.process;
+  return process && typeof process.pid === 'number' && process.pid > 0 && typeof process.start === 'string' && isAlive(process) ? process : null;
 }
 
 async function recordedProcessFiles(layout: RunLayout): Promise<string[]> {
@@ -31,8 +58,12 @@ async function recordedProcessFiles(layout: RunLayout): Promise<string[]> {
     const entries = await readdir(dir).catch(() => [] as string[]);
     for (const entry of entries) files.push(join(dir, entry, name));
   }
+  files.push(join(layout.setupDir, 'running.json'));
   return files;
 }
+
+// A run's folder is <registry>/runs/<id>: run ids are unique only within their registry.
+const registryOf = (layout: RunLayout) => dirname(dirname(layout.dir));
 
 /**
  * Stops every process that still carries this task's ids in its environment once the task has

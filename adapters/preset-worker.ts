@@ -1,8 +1,9 @@
-import { writeFile } from 'node:fs/promises';
 import type { WorkerConfig } from '../schemas/config.ts';
 import type { AgentFacts, AgentOutcomeKind } from '../machines/agent-facts.ts';
 import type { Finding, Plan, TaskRef } from '../machines/types.ts';
-import { readIfExists, writeJsonDurable } from '../persistence/durable-file.ts';
+import { readIfExists, writeFileDurable, writeJsonDurable } from '../persistence/durable-file.ts';
+import { boundCompletion, CompletionSchema } from '../schemas/completion.ts';
+import { isPlainFile, readLogTail } from './worker-file.ts';
 import { completionFromStream, isTerminalEvent, presetInvocation, type PresetName, type PresetUsage } from './agent-presets/index.ts';
 import { gitIn, isGitWorkTree } from './git.ts';
 import { TerminalWatch } from './terminal-watch.ts';
@@ -57,16 +58,19 @@ export async function completeFromStream(
   resumed: string | null = null, now = Date.now(),
 ): Promise<AgentReport | null> {
   const recorded = await readIfExists(paths.report);
-  if (recorded !== null && ((await readIfExists(paths.completion)) !== null || (JSON.parse(recorded) as AgentReport).kind !== undefined)) {
+  // Checked without opening it: whatever the agent left at the completion path (a FIFO, say) is not waited on.
+  if (recorded !== null && ((await isPlainFile(paths.completion)) || (JSON.parse(recorded) as AgentReport).kind !== undefined)) {
     return JSON.parse(recorded) as AgentReport;
   }
-  const output = (await readIfExists(paths.log)) ?? '';
+  // The stream's end is what decides; a log past STREAM_TAIL_BYTES (hundreds of MB) is not read whole.
+  const output = (await readLogTail(paths.log, STREAM_TAIL_BYTES))?.text ?? '';
   const reading = completionFromStream(preset, output, { task_id: task.task_id, role: task.role }, await changedFiles(workspace), workspace, now);
   const report: AgentReport = {
     ...reading.usage, error_kind: reading.error_kind, kind: reading.outcome.kind, message: reading.outcome.message.slice(0, 500),
     reset_at: reading.outcome.reset_at, session_id: reading.outcome.session_id, resumed_session: resumed, observed_at: now,
   };
-  if (reading.completion !== null) await writeFile(paths.completion, JSON.stringify(reading.completion, null, 2));
+  // Bounded like any completion, and renamed into place: never written through a link the agent planted.
+  if (reading.completion !== null) await writeFileDurable(paths.completion, JSON.stringify(bounded(reading.completion), null, 2), { syncDir: false });
   await writeJsonDurable(paths.report, report);
   return report;
 }
@@ -97,4 +101,13 @@ async function changedFiles(workspace: string): Promise<string[]> {
     if (field[0] === 'R' || field[0] === 'C') i++; // the rename's source path follows
   }
   return files;
+}
+
+/** How much of an agent's stream is read to find its result: the end of the log, never all of it. */
+const STREAM_TAIL_BYTES = 64 * 1024 * 1024;
+
+// A completion made from the stream is cut like one a worker wrote (the agent's final text can be huge).
+function bounded(completion: Record<string, unknown>): Record<string, unknown> {
+  const parsed = CompletionSchema.safeParse(completion);
+  return parsed.success ? boundCompletion(parsed.data) : completion;
 }

@@ -1,8 +1,10 @@
-import { closeSync, mkdirSync, openSync, statSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { execa } from 'execa';
 import { isAlive, processStart, type ProcessIdentity } from '../persistence/process-identity.ts';
 import type { TerminalWatch } from './terminal-watch.ts';
+import { MAX_TIMER_MS } from '../schemas/config.ts';
+import { relayOutput, type RelayedOutput } from './output-relay.ts';
 
 /** What to start: a program, no shell, in its own process group, output to a file. */
 export interface GroupSpec {
@@ -10,8 +12,9 @@ export interface GroupSpec {
   args: string[];
   cwd: string;
   env: Record<string, string>;
-  /** stdout and stderr both go here (appended). */
+  /** stdout and stderr both go here (appended), redacted of these values and every secret shape. */
   logFile: string;
+  secrets: readonly string[];
   /** Absolute time (ms since epoch) after which the whole group is killed. */
   deadline: number;
   killGraceMs: number;
@@ -54,43 +57,55 @@ export async function stopGroup(pgid: number, leaderExited: () => boolean, grace
   signalGroup(pgid, 'SIGKILL');
 }
 
-/** Runs a program in its own process group with a hard deadline and abort, settling on the leader's exit. */
+/**
+ * Runs a program in its own process group with a hard deadline and abort, settling on the leader's
+ * exit. Its stdout and stderr go to a raw file of its own that the log relay follows and writes to
+ * `logFile` redacted as it comes: no pipe (a grandchild holding its output cannot hold the driver,
+ * writes never block or get cut off by an exit), and the relay outlives the driver (a worker keeps
+ * running, still redacted, and is adopted on resume).
+ */
 export async function runInGroup(spec: GroupSpec): Promise<GroupResult> {
   mkdirSync(dirname(spec.logFile), { recursive: true });
-  const fd = openSync(spec.logFile, 'a');
-  // The child writes straight into the file (no pipe through us): execa's types only list
-  // fds 3-9, but any open fd works, and no pipe means a grandchild cannot hold us open.
-  const out = fd as 3;
-  let child;
+  let output: RelayedOutput;
   try {
-    child = execa(spec.file, spec.args, {
-      cwd: spec.cwd, env: spec.env, extendEnv: false, detached: true, cleanup: false, reject: false,
-      stdin: 'ignore', stdout: out, stderr: out, windowsHide: true,
-    });
-  } finally {
-    closeSync(fd);
+    output = await relayOutput(spec.logFile, spec.secrets, spec.killGraceMs);
+  } catch (error) {
+    return { kind: 'start_failed', message: `its output cannot be captured: ${(error as Error).message}` };
   }
+  // execa's types only list fds 3-9, but any open fd works.
+  const out = output.fd as 3;
+  const child = execa(spec.file, spec.args, {
+    cwd: spec.cwd, env: spec.env, extendEnv: false, detached: true, cleanup: false, reject: false,
+    stdin: 'ignore', stdout: out, stderr: out, windowsHide: true,
+  });
   const pid = child.pid;
   if (pid === undefined) {
+    output.abandon();
     const result = await child;
     return { kind: 'start_failed', message: result.originalMessage || result.shortMessage || 'the program could not be started' };
   }
+  const identity = { pid, start: processStart(pid) };
+  output.started(identity);
   let exited: { exitCode: number | null; signal: string | null } | null = null;
   const exit = new Promise<void>((resolve) => child.once('exit', (exitCode, signal) => { exited = { exitCode, signal }; resolve(); }));
   void child.catch(() => {});
-  await spec.onStarted?.({ pid, start: processStart(pid) });
+  await spec.onStarted?.(identity);
 
   const remaining = Math.max(0, spec.deadline - Date.now());
   let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<'timeout'>((resolve) => { timer = setTimeout(() => resolve('timeout'), remaining); });
+  // Never past what a timer can wait (setTimeout fires at once beyond 2^31-1 ms); the schema bounds durations below it.
+  const timedOut = new Promise<'timeout'>((resolve) => { timer = setTimeout(() => resolve('timeout'), Math.min(remaining, MAX_TIMER_MS)); });
+  let onAbort: (() => void) | undefined;
   const aborted = new Promise<'abort'>((resolve) => {
-    if (spec.signal?.aborted) resolve('abort');
-    spec.signal?.addEventListener('abort', () => resolve('abort'), { once: true });
+    onAbort = () => resolve('abort');
+    if (spec.signal?.aborted) onAbort();
+    spec.signal?.addEventListener('abort', onAbort, { once: true });
   });
   const idle = spec.idleTimeoutMs === undefined ? null : watchOutput(spec.logFile, spec.idleTimeoutMs);
   const answered = spec.finished ? watchFinished(spec.finished, spec.killGraceMs) : null;
   const first = await Promise.race([exit.then(() => 'exit' as const), timedOut, aborted, ...(idle ? [idle.silent] : []), ...(answered ? [answered.lingering] : [])]);
   clearTimeout(timer);
+  if (onAbort) spec.signal?.removeEventListener('abort', onAbort);
   idle?.stop();
   answered?.stop();
   if (first === 'lingering') {
@@ -103,10 +118,13 @@ export async function runInGroup(spec: GroupSpec): Promise<GroupResult> {
   if (first !== 'exit') {
     await stopGroup(pid, () => exited !== null, spec.killGraceMs);
     await exit;
+    await output.complete(spec.killGraceMs + 1000);
     return first === 'abort' ? { kind: 'aborted' } : { kind: 'timed_out', idle: first === 'idle' };
   }
   // The leader is done; nothing it started may outlive it.
   signalGroup(pid, 'SIGKILL');
+  // The log is read after this (findings, an agent's stream): it holds all the group wrote first (bounded).
+  await output.complete(spec.killGraceMs + 1000);
   const done = exited as unknown as { exitCode: number | null; signal: string | null };
   return { kind: 'exited', exitCode: done.exitCode, signal: done.signal };
 }

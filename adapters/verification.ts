@@ -1,17 +1,25 @@
 import { join } from 'node:path';
 import type { Finding, VerificationReport } from '../machines/types.ts';
-import { readIfExists, writeJsonDurable } from '../persistence/durable-file.ts';
+import { writeJsonDurable } from '../persistence/durable-file.ts';
+import { clipText } from '../schemas/completion.ts';
+import { readLogHead, readLogTail } from './worker-file.ts';
 import { splitCommandWords } from './command-words.ts';
-import { rm } from 'node:fs/promises';
+import { rm, stat } from 'node:fs/promises';
 import { runInGroup, signalGroup } from './process-group.ts';
-import { isAlive, type ProcessIdentity } from '../persistence/process-identity.ts';
-import { buildChildEnv } from './worker-env.ts';
-import { redact, redactFile } from './redact.ts';
-import { readOwnJson } from './json-file.ts';
+import { isAlive } from '../persistence/process-identity.ts';
+import { buildChildEnv, runIdentity } from './worker-env.ts';
 import { verificationExit } from '../machines/workspace-rules.ts';
+import { redact } from './redact.ts';
+import { readJsonRecord } from '../persistence/record-file.ts';
+import { readRunningCommand } from './dispatch-records.ts';
+
+const isReport = (v: unknown): v is VerificationReport =>
+  typeof v === 'object' && v !== null && ['PASS', 'FAIL', 'BLOCKED'].includes((v as VerificationReport).verdict) && Array.isArray((v as VerificationReport).commands);
 
 /** What verification needs from the run. */
 export interface VerificationContext {
+  registryRoot: string;
+  runId: string;
   epochDir: string;
   workspace: string;
   timeoutMs: number;
@@ -32,7 +40,7 @@ const TAIL_LINES = 60;
  */
 export async function runVerification(ctx: VerificationContext, epoch: number, commands: string[]): Promise<VerificationReport> {
   const reportPath = join(ctx.epochDir, 'verification.json');
-  const recorded = await readOwnJson<VerificationReport>(reportPath);
+  const recorded = await readJsonRecord(reportPath, isReport, 'verification report');
   if (recorded !== null) return recorded;
   await stopOrphan(ctx, epoch);
 
@@ -58,11 +66,10 @@ export async function runVerification(ctx: VerificationContext, epoch: number, c
     ctx.record({ type: 'verification.command', epoch, index: index + 1, command });
     const [file, ...args] = words.words as [string, ...string[]];
     const result = await runInGroup({
-      file, args, cwd: ctx.workspace, env: buildChildEnv(ctx.env, [], {}), logFile: log,
+      file, args, cwd: ctx.workspace, env: buildChildEnv(ctx.env, [], commandIds(ctx.registryRoot, ctx.runId, epoch, index + 1)), logFile: log, secrets: ctx.secrets,
       deadline: Date.now() + ctx.timeoutMs, killGraceMs: ctx.killGraceMs, signal: ctx.signal,
       onStarted: (process) => writeJsonDurable(join(ctx.epochDir, RUNNING), { process, index: index + 1, command }),
     });
-    await redactFile(log, ctx.secrets);
     if (result.kind === 'aborted') throw new Error(`verification of epoch ${epoch} was interrupted by a deliberate stop`);
     if (result.kind === 'start_failed') {
       settle({ command, exit_code: null, outcome: 'start_failed', log });
@@ -101,20 +108,44 @@ export async function runVerification(ctx: VerificationContext, epoch: number, c
   return report;
 }
 
+/**
+ * A verification command carries the run's id and a task-like id of its own, as a worker does:
+ * `buran cancel` finds whatever it started by BURAN_RUN_ID, and a task's processes by BURAN_TASK_ID.
+ */
+export function commandIds(registryRoot: string, runId: string, epoch: number, index: number): Record<string, string> {
+  return { ...runIdentity(registryRoot, runId), BURAN_TASK_ID: `verify-e${epoch}-c${index}`, BURAN_EPOCH: String(epoch) };
+}
+
 // A verification command a dead driver left running would race the new one: its group is
 // killed before the epoch's commands run again from the first.
 const RUNNING = 'running.json';
 async function stopOrphan(ctx: VerificationContext, epoch: number): Promise<void> {
-  const running = await readOwnJson<{ process: ProcessIdentity; command: string }>(join(ctx.epochDir, RUNNING));
+  const running = await readRunningCommand(join(ctx.epochDir, RUNNING));
   if (running === null || !isAlive(running.process)) return;
   signalGroup(running.process.pid, 'SIGKILL');
   ctx.record({ type: 'verification.orphan_killed', epoch, pid: running.process.pid, command: running.command });
 }
 
+// The excerpt a fixer gets is bounded however the command wrote: the head and the tail of its log
+// (never the whole file), lines cut to LINE_CHARS, the whole to EXCERPT_BYTES. The log keeps it all.
+const EDGE_BYTES = 32 * 1024;
+const LINE_CHARS = 500;
+const EXCERPT_BYTES = 16 * 1024;
+
 async function tailOf(path: string, secrets: readonly string[]): Promise<string> {
-  const lines = ((await readIfExists(path)) ?? '').split('\n');
+  const size = await stat(path).then((s) => s.size, () => 0);
+  const clip = (line: string) => (line.length <= LINE_CHARS ? line : `${line.slice(0, LINE_CHARS)} … (${line.length - LINE_CHARS} more characters)`);
+  let lines: string[];
+  if (size <= 2 * EDGE_BYTES) {
+    lines = ((await readLogHead(path, 2 * EDGE_BYTES)) ?? '').split('\n');
+  } else {
+    const head = ((await readLogHead(path, EDGE_BYTES)) ?? '').split('\n').slice(0, -1);
+    const tail = await readLogTail(path, EDGE_BYTES);
+    const omitted = (tail?.skipped ?? size) - head.reduce((n, l) => n + Buffer.byteLength(l) + 1, 0);
+    lines = [...head.slice(0, HEAD_LINES), `… (${omitted} bytes omitted; full log at ${path})`, ...(tail?.text ?? '').split('\n').slice(-TAIL_LINES)];
+  }
   const excerpt = lines.length <= HEAD_LINES + TAIL_LINES
     ? lines
     : [...lines.slice(0, HEAD_LINES), `… (${lines.length - HEAD_LINES - TAIL_LINES} lines omitted; full log at ${path})`, ...lines.slice(-TAIL_LINES)];
-  return redact(excerpt.join('\n'), secrets);
+  return clipText(redact(excerpt.map(clip).join('\n'), secrets), EXCERPT_BYTES);
 }

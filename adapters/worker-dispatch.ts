@@ -1,15 +1,18 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseCompletion, type CompletionRead } from '../schemas/completion.ts';
+import { COMPLETION_MAX_BYTES, parseCompletion, type CompletionRead } from '../schemas/completion.ts';
 import type { WorkerConfig } from '../schemas/config.ts';
 import type { Finding, Plan, TaskRef, WorkerRun } from '../machines/types.ts';
-import { readIfExists, writeJsonDurable } from '../persistence/durable-file.ts';
+import { writeFileDurable, writeJsonDurable } from '../persistence/durable-file.ts';
+import { readIntent, readOutcome, type DispatchIntent } from './dispatch-records.ts';
 import type { ProcessIdentity } from '../persistence/process-identity.ts';
 import { findProcessByEnv, isAlive } from '../persistence/process-identity.ts';
 import { awaitAdopted, runInGroup } from './process-group.ts';
 import { stopTaskProcesses } from './orphans.ts';
 import { buildChildEnv, runIdentity } from './worker-env.ts';
-import { redactFile } from './redact.ts';
+import { redact } from './redact.ts';
+import { awaitLogComplete } from './output-relay.ts';
+import { isPlainFile, readWorkerFile } from './worker-file.ts';
 import { readOwnJson } from './json-file.ts';
 import { agentDoneWatch, agentFacts, completeFromStream, sessionToContinue, workerInvocation, type AgentReport } from './preset-worker.ts';
 import { heldUntil, holdAgent } from './agent-hold.ts';
@@ -42,15 +45,6 @@ export interface DispatchContext {
   agentHoldDir?: string;
 }
 
-/** The dispatch intent, written before the worker is awaited so a later driver can reconcile. */
-interface DispatchIntent {
-  task_id: string;
-  /** Null between "about to start" and "started": a crash there leaves only the environment to go by. */
-  process: ProcessIdentity | null;
-  started_at: string;
-  deadline: number;
-  interrupted: boolean;
-}
 
 /** The files of one task under the run. */
 export function taskFiles(taskDir: string) {
@@ -71,31 +65,44 @@ export function taskFiles(taskDir: string) {
  */
 export async function dispatchWorker(ctx: DispatchContext, req: DispatchRequest): Promise<WorkerRun> {
   const files = taskFiles(ctx.taskDir);
-  const recorded = await readOwnJson<WorkerRun>(files.outcome);
+  const recorded = await readOutcome(files.outcome);
   if (recorded !== null) return recorded;
 
-  const intent = await readOwnJson<DispatchIntent>(files.intent);
+  const intent = await readIntent(files.intent);
   const live = intent === null ? null : liveProcessOf(ctx, intent, req);
   if (intent !== null && live !== null) return finish(ctx, req, await adopt(ctx, req, { ...intent, process: live }));
-  // A log a dead driver left unredacted is cleaned before anything else reads it.
-  await redactFile(files.log, ctx.secrets);
+  // The log was redacted as it was written (by the relay, which outlives a driver); it is read
+  // once the relay has finished it (at most a grace period: a relay that died never will).
+  if (intent?.process) await awaitLogComplete(files.log, ctx.killGraceMs + 1000);
   if (intent?.process) await agentCompletion(ctx, req);
   const existing = await readCompletion(files.completion, ctx.secrets);
   if (existing.kind !== 'missing') {
     ctx.record({ type: 'worker.ingested', task_id: req.task.task_id, completion: existing.kind });
     return finish(ctx, req, { kind: 'exited', exitCode: 0, signal: null, completion: existing });
   }
+  // A start whose driver died before it could record the process, again and again (a worker that
+  // takes its driver down at once): reported like any process no driver watched end, so it is bounded.
+  if (intent !== null && intent.process === null && !intent.interrupted && (intent.starts ?? 1) >= MAX_UNRECORDED_STARTS) {
+    return finish(ctx, req, {
+      kind: 'lost', unwatched: true,
+      message: `it was started ${intent.starts ?? 1} time(s) and no driver lived to record its process; it left no completion`,
+    });
+  }
   // A start that never got a process is no evidence a worker ran: it is started (again).
   if (intent !== null && intent.process !== null && !intent.interrupted) {
+    // A fact, not a verdict: the run machine decides whether this costs a retry.
     return finish(ctx, req, {
-      kind: 'lost',
+      kind: 'lost', unwatched: true,
       message: `its process (pid ${intent.process?.pid}) ended while no driver was watching and left no completion`,
     });
   }
-  return finish(ctx, req, await start(ctx, req));
+  return finish(ctx, req, await start(ctx, req, intent?.process === null ? (intent.starts ?? 1) : 0));
 }
 
-async function start(ctx: DispatchContext, req: DispatchRequest): Promise<WorkerRun> {
+/** Starts of one task whose process no driver recorded, before that counts as an interruption. */
+const MAX_UNRECORDED_STARTS = 3;
+
+async function start(ctx: DispatchContext, req: DispatchRequest, unrecordedStarts = 0): Promise<WorkerRun> {
   const files = taskFiles(ctx.taskDir);
   if (ctx.signal?.aborted) throw new DispatchInterrupted(req.task.task_id);
   await mkdir(ctx.taskDir, { recursive: true });
@@ -119,10 +126,12 @@ async function start(ctx: DispatchContext, req: DispatchRequest): Promise<Worker
   });
   const deadline = Date.now() + ctx.worker.timeout_ms;
   if (ctx.signal?.aborted) throw new DispatchInterrupted(req.task.task_id);
-  const starting: DispatchIntent = { task_id: req.task.task_id, process: null, started_at: new Date().toISOString(), deadline, interrupted: false };
+  const starting: DispatchIntent = {
+    task_id: req.task.task_id, process: null, started_at: new Date().toISOString(), deadline, interrupted: false, starts: unrecordedStarts + 1,
+  };
   await writeJsonDurable(files.intent, starting);
   const result = await runInGroup({
-    file, args, cwd: ctx.workspace, env, logFile: files.log, deadline, killGraceMs: ctx.killGraceMs, signal: ctx.signal,
+    file, args, cwd: ctx.workspace, env, logFile: files.log, secrets: ctx.secrets, deadline, killGraceMs: ctx.killGraceMs, signal: ctx.signal,
     idleTimeoutMs: ctx.worker.idle_timeout_ms,
     finished: ctx.worker.preset === undefined ? undefined : agentDoneWatch(ctx.worker.preset, files.log),
     onStarted: async (process) => {
@@ -133,7 +142,6 @@ async function start(ctx: DispatchContext, req: DispatchRequest): Promise<Worker
       });
     },
   });
-  await redactFile(files.log, ctx.secrets);
   switch (result.kind) {
     case 'start_failed': return { kind: 'start_failed', message: `${file}: ${result.message}` };
     case 'timed_out':
@@ -142,7 +150,7 @@ async function start(ctx: DispatchContext, req: DispatchRequest): Promise<Worker
         : { kind: 'timed_out', timeoutMs: ctx.worker.timeout_ms };
     case 'aborted': {
       await stopTaskProcesses(runIdentity(ctx.registryRoot, req.run_id), req.task.task_id, ctx.killGraceMs);
-      const intent = await readOwnJson<DispatchIntent>(files.intent);
+      const intent = await readIntent(files.intent);
       if (intent) await writeJsonDurable(files.intent, { ...intent, interrupted: true });
       ctx.record({ type: 'worker.interrupted', task_id: req.task.task_id, pid: intent?.process?.pid ?? null });
       throw new DispatchInterrupted(req.task.task_id);
@@ -151,7 +159,7 @@ async function start(ctx: DispatchContext, req: DispatchRequest): Promise<Worker
       if (result.lingered) ctx.record({ type: 'worker.lingered', task_id: req.task.task_id, grace_ms: ctx.killGraceMs });
       const agent = await agentCompletion(ctx, req);
       // An agent's stream, not its exit code, says how it ended (the two have disagreed).
-      const exitCode = agent !== null && (await readIfExists(files.completion)) !== null ? 0 : result.exitCode;
+      const exitCode = agent !== null && (await isPlainFile(files.completion)) ? 0 : result.exitCode;
       return { ...result, exitCode, completion: await readCompletion(files.completion, ctx.secrets) };
     }
   }
@@ -200,7 +208,8 @@ async function adopt(ctx: DispatchContext, req: DispatchRequest, intent: Dispatc
   const ended = await awaitAdopted(intent.process, intent.deadline, ctx.killGraceMs, ctx.signal, watch);
   if (ended === 'aborted') throw new DispatchInterrupted(intent.task_id);
   if (ended === 'timed_out') return { kind: 'timed_out', timeoutMs: ctx.worker.timeout_ms };
-  await redactFile(files.log, ctx.secrets);
+  // The relay a previous driver started is still writing this log: it is read once whole.
+  await awaitLogComplete(files.log, ctx.killGraceMs + 1000);
   await agentCompletion(ctx, req);
   const completion = await readCompletion(files.completion, ctx.secrets);
   // An adopted process's exit status is not ours to read: its completion is the evidence.
@@ -221,6 +230,7 @@ async function finish(ctx: DispatchContext, req: DispatchRequest, finished: Work
     type: 'worker.finished', task_id: req.task.task_id, kind: run.kind,
     ...(run.kind === 'exited' ? { exit_code: run.exitCode, signal: run.signal, completion: run.completion.kind } : {}),
     ...(run.kind === 'timed_out' && run.idleMs !== undefined ? { idle_ms: run.idleMs } : {}),
+    ...(run.kind === 'lost' && run.unwatched ? { unwatched: true } : {}),
     ...(agent ? agentEntry(agentFacts(agent), agent.error_kind) : {}),
   });
   return run;
@@ -239,11 +249,16 @@ function agentEntry(facts: ReturnType<typeof agentFacts>, errorKind: string | nu
   };
 }
 
-// The worker wrote this file inside the registry: it is rewritten without secrets before it is read.
+// The worker wrote this file inside the registry: it is read as untrusted (a regular file of its
+// own, capped), and the registry keeps only its redacted text, written beside it and renamed over
+// (never written through a link the worker planted).
 async function readCompletion(path: string, secrets: readonly string[]): Promise<CompletionRead> {
-  await redactFile(path, secrets);
-  const text = await readIfExists(path);
-  return text === null ? { kind: 'missing' } : parseCompletion(text);
+  const file = await readWorkerFile(path, COMPLETION_MAX_BYTES);
+  if (file.kind === 'missing') return { kind: 'missing' };
+  if (file.kind === 'refused') return { kind: 'invalid', message: `the completion file was not read: ${file.reason}` };
+  const clean = redact(file.text, secrets);
+  if (clean !== file.text) await writeFileDurable(path, clean, { syncDir: false });
+  return parseCompletion(clean);
 }
 
 /** The driver stopped on purpose while the worker ran; the task is started again on resume. */

@@ -5,7 +5,7 @@ import { readIfExists, writeJsonDurable } from '../persistence/durable-file.ts';
 import { isAlive, type ProcessIdentity } from '../persistence/process-identity.ts';
 import { runInGroup, signalGroup } from './process-group.ts';
 import { readOwnJson } from './json-file.ts';
-import { redact, redactFile } from './redact.ts';
+import { redact } from './redact.ts';
 import { buildChildEnv, runIdentity } from './worker-env.ts';
 
 /** What workspace.setup needs from the run. */
@@ -48,11 +48,10 @@ export async function runWorkspaceSetup(ctx: SetupContext): Promise<SetupReport>
     ctx.record({ type: 'workspace.setup', index: index + 1, command: command.join(' ') });
     const [file, ...args] = command as [string, ...string[]];
     const result = await runInGroup({
-      file, args, cwd: ctx.workspace, logFile: log, deadline, killGraceMs: ctx.killGraceMs, signal: ctx.signal,
+      file, args, cwd: ctx.workspace, logFile: log, secrets: ctx.secrets, deadline, killGraceMs: ctx.killGraceMs, signal: ctx.signal,
       env: buildChildEnv(ctx.env, [], { ...runIdentity(ctx.registryRoot, ctx.runId), BURAN_TASK_ID: `setup-${index + 1}` }),
       onStarted: (process) => writeJsonDurable(join(ctx.setupDir, RUNNING), { process, index: index + 1 }),
     });
-    await redactFile(log, ctx.secrets);
     if (result.kind === 'aborted') throw new SetupInterrupted();
     const tail = await tailOf(log, ctx.secrets);
     const base = { command, log, output_tail: tail };

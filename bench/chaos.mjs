@@ -95,7 +95,8 @@ for (let cycle = 1; cycle <= cycles; cycle++) {
   const got = ending(sb);
   const bad = [...got.problems, ...(outcome !== 0 ? [`never finished (last exit ${outcome})`] : []), ...(got.summary !== reference[name] ? [`ended ${got.summary}, expected ${reference[name]}`] : [])];
   if (bad.length > 0) violations.push(`cycle ${cycle} (${name}, kept in ${sb.dir}): ${bad.join('; ')}`);
-  else rmSync(sb.dir, { recursive: true, force: true });
+  // Retried: a killed driver's log relay may still be finishing a log there (for its grace period).
+  else rmSync(sb.dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
 }
 console.log(`chaos (seed ${process.argv[3] ?? 1}): ${cycles} cycles, ${kills} SIGKILLs, ${resumes} resumes, ${violations.length} violations, ${((Date.now() - started) / 1000).toFixed(1)} s`);
 for (const v of violations) console.log(`  ${v}`);

@@ -8,7 +8,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const cli = join(root, 'dist', 'cli', 'main.js');
+const cli = process.env.BURAN_CLI ?? join(root, 'dist', 'cli', 'main.js');
 const runs = Number(process.argv[2] ?? 10);
 const dir = mkdtempSync(join(tmpdir(), 'buran-bench-'));
 const workspace = join(dir, 'ws');

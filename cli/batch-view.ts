@@ -1,5 +1,5 @@
 import type { BatchEvent } from '../actors/batch-runner.ts';
-import type { Output } from './output.ts';
+import { redactOutput, type Output } from './output.ts';
 
 interface Active {
   state: string;
@@ -71,7 +71,7 @@ export class BatchView {
       `  ${id}  ${run.state.padEnd(16)} ${run.worker.padEnd(26)} ${((now - run.since) / 1000).toFixed(1)}s`)];
     // Move up over the previous frame, rewrite it, and clear what is left below.
     const up = this.drawn > 0 ? `\x1b[${this.drawn}F` : '';
-    process.stderr.write(`${up}${lines.map((l) => `\x1b[2K${l}`).join('\n')}\n\x1b[J`);
+    process.stderr.write(`${up}${lines.map((l) => `\x1b[2K${redactOutput(l)}`).join('\n')}\n\x1b[J`);
     this.drawn = lines.length;
   }
 }

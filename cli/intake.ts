@@ -8,10 +8,11 @@ import { checkPacket } from '../schemas/packet-check.ts';
 import type { RunInput } from '../machines/run-rules.ts';
 import { isValidRunId, worktreePath } from '../persistence/layout.ts';
 import { SCHEMA_VERSION, type RunMeta } from '../persistence/records.ts';
-import { createRunRecord } from '../persistence/registry.ts';
+import { createRunRecord, ensureRegistry } from '../persistence/registry.ts';
 import { UsageError } from './errors.ts';
 import { loadConfig } from './load-config.ts';
 import { readDocument } from './read-document.ts';
+import { intakeSecrets, recordablePacket, secretCommandItems } from './secret-check.ts';
 
 /** `buran run PACKET` flags that shape a new run. */
 export interface IntakeOptions {
@@ -29,11 +30,12 @@ export async function intakeRun(options: IntakeOptions, warn: (line: string) => 
   const packetPath = resolve(options.cwd, options.packetPath);
   const packet = await readDocument(packetPath, 'packet');
   if (!isPacketObject(packet)) throw new UsageError(`packet ${packetPath} must be a JSON/YAML object`);
-  if (Array.isArray(packet.packets)) throw new UsageError(`${packetPath} is a packet list: run one packet at a time (or use "buran batch")`);
+  if ('packets' in packet) throw new UsageError(`${packetPath} is a packet list (it has "packets"): run one packet at a time, or use "buran batch"`);
   acceptPacket(packet, packetPath, warn);
   const base = await loadIntakeBase(options);
   const meta = runMetaFor(base, packet, packetPath, options.runId);
-  await createRunRecord(options.registry, meta, packet);
+  await ensureRegistry(options.registry);
+  await createRunRecord(options.registry, meta, recordablePacket(packet, base.secrets));
   return meta;
 }
 
@@ -53,12 +55,14 @@ export interface IntakeBase {
   repo: string | null;
   /** The workspace used as is when there is no repo. */
   workspace: string | null;
+  /** Secret values never to be recorded (intakeSecrets of the config). */
+  secrets: string[];
 }
 
 /** Loads the config and resolves --workspace / --repo once (exit 2 on anything wrong). */
 export async function loadIntakeBase(options: Omit<IntakeOptions, 'packetPath' | 'runId'>): Promise<IntakeBase> {
   const { config, source } = await loadConfig(options.config, options.cwd);
-  return { config, source, registry: options.registry, ...(await placeOf(options, config, source)) };
+  return { config, source, registry: options.registry, secrets: intakeSecrets(config), ...(await placeOf(options, config, source)) };
 }
 
 /** The run record of one packet (not yet written). */
@@ -66,7 +70,9 @@ export function runMetaFor(base: IntakeBase, packet: Record<string, unknown>, pa
   if (runIdFlag !== undefined && !isValidRunId(runIdFlag)) {
     throw new UsageError(`--run-id ${JSON.stringify(runIdFlag)}: use 1-100 letters, digits, ".", "-" or "_", starting with a letter or digit`);
   }
-  const { plan, missing } = readPacket(packet);
+  // What is recorded is the redacted packet; a command that held a secret is an item, never run redacted.
+  const { plan, missing } = readPacket(recordablePacket(packet, base.secrets));
+  missing.push(...secretCommandItems(packet, base.secrets));
   const runId = runIdFlag ?? newRunId(plan.task_id);
   const input: RunInput = { run_id: runId, plan, missing, settings: settingsOf(base.config, plan.max_fix_attempts) };
   return {

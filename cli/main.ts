@@ -1,7 +1,8 @@
+import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { UsageError } from './errors.ts';
-import { processOutput, type Output } from './output.ts';
+import { processOutput, redactOutput, type Output } from './output.ts';
 import { packageVersion } from './package-root.ts';
 
 const output = processOutput();
@@ -12,7 +13,15 @@ interface Common {
   json?: boolean;
 }
 
-const registryOf = (opts: Common) => resolve(cwd, opts.registry ?? process.env.BURAN_REGISTRY ?? '.buran');
+/** The registry folder; a path that exists but is not a folder is a usage error for every command. */
+function registryOf(opts: Common): string {
+  const root = resolve(cwd, opts.registry ?? process.env.BURAN_REGISTRY ?? '.buran');
+  const found = statSync(root, { throwIfNoEntry: false });
+  if (found !== undefined && !found.isDirectory()) {
+    throw new UsageError(`--registry ${root} is a file, not a folder: give a folder (it is created if missing)`);
+  }
+  return root;
+}
 
 /** Every command accepts --registry and --json (CONTRACT 1). */
 function common(command: Command): Command {
@@ -64,7 +73,7 @@ function program(): Command {
     .version(packageVersion(), '-V, --version', 'print the version')
     .exitOverride()
     .showHelpAfterError(false)
-    .configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) });
+    .configureOutput({ writeErr: (s) => process.stderr.write(redactOutput(s)), writeOut: (s) => process.stdout.write(s) });
 
   common(cli.command('init'))
     .description('write a starter buran.config.json and packet.example.json here, where none exist (never overwrites)')

@@ -1,15 +1,54 @@
-import { readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { UsageError } from './errors.ts';
+
+/** Packets and configs are small; anything larger is not one (and /dev/zero is not read forever). */
+export const DOCUMENT_MAX_BYTES = 8 * 1024 * 1024;
+
+/** Deeper than this is not a packet or a config, and deep enough to overflow the stack of whatever walks it next. */
+export const DOCUMENT_MAX_DEPTH = 64;
 
 /** Reads a JSON or YAML file; unreadable or unparseable input is a UsageError (exit 2). */
 export async function readDocument(path: string, what: string): Promise<unknown> {
-  let text: string;
+  const text = stripBom(await readCapped(path, what));
+  const doc = /\.ya?ml$/i.test(path) ? await parseYaml(text, path, what) : await parseJsonOrYaml(text, path, what);
+  const tooDeep = depthPathBeyond(doc, DOCUMENT_MAX_DEPTH);
+  if (tooDeep !== null) {
+    throw new UsageError(`${what} ${path} is nested more than ${DOCUMENT_MAX_DEPTH} levels deep (at ${tooDeep.slice(0, 200)}…): a ${what} is a shallow document`);
+  }
+  return doc;
+}
+
+async function readCapped(path: string, what: string): Promise<string> {
+  let handle;
   try {
-    text = await readFile(path, 'utf8');
+    handle = await open(path, 'r');
   } catch (error) {
     throw new UsageError(`cannot read ${what} ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
-  if (/\.ya?ml$/i.test(path)) return parseYaml(text, path, what);
+  try {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const buffer = Buffer.alloc(64 * 1024);
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
+      if (bytesRead === 0) break;
+      total += bytesRead;
+      if (total > DOCUMENT_MAX_BYTES) throw new UsageError(`${what} ${path} is larger than ${DOCUMENT_MAX_BYTES / 1024 / 1024} MiB: not a ${what}`);
+      chunks.push(buffer.subarray(0, bytesRead));
+    }
+    return Buffer.concat(chunks).toString('utf8');
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    throw new UsageError(`cannot read ${what} ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  } finally {
+    await handle.close();
+  }
+}
+
+// Editors on some systems save UTF-8 with a byte-order mark; JSON.parse rejects it.
+const stripBom = (text: string) => (text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+
+async function parseJsonOrYaml(text: string, path: string, what: string): Promise<unknown> {
   try {
     return JSON.parse(text);
   } catch (error) {
@@ -25,4 +64,18 @@ async function parseYaml(text: string, path: string, what: string): Promise<unkn
   } catch (error) {
     throw new UsageError(`${what} ${path} is neither valid JSON nor valid YAML: ${(error as Error).message.split('\n')[0]}`);
   }
+}
+
+/** The path of the first value nested deeper than `max` (iteratively: a deep document must not overflow this check either), or null. */
+export function depthPathBeyond(doc: unknown, max: number): string | null {
+  const stack: Array<{ value: unknown; depth: number; path: string }> = [{ value: doc, depth: 0, path: '' }];
+  while (stack.length > 0) {
+    const { value, depth, path } = stack.pop()!;
+    if (typeof value !== 'object' || value === null) continue;
+    if (depth >= max) return path || '(root)';
+    for (const [key, child] of Object.entries(value)) {
+      if (typeof child === 'object' && child !== null) stack.push({ value: child, depth: depth + 1, path: path ? `${path}.${key}` : key });
+    }
+  }
+  return null;
 }

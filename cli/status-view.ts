@@ -34,6 +34,8 @@ export interface StatusView {
   agent: { cost_usd: number; session_id: string | null; pause: { reason: string; until: string } | null };
   /** Every log the run has written so far: setup commands, worker tasks, verification commands. */
   logs: RunLog[];
+  /** Registry records this report could not use, each with what it means (absent when all were fine). */
+  problems?: string[];
 }
 
 /** One log file of a run. */
@@ -162,6 +164,7 @@ export function formatStatus(view: StatusView): string {
   }
   if (view.retry_of) field('retry of', view.retry_of);
   if (view.retried_by.length > 0) field('retried as', view.retried_by.join(', '));
+  for (const problem of view.problems ?? []) field('problem', problem);
   field('next', formatAction(view.next_safe_action));
   return lines.join('\n');
 }

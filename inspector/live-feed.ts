@@ -1,6 +1,6 @@
 // Turns the run's xstate inspection stream into redacted inspector messages, off the run's call path.
 import type { AnyActorRef, InspectionEvent } from 'xstate';
-import { redact } from '../adapters/redact.ts';
+import { redact, redactDeep } from '../adapters/redact.ts';
 import { statePath } from '../actors/state-path.ts';
 
 /** One actor as the page draws it. */
@@ -180,12 +180,5 @@ function plain(value: unknown, depth: number, seen: WeakSet<object>): unknown {
   return out;
 }
 
-/** A redacted copy of any JSON value: every string leaf goes through redact. */
-export function redactDeep<T>(value: T, secrets: readonly string[]): T {
-  if (typeof value === 'string') return redact(value, secrets) as T;
-  if (Array.isArray(value)) return value.map((v) => redactDeep(v, secrets)) as T;
-  if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactDeep(v, secrets)])) as T;
-  }
-  return value;
-}
+/** Every string in a value redacted: one implementation for the inspector, the journal and all output. */
+export { redactDeep };

@@ -106,9 +106,10 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
     if (path === '/live') return redirect(res, feed.runId ? `/runs/${encodeURIComponent(feed.runId)}` : '/');
     const run = /^\/runs\/([^/]+)(\/journal|\/panels)?$/.exec(path);
     if (run) {
-      const id = decodeURIComponent(run[1]!);
+      // %ff and the like are not a run id: 400, not a 500 from decodeURIComponent.
+      const id = decodePathSegment(run[1]!);
       const page = run[2] === undefined;
-      if (!isValidRunId(id)) return page ? notFoundPage(res, 400, `not a run id: ${id}`) : json(res, 400, { error: `not a run id: ${id}` });
+      if (id === null || !isValidRunId(id)) return page ? notFoundPage(res, 400, `not a run id: ${run[1]}`) : json(res, 400, { error: `not a run id: ${run[1]}` });
       try {
         if (run[2] === '/journal') return json(res, 200, await runJournal(registry, id, secrets));
         return await runPageRoute(res, id, page ? 'page' : 'panels');
@@ -146,6 +147,15 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
       server.closeAllConnections();
     }),
   };
+}
+
+/** A percent-encoded path segment, or null when it is not valid (`%ff` is no UTF-8): a bad request, not a server error. */
+function decodePathSegment(segment: string): string | null {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return null;
+  }
 }
 
 function hostAllowed(host: string | undefined, port: number): boolean {

@@ -58,6 +58,8 @@ const agentPause = {
  * itself failed ends failed_execution.
  */
 const dispatchFailures = (role: Role) => [
+  // A process that ended with no driver watching is an interruption, dispatched again without spending a retry (bounded).
+  { guard: 'redispatchInterrupted', target: 'dispatching', reenter: true, actions: ['noteAgent', 'pruneTask', 'noteInterruption'] },
   { guard: 'taskConflicted', target: BLOCKED, actions: ['noteAgent', 'pruneTask', { type: 'blockTask', params: { code: 'completion_conflict' } }] },
   { guard: 'taskBlocked', target: BLOCKED, actions: ['noteAgent', 'pruneTask', { type: 'blockTask', params: { code: 'worker_blocked' } }] },
   { guard: 'canRetry', target: 'dispatching', reenter: true, actions: ['noteAgent', 'pruneTask', 'planRetry'] },

@@ -33,6 +33,8 @@ export interface RunContext {
   agent_session?: string | null;
   /** A pause between dispatches for an agent outage or quota: an absolute time, so it holds across restarts. */
   agent_pause?: import('./agent-rules.ts').AgentPause | null;
+  /** Dispatches made again because their process ended with no driver watching (bounded by MAX_UNWATCHED_REDISPATCHES). */
+  interruptions?: number;
 }
 
 /** What the run machine is created with. */
@@ -64,7 +66,20 @@ export function initialContext(input: RunInput): RunContext {
     cost_usd: 0,
     agent_session: null,
     agent_pause: null,
+    interruptions: 0,
   };
+}
+
+/**
+ * How many dispatches of a run may be made again, without spending a retry, because their process
+ * ended while no driver watched (the driver and the worker went down together). Beyond it such an
+ * ending counts as completion_missing: a worker that always takes its driver down cannot loop.
+ */
+export const MAX_UNWATCHED_REDISPATCHES = 3;
+
+/** An interrupted dispatch that may be made again for free. */
+export function mayRedispatchInterrupted(context: RunContext, outcome: TaskOutcome): boolean {
+  return outcome.status === 'interrupted' && (context.interruptions ?? 0) < MAX_UNWATCHED_REDISPATCHES;
 }
 
 /** Implementer and fixer work is judged by the epoch about to start; a reviewer judges the current one. */

@@ -1,7 +1,7 @@
 import { assign, emit, fromPromise, setup, spawnChild, stopChild } from 'xstate';
 import { workerTaskMachine } from './worker-task-machine.ts';
 import {
-  deniedCommands, isRetryable, nextTask, planBlockers, retryExhausted, taskBlocker,
+  deniedCommands, isRetryable, mayRedispatchInterrupted, nextTask, planBlockers, retryExhausted, taskBlocker,
   type RunContext, type RunInput,
 } from './run-rules.ts';
 import type { Blocker, GateResult, HandoffRecord, Role, TaskOutcome, VerificationReport } from './types.ts';
@@ -75,6 +75,7 @@ export const runSetup = setup({
     taskAccepted: ({ event }) => outcomeOf(event).status === 'completed' && outcomeOf(event).decision === 'accepted',
     taskConflicted: ({ event }) => outcomeOf(event).code === 'completion_conflict',
     taskBlocked: ({ event }) => outcomeOf(event).status === 'blocked',
+    redispatchInterrupted: ({ context, event }) => mayRedispatchInterrupted(context, outcomeOf(event)),
     canRetry: ({ context, event }) =>
       isRetryable(outcomeOf(event)) && (context.current?.retry ?? 0) < context.settings.max_dispatch_retries,
     implementationFailed: ({ event }) => outcomeOf(event).code === 'worker_failed',
@@ -136,6 +137,8 @@ export const runSetup = setup({
     planRetry: assign(({ context }) => ({
       pending: context.pending ? { ...context.pending, retry: context.pending.retry + 1 } : null,
     })),
+    // The same retry of the same attempt, under a new task id; only the interruption is counted.
+    noteInterruption: assign(({ context }) => ({ interruptions: (context.interruptions ?? 0) + 1 })),
     recordEvidence: assign(({ event, context }) => ({
       evidence: { task_id: outcomeOf(event).task_id, epoch: context.current?.epoch ?? context.epoch + 1 },
       current: null,

@@ -40,15 +40,27 @@ export type WorkerRun =
   | { kind: 'exited'; exitCode: number | null; signal: string | null; completion: CompletionRead; /** A preset agent's stream. */ agent?: AgentFacts }
   | { kind: 'timed_out'; timeoutMs: number; /** Killed for silence (idle_timeout_ms), not the deadline. */ idleMs?: number }
   | { kind: 'start_failed'; message: string }
-  | { kind: 'lost'; message: string };
+  | {
+    kind: 'lost';
+    message: string;
+    /**
+     * The process ended while no driver was watching it (found dead on resume: the driver and the
+     * worker went down together, as in an OOM kill, a container restart or a power cut), as opposed
+     * to an adopted worker that ended while a driver watched.
+     */
+    unwatched?: boolean;
+  };
 
 /** The codes a single dispatch can fail with; all but conflict and blocked are retryable. */
 export type DispatchFailure =
   | 'completion_missing' | 'completion_invalid' | 'completion_conflict'
   | 'worker_failed' | 'worker_timeout' | 'worker_blocked';
 
-/** Terminal status of one worker task. */
-export type TaskStatus = 'dispatched' | 'completed' | 'failed' | 'blocked' | 'timed_out' | 'cancelled';
+/**
+ * Terminal status of one worker task. `interrupted`: its process ended while no driver was watching,
+ * leaving no completion; no evidence either way about the work (the run may dispatch it again).
+ */
+export type TaskStatus = 'dispatched' | 'completed' | 'failed' | 'blocked' | 'timed_out' | 'cancelled' | 'interrupted';
 
 /** How the worker-task machine judged a completion (or its absence). */
 export type CompletionDecision = 'accepted' | 'duplicate' | 'conflict' | 'invalid' | 'none';

@@ -46,6 +46,7 @@ export const workerTaskMachine = setup({
     timedOut: ({ context }) => context.run?.kind === 'timed_out',
     startFailed: ({ context }) => context.run?.kind === 'start_failed',
     lost: ({ context }) => context.run?.kind === 'lost',
+    lostUnwatched: ({ context }) => context.run?.kind === 'lost' && context.run.unwatched === true,
     completionConflicts: ({ context }) => {
       const c = completionOf(context.run);
       return c !== null && c.task_id !== context.task.task_id;
@@ -102,6 +103,8 @@ export const workerTaskMachine = setup({
       always: [
         { guard: 'timedOut', target: 'timed_out', actions: { type: 'judge', params: { decision: 'none', code: 'worker_timeout' } } },
         { guard: 'startFailed', target: 'failed', actions: { type: 'judge', params: { decision: 'none', code: 'worker_failed' } } },
+        // No completion and no driver saw it end: the run decides whether that costs a retry.
+        { guard: 'lostUnwatched', target: 'interrupted', actions: { type: 'judge', params: { decision: 'none', code: 'completion_missing' } } },
         { guard: 'lost', target: 'failed', actions: { type: 'judge', params: { decision: 'none', code: 'completion_missing' } } },
         { guard: 'completionConflicts', target: 'failed', actions: { type: 'judge', params: { decision: 'conflict', code: 'completion_conflict' } } },
         { guard: 'completionInvalid', target: 'failed', actions: { type: 'judge', params: { decision: 'invalid', code: 'completion_invalid' } } },
@@ -118,6 +121,11 @@ export const workerTaskMachine = setup({
     blocked: { type: 'final', entry: ['explain', { type: 'report', params: { status: 'blocked' } }] },
     timed_out: { type: 'final', entry: ['explain', { type: 'report', params: { status: 'timed_out' } }] },
     cancelled: { type: 'final', entry: ['explain', { type: 'report', params: { status: 'cancelled' } }] },
+    interrupted: {
+      type: 'final',
+      description: 'The process ended while no driver watched it and left no completion: an interruption, not evidence about the work.',
+      entry: ['explain', { type: 'report', params: { status: 'interrupted' } }],
+    },
   },
 });
 

@@ -3,8 +3,9 @@ import { join } from 'node:path';
 import { z } from '../schemas/zod.ts';
 import { ConfigSchema } from '../schemas/config.ts';
 import { readIfExists } from './durable-file.ts';
-import { BatchExistsError, BatchNotFoundError, RegistryCorruptError } from './errors.ts';
-import { createRecordFolder, parseRecord } from './record-file.ts';
+import { BatchExistsError, BatchNotFoundError, InvalidIdError, RegistryCorruptError } from './errors.ts';
+import { isValidRunId } from './layout.ts';
+import { createRecordFolder, parseRecord, readRecordText } from './record-file.ts';
 import { SCHEMA_VERSION } from './records.ts';
 
 /** batch.json: written once when the batch is created; everything a resume needs. */
@@ -51,11 +52,12 @@ const PacketsSchema = z.array(z.record(z.string(), z.unknown()));
 
 /** Reads a batch's record and packets; an unknown batch is BatchNotFoundError, a damaged one RegistryCorruptError (exit 5). */
 export async function readBatch(root: string, batchId: string): Promise<{ record: BatchRecord; packets: Array<Record<string, unknown>> }> {
+  if (!isValidRunId(batchId)) throw new InvalidIdError(batchId, 'batch');
   const layout = batchLayout(root, batchId);
-  const text = await readIfExists(layout.record);
+  const text = await readRecordText(layout.record);
   if (text === null) throw new BatchNotFoundError(batchId, root);
   const record = parseRecord(layout.record, text, BatchRecordSchema);
-  const packets = parseRecord(layout.packets, (await readIfExists(layout.packets)) ?? 'null', PacketsSchema);
+  const packets = parseRecord(layout.packets, (await readRecordText(layout.packets)) ?? 'null', PacketsSchema);
   if (packets.length !== record.runs.length) throw new RegistryCorruptError(layout.packets, 'does not hold one packet per run');
   return { record, packets };
 }

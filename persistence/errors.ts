@@ -7,6 +7,55 @@ export class RegistryCorruptError extends Error {
   }
 }
 
+/** A run or batch id that cannot name a folder of the registry (`..`, `a/b`, ''): refused before anything is read or written. */
+export class InvalidIdError extends Error {
+  readonly code = 'invalid_id';
+  constructor(readonly id: string, what = 'run') {
+    super(`${JSON.stringify(id)} is not a ${what} id: use 1-100 letters, digits, ".", "-" or "_", starting with a letter or digit`);
+    this.name = 'InvalidIdError';
+  }
+}
+
+/** The --registry path cannot hold a registry (a file, a pseudo file system, no permission). */
+export class RegistryUnusableError extends Error {
+  readonly code = 'registry_unusable';
+  constructor(readonly root: string, detail: string) {
+    super(`--registry ${root}: ${detail}`);
+    this.name = 'RegistryUnusableError';
+  }
+}
+
+/**
+ * A record every run shares (the lease table) failed validation. It is left untouched and no run
+ * is quarantined for it: commands that need it exit 5 naming the file, and a run stops where it
+ * is, resumable once the file is fixed.
+ */
+export class SharedRecordCorruptError extends Error {
+  readonly code = 'registry_corrupt';
+  constructor(readonly file: string, detail: string, readonly fix: string) {
+    super(`${file}: ${detail}`);
+    this.name = 'SharedRecordCorruptError';
+  }
+}
+
+/** A lock whose holder cannot be told apart from an unrelated process that reused its pid. */
+export class LockUnverifiedError extends Error {
+  readonly code = 'run_locked';
+  constructor(readonly runId: string, readonly pid: number, lockFile: string) {
+    super(`run ${runId}: its lock names pid ${pid} without a start time, so that process cannot be told from an unrelated one that reused the pid; nothing was signalled. If no buran process drives the run, remove ${lockFile} and run the command again`);
+    this.name = 'LockUnverifiedError';
+  }
+}
+
+/** A run whose recorded workers still run: its workspace is in use. */
+export class RunWorkersAliveError extends Error {
+  readonly code = 'workers_alive';
+  constructor(readonly runId: string, pids: number[]) {
+    super(`run ${runId} still has live worker process(es) ${pids.join(', ')} working in its workspace: stop them with "buran cancel ${runId}", then reclaim`);
+    this.name = 'RunWorkersAliveError';
+  }
+}
+
 /** The run is not in the registry. */
 export class RunNotFoundError extends Error {
   readonly code = 'run_not_found';
@@ -77,4 +126,15 @@ export class RunBusyError extends Error {
     super(`run ${runId} cannot be resumed yet: ${detail}; resume it once that run has finished`);
     this.name = 'RunBusyError';
   }
+}
+
+/**
+ * A problem of the registry itself, met while a run is driven: a damaged record, or a disk too full
+ * to write. The driver stops where it is (no transition, no blocker) and reports it, exit 5: the
+ * run is quarantined for its own damaged records, and resumable otherwise once the cause is fixed.
+ */
+export function isRegistryProblem(error: unknown): boolean {
+  if (error instanceof RegistryCorruptError || error instanceof SharedRecordCorruptError) return true;
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT';
 }

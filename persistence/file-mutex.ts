@@ -36,7 +36,11 @@ async function holdFile<T>(path: string, work: () => Promise<T>, waitMs: number)
   for (let pause = 1; ; pause = Math.min(pause * 2, 25)) {
     // Written aside, then linked into place: the lock file never exists half-written.
     const staged = `${path}.${process.pid}.${randomBytes(3).toString('hex')}`;
-    await writeFile(staged, JSON.stringify(me));
+    // A write that fails (a full disk) leaves no stray staged file.
+    await writeFile(staged, JSON.stringify(me)).catch(async (error: unknown) => {
+      await unlink(staged).catch(() => {});
+      throw error;
+    });
     try {
       await link(staged, path);
       break;

@@ -1,5 +1,5 @@
 import { open, type FileHandle } from 'node:fs/promises';
-import { readIfExists } from './durable-file.ts';
+import { readRecordText } from './record-file.ts';
 import { RegistryCorruptError } from './errors.ts';
 import { JournalEntrySchema, type JournalEntry } from './records.ts';
 
@@ -18,7 +18,7 @@ export interface Journal {
 
 /** Reads and validates every line; a bad line or a gap in the numbers is corruption. */
 export async function readJournal(path: string, options: { whileWritten?: boolean } = {}): Promise<JournalEntry[]> {
-  let text = await readIfExists(path);
+  let text = await readRecordText(path);
   if (text === null) return [];
   // A reader following a live run may catch an append half-way: it reads up to the last full line.
   if (options.whileWritten) text = text.slice(0, text.lastIndexOf('\n') + 1);
@@ -69,9 +69,19 @@ export async function openJournal(path: string): Promise<Journal> {
     async append(drafts, now) {
       if (drafts.length === 0) return [];
       const at = now.toISOString();
-      const entries = drafts.map((d) => ({ seq: ++lastSeq, at, ...d }) as JournalEntry);
-      await handle.write(entries.map((e) => `${JSON.stringify(e)}\n`).join(''));
-      await handle.datasync();
+      const first = lastSeq + 1;
+      const entries = drafts.map((d, i) => ({ seq: first + i, at, ...d }) as JournalEntry);
+      const size = (await handle.stat()).size;
+      try {
+        await handle.write(entries.map((e) => `${JSON.stringify(e)}\n`).join(''));
+        await handle.datasync();
+      } catch (error) {
+        // A write cut short (a full disk) must not leave half a line: the journal goes back to
+        // where it ended, so a later resume reads it whole.
+        await handle.truncate(size).catch(() => {});
+        throw error;
+      }
+      lastSeq += entries.length;
       return entries;
     },
     close: () => handle.close(),

@@ -1,3 +1,5 @@
+import { normalizeSurfacePath } from '../schemas/packet-refs.ts';
+
 /** What a run claims: a named resource, held alone or shared with other sharers. */
 export interface LeaseClaim {
   resource: string;
@@ -13,6 +15,7 @@ export interface LeaseClaim {
 export function conflictsWith(a: LeaseClaim, b: LeaseClaim): boolean {
   if (a.mode === 'shared' && b.mode === 'shared') return false;
   if (a.resource === b.resource) return true;
+  // Surfaces compare by path (prefix-aware, case-insensitive); other resources by name only.
   const sa = surfaceOf(a.resource);
   const sb = surfaceOf(b.resource);
   if (sa === null || sb === null || sa.repo !== sb.repo) return false;
@@ -25,14 +28,22 @@ function surfaceOf(resource: string): { repo: string; path: string } | null {
   return { repo: resource.slice('surface:'.length, hash), path: resource.slice(hash + 1) };
 }
 
+// Letter case is ignored: on a case-insensitive file system (macOS, Windows) `Src/a` and `src/a`
+// are the same files, and a false conflict costs only a turn in the queue.
 function contains(outer: string, inner: string): boolean {
-  return outer === '' || inner === outer || inner.startsWith(`${outer}/`);
+  const o = outer.toLowerCase();
+  const i = inner.toLowerCase();
+  return o === '' || i === o || i.startsWith(`${o}/`);
 }
 
-/** A conflict_surface entry as a repo-relative path: `./src//a/` → `src/a`; `.`, `/` → the whole repo. */
+/**
+ * A conflict_surface entry as a repo-relative path: `./src//a/` and `src/x/../a` → `src/a`; `.`, `/`
+ * → the whole repo. An entry whose `..` leave the repository is refused by the packet check; here it
+ * claims the whole repository, the one claim that covers wherever it pointed.
+ */
 export function normalizeSurface(entry: string): string {
-  const parts = entry.replace(/\\/g, '/').split('/').filter((p) => p !== '' && p !== '.');
-  return parts.join('/');
+  const normal = normalizeSurfacePath(entry);
+  return normal.ok ? normal.path : '';
 }
 
 /** Where a run works, as leasing needs to know it. */

@@ -1,9 +1,11 @@
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeJsonDurable } from './durable-file.ts';
 import { leasesDir } from './layout.ts';
 import { withFileMutex } from './file-mutex.ts';
 import { conflictsWith, type LeaseClaim } from './lease-resources.ts';
+import { readRecordText } from './record-file.ts';
+import { RegistryCorruptError, SharedRecordCorruptError } from './errors.ts';
 
 export { conflictsWith, type LeaseClaim } from './lease-resources.ts';
 
@@ -28,14 +30,37 @@ export type LeaseOutcome =
 const tablePath = (root: string) => join(leasesDir(root), 'table.json');
 const mutexPath = (root: string) => join(leasesDir(root), 'table.lock');
 
+const LEASE_TABLE_FIX = 'Inspect it: it lists every claim (resource, mode, run_id, acquired_at, expires_at). Once no run is driving, '
+  + 'removing it drops every claim (runs take theirs again when they acquire them); a run stopped by this continues with "buran resume ID"';
+
+const isLease = (v: unknown): v is Lease => {
+  const l = v as Partial<Lease> | null;
+  return typeof l === 'object' && l !== null && typeof l.resource === 'string' && (l.mode === 'exclusive' || l.mode === 'shared')
+    && typeof l.run_id === 'string' && typeof l.acquired_at === 'string' && typeof l.expires_at === 'string' && !Number.isNaN(Date.parse(l.expires_at));
+};
+
+/** The table, validated: a table that is not what this program writes is never read as "no claims" nor rewritten. */
 async function readTable(root: string): Promise<Lease[]> {
+  const path = tablePath(root);
+  let text: string | null;
   try {
-    const parsed = JSON.parse(await readFile(tablePath(root), 'utf8')) as { leases?: Lease[] };
-    return Array.isArray(parsed.leases) ? parsed.leases : [];
+    text = await readRecordText(path);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    if (error instanceof RegistryCorruptError) throw new SharedRecordCorruptError(path, error.message.slice(path.length + 2), LEASE_TABLE_FIX);
     throw error;
   }
+  if (text === null) return [];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new SharedRecordCorruptError(path, `not valid JSON (${(error as Error).message})`, LEASE_TABLE_FIX);
+  }
+  const leases = (parsed as { leases?: unknown } | null)?.leases;
+  if (!Array.isArray(leases)) throw new SharedRecordCorruptError(path, 'has no "leases" list', LEASE_TABLE_FIX);
+  const bad = leases.findIndex((lease) => !isLease(lease));
+  if (bad !== -1) throw new SharedRecordCorruptError(path, `leases[${bad}] is not a claim`, LEASE_TABLE_FIX);
+  return leases as Lease[];
 }
 
 async function change<T>(root: string, edit: (leases: Lease[]) => Promise<{ leases: Lease[] | null; result: T }>): Promise<T> {

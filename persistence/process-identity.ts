@@ -54,17 +54,18 @@ export function findProcessByEnv(pairs: Record<string, string>): ProcessIdentity
   return findProcessesByEnv(pairs, 1)[0] ?? null;
 }
 
-/** Every live process (up to `limit`) whose environment holds all these NAME=value pairs, in one pass over /proc. */
+/** Every live process (up to `limit`) whose environment holds all these NAME=value pairs (Linux /proc). */
 export function findProcessesByEnv(pairs: Record<string, string>, limit = Infinity): ProcessIdentity[] {
-  const found: ProcessIdentity[] = [];
   let pids: string[];
   try {
-    pids = readdirSync('/proc').filter((name) => /^\d+$/.test(name) && Number(name) !== process.pid);
+    pids = readdirSync('/proc').filter((name) => /^\d+$/.test(name));
   } catch {
-    return found;
+    return [];
   }
   const wanted = Object.entries(pairs).map(([name, value]) => `${name}=${value}`);
+  const found: ProcessIdentity[] = [];
   for (const pid of pids) {
+    if (found.length >= limit) break;
     let environ: string;
     try {
       environ = readFileSync(`/proc/${pid}/environ`, 'latin1');
@@ -75,7 +76,6 @@ export function findProcessesByEnv(pairs: Record<string, string>, limit = Infini
     if (wanted.every((w) => vars.has(w))) {
       const identity = { pid: Number(pid), start: processStart(Number(pid)) };
       if (isAlive(identity)) found.push(identity);
-      if (found.length >= limit) break;
     }
   }
   return found;

@@ -1,4 +1,4 @@
-import { open } from 'node:fs/promises';
+import { open, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readIfExists } from './durable-file.ts';
 import { RegistryCorruptError } from './errors.ts';
@@ -17,19 +17,34 @@ const markerPath = (layout: RunLayout) => join(layout.dir, 'quarantine.json');
 
 /** Records the quarantine (once: an existing marker is kept) and leaves every other file as it is. */
 export async function quarantineRun(layout: RunLayout, error: RegistryCorruptError): Promise<void> {
+  let handle;
   try {
-    const handle = await open(markerPath(layout), 'wx');
+    handle = await open(markerPath(layout), 'wx');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    return;
+  }
+  try {
     await handle.writeFile(JSON.stringify({ at: new Date().toISOString(), file: error.file, reason: error.message } satisfies QuarantineRecord, null, 2));
     await handle.sync();
     await handle.close();
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    // An empty marker (a full disk) would be read as a quarantine with no reason: none is left.
+    await handle.close().catch(() => {});
+    await unlink(markerPath(layout)).catch(() => {});
+    throw e;
   }
 }
 
 /** The run's quarantine record, or null. */
 export async function readQuarantine(layout: RunLayout): Promise<QuarantineRecord | null> {
-  const text = await readIfExists(markerPath(layout));
+  let text: string | null;
+  try {
+    text = await readIfExists(markerPath(layout));
+  } catch {
+    // Something is there (a folder, say) that cannot be read: the run is set aside all the same.
+    return { at: '', file: markerPath(layout), reason: 'quarantined (marker unreadable)' };
+  }
   if (text === null) return null;
   try {
     return JSON.parse(text) as QuarantineRecord;

@@ -1,11 +1,48 @@
 import { existsSync } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { lstat, mkdir, readFile, rename, rm } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { ensureRegistryRoot } from './registry-root.ts';
 import type { z } from '../schemas/zod.ts';
 import { fsyncDir, writeJsonDurable } from './durable-file.ts';
 import { RegistryCorruptError } from './errors.ts';
+
+/**
+ * Reads a registry record's text, or null when it does not exist. Anything there that is not a
+ * plain file (a folder, a FIFO that would block the read forever, a symlink pointing who knows
+ * where) is RegistryCorruptError naming the file: the run is quarantined, never read through it.
+ */
+export async function readRecordText(path: string): Promise<string | null> {
+  let kind: string;
+  try {
+    const stats = await lstat(path);
+    if (stats.isFile()) return await readFile(path, 'utf8');
+    kind = stats.isDirectory() ? 'a folder' : stats.isSymbolicLink() ? 'a symbolic link' : stats.isFIFO() ? 'a FIFO' : 'not a regular file';
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return null;
+    if (code === 'EISDIR') kind = 'a folder';
+    else throw error;
+  }
+  throw new RegistryCorruptError(path, `is ${kind}, not a file`);
+}
+
+/**
+ * Reads a JSON record this program wrote (atomically: never torn), or null when absent. Text that
+ * does not parse, or a value `valid` refuses, was damaged by someone else: RegistryCorruptError.
+ */
+export async function readJsonRecord<T>(path: string, valid: (value: unknown) => value is T, what: string): Promise<T | null> {
+  const text = await readRecordText(path);
+  if (text === null) return null;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new RegistryCorruptError(path, `not valid JSON (${(error as Error).message})`);
+  }
+  if (!valid(value)) throw new RegistryCorruptError(path, `not a ${what}`);
+  return value;
+}
 
 /** Parses a registry record's text against its schema; anything else is RegistryCorruptError naming the file. */
 export function parseRecord<S extends z.ZodMiniType>(path: string, text: string, schema: S): z.infer<S> {

@@ -1,9 +1,8 @@
-import { readdir, stat } from 'node:fs/promises';
-import { basename } from 'node:path';
-import { RegistryCorruptError, RunExistsError, RunNotFoundError } from './errors.ts';
-import { readIfExists } from './durable-file.ts';
-import { createRecordFolder, parseRecord } from './record-file.ts';
-import { runLayout, runsDir, type RunLayout } from './layout.ts';
+import { mkdir, readdir, stat } from 'node:fs/promises';
+import { basename, dirname } from 'node:path';
+import { InvalidIdError, RegistryCorruptError, RegistryUnusableError, RunExistsError, RunNotFoundError } from './errors.ts';
+import { createRecordFolder, parseRecord, readRecordText } from './record-file.ts';
+import { isValidRunId, runLayout, runsDir, type RunLayout } from './layout.ts';
 import { RunMetaSchema, type RunMeta } from './records.ts';
 
 /**
@@ -16,8 +15,10 @@ export async function createRunRecord(root: string, meta: RunMeta, packet: unkno
   return layout;
 }
 
-/** Opens an existing run's layout, or throws RunNotFoundError. */
+/** Opens an existing run's layout, or throws RunNotFoundError (InvalidIdError for an id that is no folder name). */
 export async function findRun(root: string, runId: string): Promise<RunLayout> {
+  // Checked before the id touches a path: `../../x` must never name a folder outside the registry.
+  if (!isValidRunId(runId)) throw new InvalidIdError(runId);
   const layout = runLayout(root, runId);
   try {
     if ((await stat(layout.dir)).isDirectory()) return layout;
@@ -27,9 +28,42 @@ export async function findRun(root: string, runId: string): Promise<RunLayout> {
   throw new RunNotFoundError(runId, root);
 }
 
+/**
+ * Makes sure the registry root and its `runs` folder exist and are folders, creating them one
+ * level at a time. Not `mkdir -p`: Node's recursive mkdir loops forever under a pseudo file
+ * system such as /proc, where creating a folder fails with ENOENT inside an existing one.
+ */
+export async function ensureRegistry(root: string): Promise<void> {
+  await makeFolder(root, 0);
+  await makeFolder(runsDir(root), 0);
+}
+
+async function makeFolder(path: string, depth: number): Promise<void> {
+  try {
+    if ((await stat(path)).isDirectory()) return;
+    throw new RegistryUnusableError(path, 'is a file, not a folder: give a folder (it is created if missing)');
+  } catch (error) {
+    if (error instanceof RegistryUnusableError) throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOTDIR') throw new RegistryUnusableError(path, 'a part of the path is a file, not a folder');
+    if (code !== 'ENOENT') throw new RegistryUnusableError(path, `cannot be read (${code ?? (error as Error).message})`);
+  }
+  const parent = dirname(path);
+  if (parent === path || depth > 64) throw new RegistryUnusableError(path, 'cannot be created');
+  await makeFolder(parent, depth + 1);
+  try {
+    await mkdir(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST' && (await stat(path)).isDirectory()) return;
+    if (code === 'ENOSPC') throw error;
+    throw new RegistryUnusableError(path, `cannot be created (${code ?? (error as Error).message}): give a folder you can write to`);
+  }
+}
+
 /** Reads and validates run.json. */
 export async function readRunMeta(layout: RunLayout): Promise<RunMeta> {
-  const text = await readIfExists(layout.meta);
+  const text = await readRecordText(layout.meta);
   if (text === null) throw new RegistryCorruptError(layout.meta, 'missing');
   return parseRecord(layout.meta, text, RunMetaSchema);
 }
@@ -40,7 +74,9 @@ export async function listRunIds(root: string): Promise<string[]> {
     const entries = await readdir(runsDir(root), { withFileTypes: true });
     return entries.filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name).sort();
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return [];
+    if (code === 'ENOTDIR') throw new RegistryUnusableError(root, 'is a file, not a folder');
     throw error;
   }
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { link, open, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { link, open, readFile, rename, unlink } from 'node:fs/promises';
 import { RunLockedError } from './errors.ts';
 import { isAlive, selfIdentity, type ProcessIdentity } from './process-identity.ts';
 
@@ -31,10 +31,7 @@ export async function acquireRunLock(path: string, runId: string): Promise<RunLo
     // Written aside and linked into place: a reader never sees the lock half-written (and
     // taken for a dead holder's).
     const staged = `${path}.${me.pid}.${randomBytes(3).toString("hex")}.new`;
-    const handle = await open(staged, 'w');
-    await handle.writeFile(body);
-    await handle.sync();
-    await handle.close();
+    await writeStaged(staged, body);
     try {
       await link(staged, path);
       return lockHandle(path, me);
@@ -48,7 +45,7 @@ export async function acquireRunLock(path: string, runId: string): Promise<RunLo
     if (holder.pid === me.pid && holder.start === me.start) return lockHandle(path, me);
     if (holder.pid > 0 && isAlive(holder)) throw new RunLockedError(runId, holder.pid);
     const fresh = `${path}.${me.pid}.takeover`;
-    await writeFile(fresh, body);
+    await writeStaged(fresh, body);
     const again = await readLockHolder(path);
     if (again !== null && (again.pid !== holder.pid || again.start !== holder.start)) {
       await unlink(fresh).catch(() => {});
@@ -60,6 +57,20 @@ export async function acquireRunLock(path: string, runId: string): Promise<RunLo
   }
   const holder = await readLockHolder(path);
   throw new RunLockedError(runId, holder?.pid ?? -1);
+}
+
+// A write that fails (a full disk) leaves no half-made file behind: lock.*.new files are never stray.
+async function writeStaged(path: string, body: string): Promise<void> {
+  const handle = await open(path, 'w');
+  try {
+    await handle.writeFile(body);
+    await handle.sync();
+  } catch (error) {
+    await handle.close().catch(() => {});
+    await unlink(path).catch(() => {});
+    throw error;
+  }
+  await handle.close();
 }
 
 function lockHandle(path: string, me: ProcessIdentity): RunLock {

@@ -1,6 +1,6 @@
 import { Low, type Adapter } from 'lowdb';
-import { readIfExists, writeFileDurable } from './durable-file.ts';
-import { parseRecord } from './record-file.ts';
+import { writeFileDurable } from './durable-file.ts';
+import { parseRecord, readRecordText } from './record-file.ts';
 import { SnapshotEnvelopeSchema, type SnapshotEnvelope } from './records.ts';
 
 /** lowdb adapter that validates on read and writes with fdatasync + rename (never a torn file). */
@@ -8,7 +8,7 @@ class DurableSnapshotFile implements Adapter<SnapshotEnvelope | null> {
   constructor(private readonly path: string) {}
 
   async read(): Promise<SnapshotEnvelope | null> {
-    const text = await readIfExists(this.path);
+    const text = await readRecordText(this.path);
     return text === null ? null : parseSnapshot(this.path, text);
   }
 
@@ -55,6 +55,6 @@ export async function openSnapshotStore(path: string): Promise<SnapshotStore> {
 
 /** Reads a snapshot without opening it for writing (status, list). */
 export async function readSnapshot(path: string): Promise<SnapshotEnvelope | null> {
-  const text = await readIfExists(path);
+  const text = await readRecordText(path);
   return text === null ? null : parseSnapshot(path, text);
 }

@@ -1,7 +1,7 @@
 import type { TaskRecord } from '../machines/types.ts';
 import type { JournalEntry } from './records.ts';
 
-const SETTLED = new Set(['completed', 'failed', 'blocked', 'timed_out', 'cancelled']);
+const SETTLED = new Set(['completed', 'failed', 'blocked', 'timed_out', 'cancelled', 'interrupted']);
 
 /** Every worker task of a run, rebuilt from its journal's task.transition entries. */
 export function taskHistory(entries: readonly JournalEntry[]): TaskRecord[] {

@@ -6,6 +6,26 @@ export type Role = (typeof ROLES)[number];
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const positiveInt = (max?: number) => z.int().check(z.positive(), ...(max ? [z.maximum(max)] : []));
+
+/** The longest delay a Node timer can wait: anything larger fires after 1 ms (setTimeout's 32-bit limit). */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * A duration in ms, bounded so it can reach a timer: `min` (0 or 1) to `max` (at most MAX_TIMER_MS),
+ * the bound named in the error. Every duration of the config is one of these.
+ */
+export const durationMs = (min: 0 | 1, max: number = MAX_TIMER_MS) =>
+  z.int().check(
+    z.minimum(min, `must be a whole number of milliseconds${min === 1 ? ' above 0' : ', 0 or more'}`),
+    z.maximum(max, `must be at most ${max} ms (${describeMs(max)})${max === MAX_TIMER_MS ? ': a longer wait cannot be timed' : ''}`),
+  );
+
+function describeMs(ms: number): string {
+  const days = ms / 86_400_000;
+  if (days >= 1) return `about ${Math.floor(days * 10) / 10} days`;
+  return ms >= 60_000 ? `${ms / 60_000} minutes` : `${ms / 1000} seconds`;
+}
+const WEEK_MS = 7 * 24 * 3600_000;
 const budget = () => z.int().check(z.minimum(0), z.maximum(100));
 const about = z.describe;
 
@@ -23,9 +43,9 @@ const WorkerSchema = z
       about('The program and its arguments, started with no shell in the workspace (relative paths resolve there).'),
     )),
     preset: z.optional(z.enum(['claude', 'codex'], 'preset is "claude" or "codex"').check(about('A built-in agent invocation instead of a command.'))),
-    timeout_ms: z._default(positiveInt(7 * 24 * 3600_000).check(about('A task running longer is killed with its process group (worker_timeout).')), 1_800_000),
+    timeout_ms: z._default(durationMs(1, WEEK_MS).check(about('A task running longer is killed with its process group (worker_timeout).')), 1_800_000),
     /** Output is the heartbeat: a worker silent for this long is killed as timed out. */
-    idle_timeout_ms: z.optional(positiveInt(7 * 24 * 3600_000).check(about('A worker that prints nothing for this long is killed (worker_timeout).'))),
+    idle_timeout_ms: z.optional(durationMs(1, WEEK_MS).check(about('A worker that prints nothing for this long is killed (worker_timeout).'))),
     env: z._default(z.array(z.string().check(z.regex(ENV_NAME, 'env entries are variable names like ANTHROPIC_API_KEY'))).check(
       about("Names of variables passed through from Buran's environment (their values are treated as secrets)."),
     ), []),
@@ -89,7 +109,7 @@ export const ConfigSchema = z.strictObject({
   verification: z._default(
     z.strictObject({
       '//': note,
-      timeout_ms: z._default(positiveInt().check(about('Per verification command; a command running longer is killed and the gate is BLOCKED.')), 600_000),
+      timeout_ms: z._default(durationMs(1).check(about('Per verification command; a command running longer is killed and the gate is BLOCKED.')), 600_000),
       allowed_commands: z._default(z.array(z.string().check(z.minLength(1))).check(
         about("The packet's verification commands that may run, matched exactly; any other blocks the run (policy_denied) before it starts."),
       ), []),
@@ -104,19 +124,19 @@ export const ConfigSchema = z.strictObject({
       /** The run's budget over the cost its agents report (USD); none when absent. */
       max_cost_usd: z.optional(z.number().check(z.positive('max_cost_usd is a positive amount in USD, e.g. 5'), about("The run's budget (USD) over the cost its agents report; none when absent."))),
       /** The longest a run waits for an agent's quota to reset or an outage to pass. */
-      max_quota_wait_ms: z._default(z.int().check(z.minimum(0), z.maximum(7 * 24 * 3600_000), about("The longest a run waits for an agent's quota to reset or an outage to pass.")), 21_600_000),
+      max_quota_wait_ms: z._default(durationMs(0, WEEK_MS).check(about("The longest a run waits for an agent's quota to reset or an outage to pass.")), 21_600_000),
       /** First pause after a transient agent failure; it doubles on each one (at most 15 minutes). */
-      agent_backoff_ms: z._default(positiveInt(3_600_000).check(about('First pause after a transient agent failure; doubles each time, at most 15 minutes.')), 30_000),
+      agent_backoff_ms: z._default(durationMs(1, 3_600_000).check(about('First pause after a transient agent failure; doubles each time, at most 15 minutes.')), 30_000),
     }),
     { max_fix_attempts: 3, max_dispatch_retries: 2, max_quota_wait_ms: 21_600_000, agent_backoff_ms: 30_000 },
   ),
   lease: z._default(
     z.strictObject({
       '//': note,
-      ttl_ms: z._default(positiveInt().check(about("A claim's lifetime; a live driver renews it every third of it.")), 3_600_000),
+      ttl_ms: z._default(durationMs(1).check(about("A claim's lifetime; a live driver renews it every third of it.")), 3_600_000),
       /** How long a run waits in waiting_for_lock for a conflicting holder before blocked_lock_conflict. */
-      wait_ms: z._default(z.int().check(z.minimum(0), z.maximum(7 * 24 * 3600_000), about('How long a run waits for a conflicting claim before blocked_lock_conflict (0: block at once).')), 600_000),
-      poll_ms: z._default(positiveInt(60_000).check(about('How often a waiting run checks the claims again.')), 500),
+      wait_ms: z._default(durationMs(0, WEEK_MS).check(about('How long a run waits for a conflicting claim before blocked_lock_conflict (0: block at once).')), 600_000),
+      poll_ms: z._default(durationMs(1, 60_000).check(about('How often a waiting run checks the claims again.')), 500),
     }),
     { ttl_ms: 3_600_000, wait_ms: 600_000, poll_ms: 500 },
   ),
@@ -132,7 +152,7 @@ export const ConfigSchema = z.strictObject({
         about('Commands run once in each fresh workspace before the implementer, e.g. [["npm", "ci"]].'),
       ), []),
       /** How long the setup commands may take together. */
-      setup_timeout_ms: z._default(positiveInt(24 * 3600_000).check(about('How long the setup commands may take together.')), 1_200_000),
+      setup_timeout_ms: z._default(durationMs(1, 24 * 3600_000).check(about('How long the setup commands may take together.')), 1_200_000),
     }),
     { setup: [], setup_timeout_ms: 1_200_000 },
   ),
@@ -141,6 +161,11 @@ export const ConfigSchema = z.strictObject({
 
 export type Config = z.infer<typeof ConfigSchema>;
 export type WorkerConfig = NonNullable<Config['workers']['implementer']>;
+
+/** Every variable the config passes through by name (workers' and gh's `env`): their values are secrets (CONTRACT 3). */
+export function passedEnvNames(config: Config): string[] {
+  return [...ROLES.flatMap((role) => config.workers[role]?.env ?? []), ...config.handoff.env];
+}
 
 /** A validation failure, each error naming the field and the fix. */
 export interface Invalid {

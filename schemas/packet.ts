@@ -1,4 +1,5 @@
 import { z } from './zod.ts';
+import { branchSlug, refProblems } from './packet-refs.ts';
 
 /** One thing an insufficient packet lacks, named by its field path, with the fix. */
 export interface MissingItem {
@@ -83,6 +84,7 @@ export function readPacket(raw: Record<string, unknown>): PacketReading {
   const missing: MissingItem[] = [];
   const fields = parseFieldByField(raw, missing);
   const plan = toPlan(fields);
+  missing.push(...refProblems(namedRefs(fields)));
   for (const rule of SUFFICIENCY_RULES) {
     if (!rule.holds(plan) && !missing.some((m) => m.item === rule.item || m.item.startsWith(`${rule.item}.`))) {
       missing.push({ item: rule.item, message: rule.message });
@@ -154,11 +156,20 @@ function toPlan(f: PacketFields): Plan {
     review_criteria: f.review?.criteria ?? [],
     repo: scm?.repo ?? gh?.repo ?? '',
     base_branch: scm?.base_branch ?? 'main',
-    intended_branch: scm?.intended_branch ?? gh?.intended_branch ?? (f.task_id ? `buran/${f.task_id}` : ''),
+    intended_branch: scm?.intended_branch ?? gh?.intended_branch ?? (f.task_id ? `buran/${branchSlug(f.task_id)}` : ''),
     issue_number: gh?.issue_number ?? null,
     conflict_surface: f.conflict_surface ?? [],
     max_fix_attempts: f.limits?.max_fix_attempts ?? null,
   };
+}
+
+/** The branch names and surfaces the packet itself gives, with the field each came from (a derived default is always valid). */
+function namedRefs(f: PacketFields): Parameters<typeof refProblems>[0] {
+  const intended = f.scm_target?.intended_branch !== undefined
+    ? { value: f.scm_target.intended_branch, field: 'scm_target.intended_branch' }
+    : f.github?.intended_branch !== undefined ? { value: f.github.intended_branch, field: 'github.intended_branch' } : null;
+  const base = f.scm_target?.base_branch !== undefined ? { value: f.scm_target.base_branch, field: 'scm_target.base_branch' } : null;
+  return { intendedBranch: intended, baseBranch: base, conflictSurface: f.conflict_surface ?? [] };
 }
 
 interface SufficiencyRule {

@@ -3,16 +3,17 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { runBatch, type BatchItem } from '../../actors/batch-runner.ts';
 import { runClaims } from '../../actors/leases.ts';
-import { isPacketObject } from '../../schemas/packet.ts';
 import { createBatch, readBatch, readBatchProgress, type BatchRecord } from '../../persistence/batch-store.ts';
 import { isValidRunId, runLayout } from '../../persistence/layout.ts';
 import { SCHEMA_VERSION, type RunMeta } from '../../persistence/records.ts';
-import { createRunRecord } from '../../persistence/registry.ts';
+import { createRunRecord, ensureRegistry } from '../../persistence/registry.ts';
 import { BatchView } from '../batch-view.ts';
 import { UsageError } from '../errors.ts';
 import { acceptPacket, loadIntakeBase, runMetaFor, type IntakeBase, type IntakeOptions } from '../intake.ts';
 import type { Output } from '../output.ts';
 import { readDocument } from '../read-document.ts';
+import { packetsOf } from '../packet-list.ts';
+import { intakeSecrets, recordablePacket } from '../secret-check.ts';
 
 /** `buran batch` flags. */
 export interface BatchFlags extends Omit<IntakeOptions, 'packetPath' | 'runId'> {
@@ -91,7 +92,7 @@ async function create(flags: BatchFlags, warn: (line: string) => void): Promise<
   checkConcurrency(flags.concurrency);
   const listPath = resolve(flags.cwd, flags.list);
   const doc = await readDocument(listPath, 'packet list');
-  const packets = packetsOf(doc, listPath);
+  const packets = packetsOf(doc, listPath, { listOnly: true });
   packets.forEach((packet, i) => acceptPacket(packet, `${listPath}#packets[${i}]`, warn));
   const base = await loadIntakeBase(flags);
   const batchId = flags.batchId ?? newBatchId();
@@ -106,8 +107,10 @@ async function create(flags: BatchFlags, warn: (line: string) => void): Promise<
     runs: metas.map((m) => ({ run_id: m.run_id, task_id: m.input.plan.task_id })),
   };
   // The batch is recorded before its runs: a crash in between leaves runs a resume creates.
-  await createBatch(flags.registry, record, packets);
-  for (let i = 0; i < metas.length; i++) await createRunRecord(flags.registry, metas[i]!, packets[i]);
+  await ensureRegistry(flags.registry);
+  const recordable = packets.map((packet) => recordablePacket(packet, base.secrets));
+  await createBatch(flags.registry, record, recordable);
+  for (let i = 0; i < metas.length; i++) await createRunRecord(flags.registry, metas[i]!, recordable[i]);
   return { record, metas };
 }
 
@@ -115,7 +118,10 @@ async function reopen(flags: BatchFlags): Promise<{ record: BatchRecord; metas: 
   if (flags.list !== undefined) throw new UsageError('give a packet list or --resume BATCH_ID, not both');
   checkConcurrency(flags.concurrency);
   const { record, packets } = await readBatch(flags.registry, flags.resume!);
-  const base: IntakeBase = { config: record.config, source: record.config_source, registry: flags.registry, repo: record.repo, workspace: record.workspace };
+  const base: IntakeBase = {
+    config: record.config, source: record.config_source, registry: flags.registry, repo: record.repo, workspace: record.workspace,
+    secrets: intakeSecrets(record.config),
+  };
   const metas: RunMeta[] = [];
   for (let i = 0; i < record.runs.length; i++) {
     const packet = packets[i]!;
@@ -124,14 +130,6 @@ async function reopen(flags: BatchFlags): Promise<{ record: BatchRecord; metas: 
     metas.push(meta);
   }
   return { record, metas };
-}
-
-function packetsOf(doc: unknown, listPath: string): Record<string, unknown>[] {
-  if (!isPacketObject(doc) || !Array.isArray(doc.packets)) throw new UsageError(`${listPath} must be a packet list: { "packets": [ … ] }`);
-  if (doc.packets.length === 0) throw new UsageError(`${listPath}: "packets" is empty`);
-  const bad = doc.packets.findIndex((p) => !isPacketObject(p));
-  if (bad !== -1) throw new UsageError(`${listPath}: packets[${bad}] must be a JSON/YAML object`);
-  return doc.packets as Record<string, unknown>[];
 }
 
 function metaAt(base: IntakeBase, batchId: string, packet: Record<string, unknown>, listPath: string, index: number): RunMeta {

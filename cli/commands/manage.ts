@@ -3,7 +3,8 @@ import { leasesHeldBy, releaseLeases } from '../../persistence/lease.ts';
 import { findRun } from '../../persistence/registry.ts';
 import { readLockHolder } from '../../persistence/run-lock.ts';
 import { isAlive } from '../../persistence/process-identity.ts';
-import { LeaseNotExpiredError, RunLockedError } from '../../persistence/errors.ts';
+import { LeaseNotExpiredError, RunLockedError, RunWorkersAliveError } from '../../persistence/errors.ts';
+import { liveRunProcesses } from '../../adapters/orphans.ts';
 import type { Output } from '../output.ts';
 import { formatBlocker } from '../status-view.ts';
 
@@ -27,6 +28,9 @@ export async function reclaimCommand(runId: string, registry: string, json: bool
   const layout = await findRun(registry, runId);
   const holder = await readLockHolder(layout.lock);
   if (holder !== null && holder.pid > 0 && isAlive(holder)) throw new RunLockedError(runId, holder.pid);
+  // A dead driver's orphaned worker still works in the run's folder: its leases are not free.
+  const alive = await liveRunProcesses(layout, runId);
+  if (alive.length > 0) throw new RunWorkersAliveError(runId, alive);
   const now = Date.now();
   const held = await leasesHeldBy(registry, runId);
   const live = held.filter((lease) => Date.parse(lease.expires_at) > now);

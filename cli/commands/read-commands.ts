@@ -13,11 +13,19 @@ import type { Output } from '../output.ts';
 import { formatStatus, quarantinedView, statusView, type RunLog, type StatusExtras, type StatusView } from '../status-view.ts';
 import type { TaskRecord } from '../../machines/types.ts';
 import { checkRunRecords, refuseIfQuarantined } from '../../persistence/quarantine.ts';
-import { RegistryCorruptError } from '../../persistence/errors.ts';
+import { RegistryCorruptError, SharedRecordCorruptError } from '../../persistence/errors.ts';
 import { actionFactsOf } from '../action-facts.ts';
 import { describeEntry } from '../journal-words.ts';
+import { TERMINAL_STATES } from '../../machines/states.ts';
+import { redactDeep, secretValues } from '../../adapters/redact.ts';
+import type { JournalEntry } from '../../persistence/records.ts';
 
-/** `buran status ID`: read-only; a run whose records fail validation is reported quarantined (exit 5). */
+/**
+ * `buran status ID`: read-only; a run whose records fail validation is reported quarantined (exit 5).
+ * A missing snapshot (a cache the journal can rebuild) is no reason to report the run at its start:
+ * the state comes from the journal, and the report says so. A damaged lease table is reported
+ * beside the run (exit 5); the run itself is not corrupt.
+ */
 export async function statusCommand(runId: string, registry: string, json: boolean, output: Output): Promise<number> {
   const layout = await findRun(registry, runId);
   let view: StatusView;
@@ -28,20 +36,28 @@ export async function statusCommand(runId: string, registry: string, json: boole
     checkRunRecords(layout, runId, stored, entries);
     const meta = await readRunMeta(layout);
     const tasks = taskHistory(entries);
-    view = statusView(stored ?? notYetDriven(meta), tasks, await statusExtras(registry, meta, stored, layout, tasks), await actionFactsOf(meta, layout, registry, process.cwd()));
+    const extras = await statusExtras(registry, meta, stored, layout, tasks);
+    const journalState = stored === null ? lastRunState(entries) : null;
+    view = journalState === null
+      ? statusView(stored ?? notYetDriven(meta), tasks, extras, await actionFactsOf(meta, layout, registry, process.cwd()))
+      : snapshotMissingView(meta, entries, journalState, extras);
     view.retry_of = meta.retry_of;
+    if (extras.problem) view = { ...view, problems: [...(view.problems ?? []), extras.problem] };
   } catch (error) {
     if (!(error instanceof RegistryCorruptError)) throw error;
     view = quarantinedView(runId, error);
   }
+  // Redacted again with this process's secrets, as the inspector does: records written before a
+  // secret was known (or by an older version) are not printed as they are.
+  view = redactDeep(view, secretValues(process.env));
   output.out(json ? JSON.stringify(view) : formatStatus(view));
-  return view.state === 'quarantined' ? 5 : 0;
+  return view.state === 'quarantined' || view.problems?.some((p) => p.startsWith(LEASE_PROBLEM)) ? 5 : 0;
 }
 
 /** `buran events ID`: the journal, oldest first, in words (`--json`: the entries as recorded, JSON Lines). */
 export async function eventsCommand(runId: string, registry: string, json: boolean, output: Output): Promise<number> {
   const layout = await findRun(registry, runId);
-  const entries = await readJournal(layout.journal);
+  const entries = redactDeep(await readJournal(layout.journal), secretValues(process.env));
   if (json) {
     for (const entry of entries) output.out(JSON.stringify(entry));
     return 0;
@@ -63,15 +79,29 @@ export async function eventsCommand(runId: string, registry: string, json: boole
   return 0;
 }
 
-async function statusExtras(registry: string, meta: RunMeta, stored: SnapshotEnvelope | null, layout: RunLayout, tasks: TaskRecord[]): Promise<StatusExtras> {
+const LEASE_PROBLEM = 'the lease table is damaged';
+
+async function statusExtras(
+  registry: string, meta: RunMeta, stored: SnapshotEnvelope | null, layout: RunLayout, tasks: TaskRecord[],
+): Promise<StatusExtras & { problem?: string }> {
   const current = (stored?.snapshot.context as { current?: { task_id: string } | null } | undefined)?.current;
   let lastOutputAt: string | null = null;
   if (current) {
     try { lastOutputAt = (await stat(join(layout.taskDir(current.task_id), 'output.log'))).mtime.toISOString(); } catch { /* no output yet */ }
   }
-  const leases = (await leasesHeldBy(registry, meta.run_id)).map(({ resource, mode, expires_at }) => ({ resource, mode, expires_at }));
+  let leases: StatusExtras['leases'] = [];
+  let problem: string | undefined;
+  try {
+    leases = (await leasesHeldBy(registry, meta.run_id)).map(({ resource, mode, expires_at }) => ({ resource, mode, expires_at }));
+  } catch (error) {
+    if (!(error instanceof SharedRecordCorruptError)) throw error;
+    problem = `${LEASE_PROBLEM} (${error.message}), so this run's leases are unknown. ${error.fix}`;
+  }
   const branch = meta.repo === null ? null : meta.input.plan.intended_branch || `buran/${meta.run_id}`;
-  return { workspace: { path: meta.workspace, repo: meta.repo, branch, present: existsSync(meta.workspace) }, leases, lastOutputAt, logs: await runLogs(layout, tasks) };
+  return {
+    workspace: { path: meta.workspace, repo: meta.repo, branch, present: existsSync(meta.workspace) }, leases, lastOutputAt,
+    logs: await runLogs(layout, tasks), ...(problem ? { problem } : {}),
+  };
 }
 
 /** The run's logs as they are on disk: setup commands, then each task's output, each epoch's verification after the work it judged. */
@@ -93,6 +123,37 @@ async function runLogs(layout: RunLayout, tasks: TaskRecord[]): Promise<RunLog[]
     for (const l of await commandLogs(layout.epochDir(task.epoch))) logs.push({ kind: 'verification', epoch: task.epoch, ...l });
   }
   return logs;
+}
+
+/** The state the journal last recorded for the run (its top state path), or null before its first step. */
+function lastRunState(entries: readonly JournalEntry[]): string | null {
+  for (let i = entries.length - 1; i >= 0; i--) {
+    const e = entries[i]!;
+    if ((e.type === 'run.transition' || e.type === 'run.created') && typeof e.to === 'string') return e.to;
+  }
+  return null;
+}
+
+// The snapshot is gone but the journal says how far the run got: that is reported, with what is not known.
+function snapshotMissingView(meta: RunMeta, entries: readonly JournalEntry[], path: string, extras: StatusExtras): StatusView {
+  const state = path.split('.')[0]!;
+  const epoch = entries.filter((e) => e.type === 'run.transition' && String(e.to).split('.')[0] === 'verification' && String(e.from).split('.')[0] !== 'verification').length;
+  const base = notYetDriven(meta);
+  const envelope: SnapshotEnvelope = {
+    ...base, state, seq: entries.length, updated_at: entries.at(-1)!.at,
+    snapshot: { ...base.snapshot, value: path, context: { ...(base.snapshot.context as object), epoch } as never },
+  };
+  const view = statusView(envelope, taskHistory(entries), extras);
+  return {
+    ...view,
+    current_task: null,
+    budgets: [],
+    next_safe_action: {
+      kind: 'resume', command: `buran resume ${meta.run_id}`,
+      reason: `the run's snapshot is missing; its journal shows it in ${path}; resume rebuilds the snapshot from the journal${TERMINAL_STATES.has(state) ? ' (the run ended there: nothing is run again)' : ' and continues'}`,
+    },
+    problems: [`snapshot.json is missing: state, epoch and tasks come from the journal; blockers and budgets are known once "buran resume ${meta.run_id}" has rebuilt it`],
+  };
 }
 
 // A run recorded at intake whose driver died before its first transition was persisted.

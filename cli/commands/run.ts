@@ -9,6 +9,8 @@ import { findRun, readRunMeta } from '../../persistence/registry.ts';
 import { actionFactsOf } from '../action-facts.ts';
 import { RUN_STATES } from '../../machines/states.ts';
 import { UsageError } from '../errors.ts';
+import { isValidRunId } from '../../persistence/layout.ts';
+import { InvalidIdError } from '../../persistence/errors.ts';
 import type { RunInspector } from './inspect.ts';
 import type { HandoffRecord } from '../../machines/types.ts';
 
@@ -37,6 +39,7 @@ export async function runCommand(intake: IntakeOptions, flags: DriveFlags, outpu
 
 /** `buran resume ID` / `buran run --run ID`. */
 export async function resumeCommand(runId: string, flags: DriveFlags, output: Output): Promise<number> {
+  if (!isValidRunId(runId)) throw new InvalidIdError(runId);
   checkDriveFlags(flags);
   const inspector = await openInspector(flags, output);
   try {

@@ -1,10 +1,11 @@
 import { resolve } from 'node:path';
-import { isPacketObject, readPacket, type MissingItem } from '../../schemas/packet.ts';
+import { readPacket, type MissingItem } from '../../schemas/packet.ts';
+import { packetsOf } from '../packet-list.ts';
+import { intakeSecrets, recordablePacket, secretCommandItems } from '../secret-check.ts';
 import { checkPacket } from '../../schemas/packet-check.ts';
 import { preflightBlockers } from '../../machines/preflight-rules.ts';
 import { gatherPreflight } from '../../adapters/preflight.ts';
 import { worktreePath } from '../../persistence/layout.ts';
-import { UsageError } from '../errors.ts';
 import { loadIntakeBase, settingsOf, type IntakeBase } from '../intake.ts';
 import type { Output } from '../output.ts';
 import { readDocument } from '../read-document.ts';
@@ -39,9 +40,9 @@ interface PacketResult {
  */
 export async function validateCommand(path: string, flags: ValidateFlags, output: Output): Promise<number> {
   const doc = await readDocument(resolve(flags.cwd, path), 'packet');
-  if (!isPacketObject(doc)) throw new UsageError(`packet ${path} must be a JSON/YAML object`);
+  // validate and batch read lists the same way: anything but a list of objects is exit 2.
+  const packets = packetsOf(doc, path, { listOnly: false });
   const base = flags.config !== undefined ? await loadIntakeBase({ ...flags, cwd: flags.cwd }) : null;
-  const packets: unknown[] = Array.isArray(doc.packets) ? doc.packets : [doc];
   const results: PacketResult[] = [];
   for (const [index, packet] of packets.entries()) results.push(await judge(packet, index, base, flags.registry));
   const invalid = results.some((r) => r.errors.length > 0);
@@ -62,12 +63,12 @@ export async function validateCommand(path: string, flags: ValidateFlags, output
   return invalid ? 2 : blocked ? 3 : 0;
 }
 
-async function judge(packet: unknown, index: number, base: IntakeBase | null, registry: string): Promise<PacketResult> {
-  if (!isPacketObject(packet)) {
-    return { index, task_id: null, sufficient: false, missing: [{ item: `packets.${index}`, message: 'a packet must be an object' }], errors: [], unknown_keys: [], preflight: [] };
-  }
+async function judge(packet: Record<string, unknown>, index: number, base: IntakeBase | null, registry: string): Promise<PacketResult> {
   const { errors, unknown } = checkPacket(packet);
-  const { plan, missing } = readPacket(packet);
+  // What a run would record: redacted; a command that holds a secret is a missing item (CONTRACT 6).
+  const secrets = intakeSecrets(base?.config ?? null);
+  const { plan, missing } = readPacket(recordablePacket(packet, secrets));
+  missing.push(...secretCommandItems(packet, secrets));
   let preflight: string[] = [];
   if (base !== null && missing.length === 0 && errors.length === 0) {
     const place = { workspace: base.repo !== null ? worktreePath(registry, '(new run)') : base.workspace!, repo: base.repo, registry };

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { redact, secretValues } from '../../adapters/redact.ts';
 
 describe('redaction', () => {
@@ -11,5 +12,66 @@ describe('redaction', () => {
     const clean = redact(text, secrets);
     expect(clean).not.toMatch(/tok-123456789|ghp_|sk-ant|abcdefghijklmnopqrstuvwxyz/);
     expect(clean).toContain('Bearer [REDACTED]');
+  });
+});
+
+describe('secret shapes (issue 16)', () => {
+  const PEM = '-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA7Yn3kq\nZZZsecretlines\n-----END RSA PRIVATE KEY-----';
+  it.each([
+    ['a PEM private key block', `key:\n${PEM}\nafter`, ['MIIEowIBAAKCAQEA7Yn3kq', 'ZZZsecretlines'], ['after']],
+    ['a PEM block cut off before its END line', '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA', ['b3BlbnNzaC1rZXktdjEAAAAA'], []],
+    ['a password in a URL', 'connect postgres://app:s3cr3t-pa55@db.internal:5432/app', ['s3cr3t-pa55'], ['postgres://app:', '@db.internal:5432/app']],
+    ['an npm _authToken', '//registry.npmjs.org/:_authToken=npm_abcdefghijklmnopqrstuvwxyz0123456789', ['abcdefghijklmnopqrstuvwxyz0123456789'], ['_authToken=']],
+    ['an npm token alone', 'token npm_abcdefghijklmnopqrstuvwxyz0123456789 here', ['npm_abcdefghijklmnopqrstuvwxyz0123456789'], []],
+    ['a Google API key', 'key=AIzaSyA1234567890abcdefghijklmnopqrstuv', ['AIzaSyA1234567890abcdefghijklmnopqrstuv'], []],
+    ['an AWS secret access key', 'aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', ['wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY'], ['aws_secret_access_key = ']],
+    ['an AWS temporary key id', 'ASIAIOSFODNN7EXAMPLE', ['ASIAIOSFODNN7EXAMPLE'], []],
+    ['Authorization: Basic', 'curl -H "Authorization: Basic dXNlcjpwYXNzd29yZA=="', ['dXNlcjpwYXNzd29yZA=='], ['Authorization: Basic ']],
+    ['a secret-named assignment', 'DB_PASSWORD=hunter2hunter2 and "client_secret": "abc123def456"', ['hunter2hunter2', 'abc123def456'], ['DB_PASSWORD=']],
+  ])('%s', (_name, text, gone, kept) => {
+    const clean = redact(text, []);
+    for (const g of gone) expect(clean).not.toContain(g);
+    for (const k of kept) expect(clean).toContain(k);
+    expect(clean).toContain('[REDACTED]');
+  });
+
+  it('leaves counts and ordinary words alone', () => {
+    for (const text of ['max_tokens: 4096', 'tokens used=123456', 'the password policy is documented', 'Bearer of news']) {
+      expect(redact(text, [])).toBe(text);
+    }
+  });
+
+  it('hides the value of a variable passed by name whatever it is called (DB_URL), line by line when it has several', () => {
+    const env = { DB_URL: 'mysql://root@10.0.0.5/prod', PLAIN: 'not-a-secret-value', MULTI: 'first-line-of-secret\nsecond-line-of-secret' };
+    const secrets = secretValues(env, ['DB_URL', 'MULTI']);
+    expect(secrets).toEqual(expect.arrayContaining(['mysql://root@10.0.0.5/prod', 'first-line-of-secret', 'second-line-of-secret']));
+    expect(secrets).not.toContain('not-a-secret-value');
+    expect(redact('using mysql://root@10.0.0.5/prod now', secrets)).toBe('using [REDACTED] now');
+  });
+
+  it('redacted JSON stays JSON (a completion is redacted before it is parsed)', () => {
+    const values = fc.constantFrom(
+      'DB_PASSWORD=hunter2hunter2', 'postgres://u:pa55word@h/db', 'Authorization: Basic dXNlcjpwYXNz', 'ghp_abcdefghijklmnopqrstuvwxyz0123456789',
+      'token: abcdef123456', 'plain text', 'AIzaSyA1234567890abcdefghijklmnopqrstuv', '{"api_key": "k3yk3yk3y"}', 'x,y]}',
+    );
+    const doc = fc.dictionary(fc.constantFrom('summary', 'token', 'password', 'api_key', 'tokens', 'note'), fc.oneof(values, fc.integer(), fc.array(values, { maxLength: 3 })));
+    fc.assert(fc.property(doc, (d) => {
+      const text = JSON.stringify(d);
+      expect(() => JSON.parse(redact(text, ['k3yk3yk3y']))).not.toThrow();
+    }), { numRuns: 500 });
+  });
+});
+
+describe('redaction cost on hostile text', () => {
+  // Runs in linear time: each of these made a backtracking pattern quadratic (minutes on 1 MiB).
+  it.each([
+    ['dotted words', 'a.'.repeat(200_000)],
+    ['dashed words', 'a-'.repeat(200_000)],
+    ['one long word', 'token'.repeat(100_000)],
+    ['a long scheme', `${'a'.repeat(300_000)}://`],
+    ['many name=value starts', 'secret='.repeat(100_000)],
+    ['many BEGIN lines', '-----BEGIN PRIVATE KEY-----\n'.repeat(20_000)],
+  ])('%s', (_name, text) => {
+    expect(typeof redact(text, ['planted-secret-value'])).toBe('string');
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buran, makeSandbox, runIn, statusOf, writeConfig, writePacket, type Sandbox } from '../helpers/sandbox.ts';
 
@@ -8,7 +9,7 @@ import { buran, makeSandbox, runIn, statusOf, writeConfig, writePacket, type San
 // registry_corrupt, resume exit 5, and the rest of the registry keeps working.
 const runDir = (sb: Sandbox, id: string) => join(sb.registry, 'runs', id);
 const fingerprint = (dir: string) =>
-  Object.fromEntries(readdirSync(dir).filter((f) => statSync(join(dir, f)).isFile()).map((f) => [f, createHash('sha256').update(readFileSync(join(dir, f))).digest('hex')]));
+  Object.fromEntries(readdirSync(dir).filter((f) => lstatSync(join(dir, f)).isFile()).map((f) => [f, createHash('sha256').update(readFileSync(join(dir, f))).digest('hex')]));
 
 async function twoFinishedRuns() {
   const sb = makeSandbox();
@@ -35,6 +36,11 @@ const damage: Array<[string, (dir: string) => void]> = [
     lines[i] = lines[i]!.replace('"from":"packet_received"', '"from":"verification.running_commands"');
     writeFileSync(join(d, 'journal.jsonl'), lines.join('\n'));
   }],
+  ['a folder in place of run.json', (d) => { rmSync(join(d, 'run.json')); mkdirSync(join(d, 'run.json')); }],
+  ['a folder in place of journal.jsonl', (d) => { rmSync(join(d, 'journal.jsonl')); mkdirSync(join(d, 'journal.jsonl')); }],
+  // A FIFO would block a plain read forever (and with it status, resume and cancel).
+  ['a FIFO in place of journal.jsonl', (d) => { rmSync(join(d, 'journal.jsonl')); execFileSync('mkfifo', [join(d, 'journal.jsonl')]); }],
+  ['a symbolic link in place of snapshot.json', (d) => { rmSync(join(d, 'snapshot.json')); symlinkSync('/etc/hostname', join(d, 'snapshot.json')); }],
   ['a snapshot ahead of its journal', (d) => {
     const lines = readFileSync(join(d, 'journal.jsonl'), 'utf8').split('\n').filter(Boolean);
     writeFileSync(join(d, 'journal.jsonl'), `${lines.slice(0, 5).join('\n')}\n`);

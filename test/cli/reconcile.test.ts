@@ -21,7 +21,7 @@ const intent = (taskId: string, pid: number, deadline = Date.now() + 60_000) =>
   JSON.stringify({ task_id: taskId, process: { pid, start: null }, started_at: new Date().toISOString(), deadline, interrupted: false });
 
 describe('resume reconciles a dispatch a dead driver left behind', () => {
-  it('counts a dead worker with no completion as a failed dispatch (completion_missing) and retries it', async () => {
+  it('takes a worker found dead with no completion for an interruption (no driver watched it end) and dispatches it again without spending a retry', async () => {
     const { sb, runId, taskId, taskDir } = await stoppedAtImplementer();
     const dead = Number(spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout);
     writeFileSync(join(taskDir, 'dispatch.json'), intent(taskId, dead));
@@ -29,8 +29,8 @@ describe('resume reconciles a dispatch a dead driver left behind', () => {
     const resumed = await buran(['resume', runId, '--registry', sb.registry]);
     expect(resumed.code, resumed.stderr).toBe(0);
     const status = await statusOf(sb, runId);
-    expect(status.tasks[0]).toMatchObject({ task_id: taskId, status: 'failed', code: 'completion_missing' });
-    expect(status.tasks[1]).toMatchObject({ role: 'implementer', attempt: 1, retry: 1, status: 'completed' });
+    expect(status.tasks[0]).toMatchObject({ task_id: taskId, status: 'interrupted', code: 'completion_missing' });
+    expect(status.tasks[1]).toMatchObject({ role: 'implementer', attempt: 1, retry: 0, status: 'completed' });
     expect(sb.calls('implementer').map((c) => c.task_id)).toEqual([status.tasks[1].task_id]);
   });
 

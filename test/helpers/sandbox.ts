@@ -6,7 +6,8 @@ import { makeTempDir } from './temp.ts';
 
 /** The project root (tests run the built CLI as a user would). */
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const CLI = join(ROOT, 'dist', 'cli', 'main.js');
+/** The built CLI under test (BURAN_TEST_CLI: another build, e.g. to show a new test fails on an older one). */
+export const CLI = process.env.BURAN_TEST_CLI ?? join(ROOT, 'dist', 'cli', 'main.js');
 export const WORKER = join(ROOT, 'test', 'fixtures', 'worker.mjs');
 export const PACKET = join(ROOT, 'test', 'fixtures', 'packet.json');
 

@@ -69,7 +69,7 @@ describe('buran inspect', () => {
 
       const graph = JSON.parse((await raw(served.url, '/graph')).body);
       expect(graph.run).toEqual(JSON.parse((await buran(['graph', '--format', 'json'])).stdout));
-      expect(graph.task.root.children.map((c: any) => c.key)).toEqual(['created', 'dispatched', 'judging', 'completed', 'failed', 'blocked', 'timed_out', 'cancelled']);
+      expect(graph.task.root.children.map((c: any) => c.key)).toEqual(['created', 'dispatched', 'judging', 'completed', 'failed', 'blocked', 'timed_out', 'cancelled', 'interrupted']);
 
       expect(JSON.parse((await raw(served.url, '/info')).body)).toEqual({ live: false, run_id: null, replay: run.runId });
       const runs = JSON.parse((await raw(served.url, '/runs')).body);
@@ -85,6 +85,8 @@ describe('buran inspect', () => {
       expect(missing.body).toContain('run no-such-run is not in the registry');
       expect((await raw(served.url, '/runs/..%2F..%2Fetc')).status).toBe(400);
       expect((await raw(served.url, '/runs/no-such-run/panels')).status).toBe(404);
+      // Not valid percent-encoding (no UTF-8): a bad request, not a server error.
+      expect((await raw(served.url, '/runs/%ff/journal')).status).toBe(400);
       expect((await raw(served.url, '/nope')).status).toBe(404);
       expect((await raw(served.url, '/graph', { method: 'POST' })).status).toBe(405);
       // DNS rebinding: a foreign name pointed at 127.0.0.1 is refused.

@@ -28,7 +28,7 @@ describe('machines/ (loaded inside the tests)', () => {
     }
     expect(m.workerTaskMachine.id).toBe('workerTask');
     expect(m.workerTaskMachine.root.initial.target.map((t) => t.key)).toEqual(['created']);
-    expect(Object.keys(m.workerTaskMachine.root.states)).toEqual(['created', 'dispatched', 'judging', 'completed', 'failed', 'blocked', 'timed_out', 'cancelled']);
+    expect(Object.keys(m.workerTaskMachine.root.states)).toEqual(['created', 'dispatched', 'judging', 'completed', 'failed', 'blocked', 'timed_out', 'cancelled', 'interrupted']);
   });
 
   it('every working state says what it does (buran graph and the inspector show it)', async () => {

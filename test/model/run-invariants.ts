@@ -63,7 +63,8 @@ export function consistencyViolations(s: AnyMachineSnapshot, history: TaskRef[])
       if (c.current.attempt !== attempt) v.push(`${role} dispatch of attempt ${c.current.attempt}, stage attempt is ${attempt}`);
       const epoch = role === 'reviewer' ? c.epoch : c.epoch + 1;
       if (c.current.epoch !== epoch) v.push(`${role} dispatch judged in epoch ${c.current.epoch}, expected ${epoch}`);
-      // An agent pause or a session started afresh dispatches again under the same retry number (CONTRACT 4).
+      // An agent pause or a session started afresh dispatches again under the same retry number (CONTRACT 4); so
+      // does a dispatch made again after an interruption (no driver watched the process end), counted run-wide.
       const tries = new Set(history.filter((t) => t.role === role && t.attempt === c.current!.attempt).map((t) => t.retry)).size;
       if (tries !== c.current.retry + 1) v.push(`retry ${c.current.retry} after ${tries} retry number(s) of this attempt`);
     }

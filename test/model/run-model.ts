@@ -193,7 +193,7 @@ export function projectRun(s: AnyMachineSnapshot): unknown {
     c.current && [c.current.role, c.current.attempt, c.current.retry, c.current.epoch],
     c.evidence?.epoch ?? null, c.verification && [c.verification.verdict, c.verification.epoch],
     c.review && [c.review.verdict, c.review.epoch], c.findings.length,
-    c.blocker && [c.blocker.code, c.blocker.cause ?? null], c.blockers.length, c.handoff !== null, c.lease_wait_until !== null,
+    c.blocker && [c.blocker.code, c.blocker.cause ?? null], c.blockers.length, c.handoff !== null, c.lease_wait_until !== null, c.interruptions ?? 0,
     c.cost_usd ?? 0, c.agent_session ?? null, c.agent_pause ? [c.agent_pause.reason, c.agent_pause.pauses] : null,
     taskChildren.map((k) => (k === `task:${c.current?.task_id}` ? 'current' : 'other')),
   ];

@@ -1,6 +1,6 @@
 // Test oracle for the run machine, written from CONTRACT 4/5: which blockers a step must add and where the run must end up.
 import type { Blocker, GateResult, TaskOutcome, VerificationReport } from '../../machines/types.ts';
-import type { RunContext } from '../../machines/run-rules.ts';
+import { MAX_UNWATCHED_REDISPATCHES, type RunContext } from '../../machines/run-rules.ts';
 import type { StepRecord } from './model-kit.ts';
 import type { PreflightFacts } from '../../machines/preflight-rules.ts';
 
@@ -74,6 +74,8 @@ function settled(c: RunContext, o: TaskOutcome): Expected[] {
   }
   if (o.code === 'completion_conflict') return [{ code: 'completion_conflict', message: o.message, ...ref }];
   if (o.status === 'blocked') return [{ code: 'worker_blocked', message: o.message, ...ref }];
+  // Its process ended with no driver watching: dispatched again for free, a bounded number of times.
+  if (o.status === 'interrupted' && (c.interruptions ?? 0) < MAX_UNWATCHED_REDISPATCHES) return [];
   if (o.code !== null && RETRYABLE.includes(o.code) && c.current.retry < c.settings.max_dispatch_retries) return dispatchGate(c, o.role, cost);
   const message = `${o.role} gave no acceptable completion in ${c.current.retry + 1} dispatch(es): ${o.message}`;
   return [{ code: 'retry_exhausted', cause: o.code ?? 'worker_failed', message, ...ref }];

@@ -41,6 +41,8 @@ function outcomeViolations(state: string, outcome: TaskOutcome, steps: StepRecor
     timed_out: (o) => o.decision === 'none' && o.code === 'worker_timeout',
     failed: (o) => ['completion_missing', 'completion_invalid', 'completion_conflict', 'worker_failed'].includes(o.code ?? ''),
     cancelled: (o) => o.code === null && o.decision === 'none',
+    // No driver watched the process end: no evidence about the work; completion_missing if the run counts it.
+    interrupted: (o) => o.decision === 'none' && o.code === 'completion_missing',
   };
   if (!expected[state]?.(outcome)) v.push(`${state} reported ${JSON.stringify({ decision: outcome.decision, code: outcome.code, verdict: outcome.verdict })}`);
   return v;
@@ -98,6 +100,7 @@ describe('worker-task machine model (every path)', () => {
       'run:timeout': ['timed_out', 'worker_timeout', 'none', /^ ran past its timeout and was killed with its process group$/],
       'run:start-failed': ['failed', 'worker_failed', 'none', /^ could not start: spawn ENOENT$/],
       'run:lost': ['failed', 'completion_missing', 'none', /^: the recorded worker process is gone and left no completion$/],
+      'run:lost-unwatched': ['interrupted', 'completion_missing', 'none', /^: its process ended while no driver was watching and left no completion$/],
       'run:threw': ['failed', 'worker_failed', 'none', /^ could not start: runWorker threw: EACCES$/],
       'run:threw-nothing': ['failed', 'worker_failed', 'none', /^ could not start: undefined$/],
       cancel: ['cancelled', null, 'none', /^ was cancelled before it finished$/],

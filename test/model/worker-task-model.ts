@@ -27,7 +27,7 @@ export const AGENT_LABELS = new Set(['agent-success', 'agent-transient', 'agent-
 /**
  * Everything a dispatch can observe, one variant each: every verdict, every completion status, conflict,
  * invalid, missing, non-zero exit (with and without a completion), a signal, a timeout, a start failure,
- * a lost process. `mode` is the test/fixtures/worker.mjs mode that produces it for a real worker, if any.
+ * a lost process (watched, and unwatched: the driver went down with it). `mode` is the test/fixtures/worker.mjs mode that produces it for a real worker, if any.
  */
 export function workerRuns(task: TaskRef): Array<{ label: string; mode: string | null; run: WorkerRun }> {
   const id = task.task_id;
@@ -60,6 +60,7 @@ export function workerRuns(task: TaskRef): Array<{ label: string; mode: string |
       label: 'agent-session-missing', mode: null,
       run: withAgent({ kind: 'exited', exitCode: 1, signal: null, completion: { kind: 'missing' } }, agent('session_missing', { cost_usd: null, session_id: null, resumed_session: 's-1' })),
     },
+    { label: 'lost-unwatched', mode: null, run: { kind: 'lost', unwatched: true, message: 'its process ended while no driver was watching and left no completion' } },
   ];
 }
 

@@ -40,6 +40,8 @@ describe('conflictsWith', () => {
     ['the whole repo of different repos', ex('surface:/r1#'), ex('surface:/r2#'), false],
     ['surfaces that are both shared', sh('surface:/r#src'), sh('surface:/r#src/a.ts'), false],
     ['a surface and a non-surface resource', ex('surface:/r#'), ex('repo:/r'), false],
+    ['one folder in another letter case', ex('surface:/r#Src'), ex('surface:/r#src/a.ts'), true],
+    ['one file in another letter case', ex('surface:/r#README.md'), ex('surface:/r#readme.md'), true],
   ];
   it.each(table)('%s', (_name, a, b, expected) => {
     expect(conflictsWith(a, b)).toBe(expected);
@@ -68,8 +70,24 @@ describe('normalizeSurface', () => {
     ['/', ''],
     ['./', ''],
     ['', ''],
+    ['src/../lib/x', 'lib/x'],
+    ['src/a/../../lib/./x/', 'lib/x'],
+    ['a/..', ''],
+    // Refused by the packet check (validate: conflict_surface.N leaves the repository); claimed as the whole repo if it ever got here.
+    ['..', ''],
+    ['src/../../etc', ''],
   ])('%j → %j', (entry, expected) => {
     expect(normalizeSurface(entry)).toBe(expected);
+  });
+
+  it('surfaces that name overlapping paths conflict however they are written', () => {
+    const claimsOf = (surface: string[]) => claimsFor({ workspace: '/w', repo: null, workspaceIsCheckout: false, intendedBranch: 'b', conflictSurface: surface });
+    const conflict = (a: string, b: string) => claimsOf([a]).filter((c) => c.resource.startsWith('surface:'))
+      .some((x) => claimsOf([b]).filter((c) => c.resource.startsWith('surface:')).some((y) => conflictsWith(x, y)));
+    expect(conflict('src/../lib/x', 'lib/')).toBe(true);
+    expect(conflict('./lib//x/y', 'lib/x')).toBe(true);
+    expect(conflict('LIB', 'lib/x')).toBe(true);
+    expect(conflict('src/../lib', 'src')).toBe(false);
   });
 });
 

@@ -13,16 +13,21 @@ export const badValue = (kind: 'text' | 'texts' | 'budget') => {
   return fc.oneof(fc.integer({ max: -1 }), fc.integer({ min: 101 }), fc.constant(1.5), text, ...common);
 };
 
+/** A branch name git accepts (`git check-ref-format --branch`), as the packet check requires. */
+export const branchName = fc.stringMatching(/^[a-z][a-z0-9_-]{0,10}(\/[a-z0-9][a-z0-9_-]{0,8})?$/);
+/** A conflict surface inside the repository (no `..` leaving it). */
+export const surfacePath = fc.array(fc.stringMatching(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,6}$/), { minLength: 1, maxLength: 3 }).map((p) => p.join('/'));
+
 /** A packet that CONTRACT 2 calls sufficient. */
 export const validPacket = fc.record({
   task_id: text,
   approved: fc.constant(true),
-  scm_target: fc.record({ repo: text, base_branch: text, intended_branch: text }),
+  scm_target: fc.record({ repo: text, base_branch: branchName, intended_branch: branchName }),
   scope: fc.record({ goal: text, acceptance_criteria: texts(1), non_goals: texts() }),
   implementation: fc.record({ instructions: text }),
   verification: fc.record({ commands: texts(1), expectations: fc.string({ maxLength: 10 }) }),
   review: fc.record({ criteria: texts(1) }),
-  conflict_surface: texts(),
+  conflict_surface: fc.array(surfacePath, { maxLength: 3 }),
   limits: fc.record({ max_fix_attempts: fc.integer({ min: 0, max: 100 }) }),
 });
 
@@ -57,9 +62,9 @@ const worker = fc.record(
 export const validConfig = fc.record(
   {
     workers: fc.record({ implementer: worker, fixer: worker, reviewer: worker }, { requiredKeys: [] }),
-    verification: fc.record({ timeout_ms: fc.integer({ min: 1, max: 2 ** 31 }), allowed_commands: texts() }, { requiredKeys: [] }),
+    verification: fc.record({ timeout_ms: fc.integer({ min: 1, max: 2 ** 31 - 1 }), allowed_commands: texts() }, { requiredKeys: [] }),
     limits: fc.record({ max_fix_attempts: fc.integer({ min: 0, max: 100 }), max_dispatch_retries: fc.integer({ min: 0, max: 100 }) }, { requiredKeys: [] }),
-    lease: fc.record({ ttl_ms: fc.integer({ min: 1, max: 2 ** 31 }) }, { requiredKeys: [] }),
+    lease: fc.record({ ttl_ms: fc.integer({ min: 1, max: 2 ** 31 - 1 }) }, { requiredKeys: [] }),
     handoff: fc.record({ kind: fc.constant('local') }, { requiredKeys: [] }),
   },
   { requiredKeys: [] },
