@@ -74,6 +74,7 @@ for (const name of Object.keys(SCENARIOS)) {
   const sb = sandbox(name);
   if ((await drive(runArgs(sb), null)) !== 0) throw new Error(`reference run of ${name} did not reach ready_for_manual_review`);
   reference[name] = ending(sb).summary;
+  rmSync(sb.dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
 }
 
 let kills = 0;
