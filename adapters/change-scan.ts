@@ -2,7 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ScanReport, SecretFinding } from '../machines/workspace-rules.ts';
-import { gitIn, isGitWorkTree } from './git.ts';
+import { isGitWorkTree } from './git.ts';
+import { hardenedGitIn } from './git-hardening.ts';
 import { findSecrets } from './redact.ts';
 
 /**
@@ -15,7 +16,7 @@ export async function scanChange(workspace: string, secrets: readonly string[], 
   const scratch = await mkdtemp(join(tmpdir(), 'buran-scan-'));
   try {
     const index = { GIT_INDEX_FILE: join(scratch, 'index') };
-    const head = await gitIn(env, workspace, ['rev-parse', '--verify', '--quiet', 'HEAD^{commit}']);
+    const head = await hardenedGitIn(env, workspace, ['rev-parse', '--verify', '--quiet', 'HEAD^{commit}']);
     if (head.ok) await must(env, workspace, ['read-tree', 'HEAD'], index);
     await must(env, workspace, ['add', '-A'], index);
     const diff = await must(env, workspace, [
@@ -29,7 +30,7 @@ export async function scanChange(workspace: string, secrets: readonly string[], 
 }
 
 async function must(env: NodeJS.ProcessEnv, cwd: string, args: string[], extra: Record<string, string>): Promise<string> {
-  const outcome = await gitIn(env, cwd, args, extra);
+  const outcome = await hardenedGitIn(env, cwd, args, extra);
   if (!outcome.ok) throw new Error(`git ${args.find((a) => !a.startsWith('-') && !a.includes('=')) ?? ''} failed in ${cwd}: ${outcome.stderr || 'no output'}`);
   return outcome.stdout;
 }
@@ -51,7 +52,9 @@ export function findingsIn(diff: string, secrets: readonly string[]): SecretFind
     }
     if (added > 0 && text.startsWith('+')) {
       added--;
-      for (const what of findSecrets(text.slice(1), secrets)) findings.push({ path, line, what });
+      // One finding per line: the first thing that gives it away.
+      const [what] = findSecrets(text.slice(1), secrets);
+      if (what !== undefined) findings.push({ path, line, what });
       line++;
       continue;
     }

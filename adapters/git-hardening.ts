@@ -3,7 +3,8 @@
 // that makes git run a program is turned off for the handoff's git steps: hooks, the fsmonitor
 // hook, clean/smudge/process filters, external diff and textconv (diff flags), and for a push the
 // credential helpers and ssh command the repository itself sets.
-import { runQuick } from './git.ts';
+import { gitIn, runQuick, type GitOutcome } from './git.ts';
+import { buildChildEnv } from './worker-env.ts';
 
 /** Settings that hold for every git step of the handoff, whatever the repository's config says. */
 const ALWAYS: Array<[string, string]> = [
@@ -74,4 +75,15 @@ async function configEntries(env: NodeJS.ProcessEnv, cwd: string, pattern: strin
     entries.push({ key: newline === -1 ? record : record.slice(0, newline), value: newline === -1 ? '' : record.slice(newline + 1), ...(scope ? { scope } : {}) });
   }
   return entries;
+}
+
+/**
+ * Runs git in a workspace workers have written to, as the handoff does: with the short environment
+ * a worker gets (never the driver's whole one) and every program the repository's config could
+ * make git run turned off. For the steps around the handoff too: the pre-commit secret scan, the
+ * files an agent changed, a run's worktree (`worktree add` runs a post-checkout hook and filters).
+ */
+export async function hardenedGitIn(env: NodeJS.ProcessEnv, cwd: string, args: string[], extra: Record<string, string> = {}): Promise<GitOutcome> {
+  const base = buildChildEnv(env, [], {});
+  return gitIn(base, cwd, args, { ...(await hardenedGitEnv(base, cwd)), ...extra });
 }

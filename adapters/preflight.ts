@@ -7,6 +7,7 @@ import type { Plan } from '../machines/types.ts';
 import type { MissingProgram, PreflightFacts } from '../machines/preflight-rules.ts';
 import { splitCommandWords } from './command-words.ts';
 import { gitIn, isGitWorkTree } from './git.ts';
+import { hardenedGitIn } from './git-hardening.ts';
 
 /** Where a run will work, as the preflight needs to know it. */
 export interface PreflightPlace {
@@ -118,7 +119,7 @@ async function fileProblem(path: string, cwd: string, repo: string | null, execu
   if (executable && !(await isExecutableFile(full))) return `${JSON.stringify(path)} is not executable: chmod +x it, or put its interpreter first`;
   // A --repo run works in a worktree made from the checkout's commits: an untracked file is not there.
   if (repo !== null && !isAbsolute(path)) {
-    const tracked = await gitIn(process.env, repo, ['ls-files', '--error-unmatch', '--', relative(repo, full).split(sep).join('/')]);
+    const tracked = await hardenedGitIn(process.env, repo, ['ls-files', '--error-unmatch', '--', relative(repo, full).split(sep).join('/')]);
     if (!tracked.ok) return `${JSON.stringify(path)} is not committed in ${repo}, so the run's worktree will not have it: commit it, or give its absolute path`;
   }
   return null;

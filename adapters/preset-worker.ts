@@ -5,7 +5,8 @@ import { readIfExists, writeFileDurable, writeJsonDurable } from '../persistence
 import { boundCompletion, CompletionSchema } from '../schemas/completion.ts';
 import { isPlainFile, readLogTail } from './worker-file.ts';
 import { completionFromStream, isTerminalEvent, presetInvocation, type PresetName, type PresetUsage } from './agent-presets/index.ts';
-import { gitIn, isGitWorkTree } from './git.ts';
+import { isGitWorkTree } from './git.ts';
+import { hardenedGitIn } from './git-hardening.ts';
 import { TerminalWatch } from './terminal-watch.ts';
 
 /** What a preset agent's stream said beyond its completion (tasks/<id>/agent.json). */
@@ -91,7 +92,7 @@ export function agentFacts(report: AgentReport): AgentFacts {
 
 async function changedFiles(workspace: string): Promise<string[]> {
   if (!(await isGitWorkTree(workspace))) return [];
-  const status = await gitIn(process.env, workspace, ['status', '--porcelain', '--untracked-files=all', '-z']);
+  const status = await hardenedGitIn(process.env, workspace, ['status', '--porcelain', '--untracked-files=all', '-z']);
   if (!status.ok) return [];
   const files: string[] = [];
   const fields = status.stdout.split('\0').filter(Boolean);

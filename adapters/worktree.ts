@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { mkdir, realpath, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { gitIn, type GitOutcome } from './git.ts';
+import type { GitOutcome } from './git.ts';
+import { hardenedGitIn } from './git-hardening.ts';
 
 /** A run's own worktree: where it is, which checkout it belongs to, its branch and base. */
 export interface WorktreeSpec {
@@ -22,7 +23,9 @@ export class WorktreeError extends Error {
 const BRANCH_EXISTS = /a branch named .* already exists/;
 const CHECKED_OUT = /is already (checked out|used by worktree) at/;
 
-const run = (cwd: string, args: string[]): Promise<GitOutcome> => gitIn(process.env, cwd, args);
+// Worktrees share their checkout's config, which a worker of an earlier run could have written:
+// git runs here as it does for the handoff (no hooks, filters or fsmonitor; a worker's environment).
+const run = (cwd: string, args: string[]): Promise<GitOutcome> => hardenedGitIn(process.env, cwd, args);
 
 /**
  * Makes (or finds again) the run's worktree on its intended branch: a new branch from the

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { RUN_STATES } from '../../machines/states.ts';
 import { RegistryCorruptError } from '../../persistence/errors.ts';
 import { runLayout } from '../../persistence/layout.ts';
+import { readJournal } from '../../persistence/journal.ts';
 import { refuseIfQuarantined } from '../../persistence/quarantine.ts';
 import { listRunIds, readRunMeta } from '../../persistence/registry.ts';
 import { parseSnapshot } from '../../persistence/snapshot-store.ts';
@@ -83,7 +84,11 @@ async function readRow(registry: string, runId: string): Promise<ListRow> {
     if (existsSync(join(layout.dir, 'quarantine.json'))) await refuseIfQuarantined(layout);
     const text = readIfPresent(layout.snapshot);
     if (text === null) {
-      // Recorded at intake, never driven: its record says when.
+      // No snapshot: the journal (read only then) says how far the run got, if it got anywhere;
+      // a run recorded at intake and never driven has its record say when.
+      const entries = await readJournal(layout.journal);
+      const last = [...entries].reverse().find((e) => (e.type === 'run.transition' || e.type === 'run.created') && typeof e.to === 'string');
+      if (last !== undefined) return { run_id: runId, state: String(last.to).split('.')[0]!, updated_at: last.at, blocker: null, cost_usd: 0 };
       return { run_id: runId, state: 'packet_received', updated_at: (await readRunMeta(layout)).created_at, blocker: null, cost_usd: 0 };
     }
     const envelope = parseSnapshot(layout.snapshot, text);

@@ -25,7 +25,7 @@ describe('splitCommandWords', () => {
 describe('splitCommandWords agrees with /bin/sh', () => {
   /** How sh itself splits the line: `set --` with the line as written (no expansion characters in it). */
   const shWords = (line: string): string[] => {
-    const out = execFileSync('/bin/sh', ['-c', `set -- ${line}\nfor w in "$@"; do printf '%s\\0' "$w"; done`], { encoding: 'utf8' });
+    const out = execFileSync('/bin/sh', ['-c', `set -- ${line}\nfor w in "$@"; do printf '%s\\0' "$w"; done`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     return out.split('\0').slice(0, -1);
   };
 

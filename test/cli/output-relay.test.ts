@@ -25,7 +25,7 @@ function config(sb: Sandbox, mode: string): string {
 const logOf = (sb: Sandbox, runId: string) => readFileSync(join(sb.registry, 'runs', runId, 'tasks', 't1-implementer', 'output.log'), 'utf8');
 
 describe('the log relay', () => {
-  it('redacts what an escaped grandchild prints after the worker exits, and the run does not wait for it', async () => {
+  it('redacts what an escaped grandchild (one that also shed the task\'s ids) prints after the worker exits, and the run does not wait for it', async () => {
     const sb = makeSandbox();
     const started = Date.now();
     const run = await runIn(sb, config(sb, 'late-leak'), writePacket(sb), ['--run-id', 'late'], { BURAN_TEST_SECRET_TOKEN: SECRET });

@@ -14,7 +14,12 @@ function config(sb: Sandbox, files: Array<[string, string]>, handoff: Record<str
   const path = sb.path('config.json');
   writeFileSync(path, JSON.stringify({
     workers: {
-      implementer: { command: ['node', EDIT, ...files.flatMap(([file, content]) => ['--set', file, content])], env },
+      // The content goes through files beside the config: a config holding a token is refused (exit 2).
+      implementer: { command: ['node', EDIT, ...files.flatMap(([file, content], i) => {
+        const source = sb.path(`content-${i}.txt`);
+        writeFileSync(source, content);
+        return ['--copy', source, file];
+      })], env },
       reviewer: { command: ['node', EDIT, '--verdict', 'PASS'] },
     },
     verification: { allowed_commands: ['node check.mjs'] },
