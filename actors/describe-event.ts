@@ -1,7 +1,7 @@
 import type { EventObject } from 'xstate';
 
 /** The journal's view of the event that caused a transition: its type and the facts that decided it. */
-export function describeEvent(event: EventObject): Record<string, unknown> {
+export function describeEvent(event: EventObject): { event: string } & Record<string, unknown> {
   const e = event as EventObject & { outcome?: Record<string, unknown>; output?: Record<string, unknown>; reason?: string };
   if (e.type === 'task.settled' && e.outcome) {
     const { task_id, role, status, decision, code, verdict } = e.outcome;

@@ -53,7 +53,10 @@ export function transitionObserver(restored: AnyMachineSnapshot | null, sink: Ob
       if (snapshot.status === 'error') return;
       const to = statePath(snapshot.value);
       if (to !== rootPath || RECORDED_EVENTS.has(event.event.type)) {
-        const fresh = sink.draft({ type: rootPath === null ? 'run.created' : 'run.transition', from: rootPath, to, ...describeEvent(event.event) });
+        const cause = describeEvent(event.event);
+        const fresh = sink.draft(rootPath === null
+          ? { ...cause, type: 'run.created', from: null, to }
+          : { ...cause, type: 'run.transition', from: rootPath, to });
         rootPath = to;
         sink.step(to, fresh);
       }

@@ -1,3 +1,4 @@
+import type { JournalDraft } from '../persistence/journal-entries.ts';
 import { join } from 'node:path';
 import type { Finding, VerificationReport } from '../machines/types.ts';
 import { writeJsonDurable } from '../persistence/durable-file.ts';
@@ -26,7 +27,7 @@ export interface VerificationContext {
   env: NodeJS.ProcessEnv;
   secrets: readonly string[];
   killGraceMs: number;
-  record: (draft: { type: string } & Record<string, unknown>) => void;
+  record: (draft: JournalDraft) => void;
   signal?: AbortSignal;
 }
 

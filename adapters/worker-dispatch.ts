@@ -1,3 +1,4 @@
+import type { JournalDraft } from '../persistence/journal-entries.ts';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { COMPLETION_MAX_BYTES, parseCompletion, type CompletionRead } from '../schemas/completion.ts';
@@ -39,7 +40,7 @@ export interface DispatchContext {
   env: NodeJS.ProcessEnv;
   secrets: readonly string[];
   killGraceMs: number;
-  record: (draft: { type: string } & Record<string, unknown>) => void;
+  record: (draft: JournalDraft) => void;
   signal?: AbortSignal;
   /** Where agents' quota holds are kept (registry-wide: one run's quota stop holds back the others'). */
   agentHoldDir?: string;

@@ -1,3 +1,4 @@
+import type { JournalDraft } from '../persistence/journal-entries.ts';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SetupCommandResult, SetupReport } from '../machines/workspace-rules.ts';
@@ -20,7 +21,7 @@ export interface SetupContext {
   env: NodeJS.ProcessEnv;
   secrets: readonly string[];
   killGraceMs: number;
-  record: (draft: { type: string } & Record<string, unknown>) => void;
+  record: (draft: JournalDraft) => void;
   signal?: AbortSignal;
 }
 

@@ -1,4 +1,4 @@
-import type { JournalEntry } from '../persistence/records.ts';
+import type { JournalEntry, JournalEntryOf, JournalEntryType } from '../persistence/journal-entries.ts';
 
 type Entry = JournalEntry & Record<string, unknown>;
 
@@ -8,10 +8,9 @@ type Entry = JournalEntry & Record<string, unknown>;
  * names: those stay in `--json`, which is the journal as is.
  */
 export function describeEntry(entry: JournalEntry, options: { topStates?: boolean } = {}): string {
-  const e = entry as Entry;
-  if (options.topStates && e.type === 'run.transition') return transition({ ...e, from: top(e.from), to: top(e.to) });
-  const describe = WORDS[e.type];
-  return describe ? describe(e) : fallback(e);
+  if (options.topStates && entry.type === 'run.transition') return transition({ ...entry, from: top(entry.from), to: top(entry.to) });
+  // One describer per entry type (the compiler holds WORDS to the journal's union).
+  return (WORDS[entry.type] as (e: JournalEntry) => string)(entry);
 }
 
 const str = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v));
@@ -103,7 +102,7 @@ function verificationResult(e: Entry): string {
   return `verification ${str(e.index)} (epoch ${str(e.epoch)}): ${str(e.command)} → ${code}${str(e.outcome)}`;
 }
 
-const WORDS: Record<string, (e: Entry) => string> = {
+const WORDS: { [T in JournalEntryType]: (e: JournalEntryOf<T> & Record<string, unknown>) => string } = {
   'run.created': (e) => `run created (${str(e.to)})`,
   'run.transition': transition,
   'task.transition': taskStep,
@@ -127,13 +126,8 @@ const WORDS: Record<string, (e: Entry) => string> = {
   'workspace.kept': (e) => `worktree ${str(e.path)} kept: ${oneLine(str(e.reason))} (buran clean removes it)`,
   'agent.pause': (e) => `waiting for the agent until ${str(e.until)}; no retry is spent`,
   'lease.renew_failed': (e) => `lease renewal failed: ${oneLine(str(e.message))}`,
+  'lease.release_failed': (e) => `leases not released at the end: ${oneLine(str(e.message))} (they expire by themselves)`,
 };
-
-function fallback(e: Entry): string {
-  const { seq: _seq, at: _at, type, ...rest } = e;
-  const detail = Object.entries(rest).map(([k, v]) => `${k}=${str(v)}`).join(' ');
-  return `${type}${detail ? ` ${detail}` : ''}`;
-}
 
 function ms(value: unknown): string {
   const n = Number(value);

@@ -54,6 +54,4 @@ export const SnapshotEnvelopeSchema = z.object({
 });
 export type SnapshotEnvelope = z.infer<typeof SnapshotEnvelopeSchema>;
 
-/** One line of journal.jsonl. */
-export const JournalEntrySchema = z.looseObject({ seq: z.int().check(z.minimum(1)), at: z.string(), type: z.string().check(z.minLength(1)) });
-export type JournalEntry = z.infer<typeof JournalEntrySchema>;
+export { JournalEntrySchema, type JournalEntry } from './journal-entries.ts';

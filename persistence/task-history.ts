@@ -1,5 +1,5 @@
 import type { TaskRecord } from '../machines/types.ts';
-import type { JournalEntry } from './records.ts';
+import type { JournalEntry } from './journal-entries.ts';
 
 const SETTLED = new Set(['completed', 'failed', 'blocked', 'timed_out', 'cancelled', 'interrupted']);
 
@@ -8,7 +8,8 @@ export function taskHistory(entries: readonly JournalEntry[]): TaskRecord[] {
   const tasks = new Map<string, TaskRecord>();
   for (const entry of entries) {
     if (entry.type !== 'task.transition') continue;
-    const e = entry as JournalEntry & Partial<TaskRecord> & { task_id: string; to: string };
+    // The first entry of a task names it (role, attempt, epoch, retry); its last carries the judgement.
+    const e = entry as typeof entry & Partial<Pick<TaskRecord, 'role' | 'attempt' | 'epoch' | 'retry' | 'decision' | 'code' | 'verdict'>>;
     const known = tasks.get(e.task_id);
     const record: TaskRecord = known ?? {
       task_id: e.task_id, role: e.role ?? 'implementer', attempt: e.attempt ?? 1, epoch: e.epoch ?? 0, retry: e.retry ?? 0,
@@ -25,8 +26,8 @@ export function taskHistory(entries: readonly JournalEntry[]): TaskRecord[] {
   // A preset agent's cost and turns, as its stream reported them.
   for (const entry of entries) {
     if (entry.type !== 'worker.finished') continue;
-    const e = entry as JournalEntry & {
-      task_id: string; cost_usd?: number | null; turns?: number | null; agent_outcome?: string; session_id?: string; resumed_session?: string;
+    const e = entry as typeof entry & {
+      cost_usd?: number | null; turns?: number | null; agent_outcome?: string; session_id?: string; resumed_session?: string;
     };
     const record = tasks.get(e.task_id);
     if (record && (e.cost_usd !== undefined || e.turns !== undefined)) Object.assign(record, { cost_usd: e.cost_usd ?? null, turns: e.turns ?? null });
