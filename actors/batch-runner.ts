@@ -1,6 +1,6 @@
 import { batchExitCode, nextStartable } from '../machines/batch-rules.ts';
 import { conflictsWith, type LeaseClaim } from '../persistence/lease-resources.ts';
-import { appendBatchProgress } from '../persistence/batch-store.ts';
+import type { Registry } from '../persistence/port.ts';
 import type { JournalEntry } from '../persistence/records.ts';
 import { isRegistryProblem, RunLockedError, RunNotFoundError } from '../persistence/errors.ts';
 import { driveRun, type DriveResult } from './drive-run.ts';
@@ -19,7 +19,7 @@ export type BatchEvent =
   | { kind: 'budget_spent'; spent: number; max: number };
 
 export interface BatchRunOptions {
-  registryRoot: string;
+  registry: Registry;
   batchId: string;
   items: BatchItem[];
   concurrency: number;
@@ -69,7 +69,7 @@ export async function runBatch(options: BatchRunOptions): Promise<BatchOutcome> 
       if (result.stopped) stoppedEarly = true;
       states.set(item.run_id, { state: result.state, blocker: result.blocker, message: result.message, cost_usd: result.cost_usd });
       if (result.terminal) {
-        await appendBatchProgress(options.registryRoot, options.batchId, {
+        await options.registry.appendBatchProgress(options.batchId, {
           run_id: item.run_id, state: result.state, blocker: result.blocker, at: new Date().toISOString(), cost_usd: result.cost_usd,
         });
       }
@@ -105,7 +105,7 @@ interface OneResult {
 async function driveOne(options: BatchRunOptions, runId: string): Promise<OneResult> {
   try {
     const result: DriveResult = await driveRun({
-      registryRoot: options.registryRoot, runId, interrupt: options.interrupt, killGraceMs: options.killGraceMs,
+      registry: options.registry, runId, interrupt: options.interrupt, killGraceMs: options.killGraceMs,
       onEntry: (entry) => options.onEvent({ kind: 'entry', run_id: runId, entry }),
     });
     return {

@@ -2,11 +2,10 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LeaseResult } from '../machines/run-machine.ts';
 import { TERMINAL_STATES } from '../machines/states.ts';
-import { acquireLeases, renewLeases, type Lease, type LeaseOutcome } from '../persistence/lease.ts';
+import type { Lease, LeaseOutcome } from '../persistence/lease.ts';
 import { claimsFor } from '../persistence/lease-resources.ts';
-import { runLayout } from '../persistence/layout.ts';
+import type { Registry } from '../persistence/port.ts';
 import type { RunMeta } from '../persistence/records.ts';
-import { readSnapshot } from '../persistence/snapshot-store.ts';
 
 // The abort listener goes when the sleep ends: a long wait polls many times on one signal.
 const sleep = (ms: number, signal: AbortSignal) =>
@@ -32,15 +31,15 @@ export function runClaims(meta: RunMeta) {
 }
 
 /** One attempt at every lease of the run. */
-export async function tryRunLeases(root: string, meta: RunMeta, now: Date): Promise<LeaseResult> {
-  const outcome = await acquireLeases(root, meta.run_id, runClaims(meta), meta.config.lease.ttl_ms, now, (lease, at) => holderIsLive(root, lease, at));
+export async function tryRunLeases(registry: Registry, meta: RunMeta, now: Date): Promise<LeaseResult> {
+  const outcome = await registry.acquireLeases(meta.run_id, runClaims(meta), meta.config.lease.ttl_ms, now, (lease, at) => holderIsLive(registry, lease, at));
   return asResult(outcome, now);
 }
 
 /** Retries every poll interval until the leases are granted or `until` (ms since epoch) passes. */
-export async function awaitRunLeases(root: string, meta: RunMeta, until: number, signal: AbortSignal): Promise<LeaseResult> {
+export async function awaitRunLeases(registry: Registry, meta: RunMeta, until: number, signal: AbortSignal): Promise<LeaseResult> {
   for (;;) {
-    const result = await tryRunLeases(root, meta, new Date());
+    const result = await tryRunLeases(registry, meta, new Date());
     if (result.granted || Date.now() >= until || signal.aborted) return result;
     await sleep(Math.min(meta.config.lease.poll_ms, Math.max(0, until - Date.now())), signal);
   }
@@ -50,9 +49,9 @@ export async function awaitRunLeases(root: string, meta: RunMeta, until: number,
  * Keeps the run's leases from expiring while this driver lives; returns the stop function. A
  * renewal that fails is reported (the next one, a third of the TTL later, tries again).
  */
-export function keepLeasesRenewed(root: string, meta: RunMeta, onFailure: (message: string) => void): () => void {
+export function keepLeasesRenewed(registry: Registry, meta: RunMeta, onFailure: (message: string) => void): () => void {
   const every = Math.max(50, Math.floor(meta.config.lease.ttl_ms / 3));
-  const renew = () => renewLeases(root, meta.run_id, meta.config.lease.ttl_ms, new Date())
+  const renew = () => registry.renewLeases(meta.run_id, meta.config.lease.ttl_ms, new Date())
     .catch((error: unknown) => onFailure(error instanceof Error ? error.message : String(error)));
   const timer = setInterval(() => { void renew(); }, every);
   timer.unref();
@@ -67,10 +66,10 @@ function asResult(outcome: LeaseOutcome, now: Date): LeaseResult {
 }
 
 // A holder holds until its lease expires or its run has ended (whichever is first).
-async function holderIsLive(root: string, lease: Lease, now: Date): Promise<boolean> {
+async function holderIsLive(registry: Registry, lease: Lease, now: Date): Promise<boolean> {
   if (Date.parse(lease.expires_at) <= now.getTime()) return false;
   try {
-    const snapshot = await readSnapshot(runLayout(root, lease.run_id).snapshot);
+    const snapshot = await registry.readSnapshot(lease.run_id);
     return !(snapshot !== null && TERMINAL_STATES.has(snapshot.state));
   } catch {
     return true;

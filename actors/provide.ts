@@ -14,7 +14,7 @@ import { worktreeMutexPath } from '../persistence/layout.ts';
 import { buildChildEnv } from '../adapters/worker-env.ts';
 import { redact } from '../adapters/redact.ts';
 import { awaitRunLeases, tryRunLeases } from './leases.ts';
-import { writeJsonDurable } from '../persistence/durable-file.ts';
+import { EFFECTS } from '../persistence/port.ts';
 import type { RunDeps } from './run-deps.ts';
 import { isRegistryProblem } from '../persistence/errors.ts';
 import type { PreflightFacts } from '../machines/preflight-rules.ts';
@@ -22,7 +22,6 @@ import type { ScanReport, SetupReport } from '../machines/workspace-rules.ts';
 import { gatherPreflight } from '../adapters/preflight.ts';
 import { runWorkspaceSetup } from '../adapters/workspace-setup.ts';
 import { scanChange } from '../adapters/change-scan.ts';
-import type { Config } from '../schemas/config.ts';
 import { join } from 'node:path';
 import { sleepUntil } from './sleep-until.ts';
 
@@ -80,9 +79,9 @@ export function provideRunMachine(deps: RunDeps) {
         const config = deps.meta.config.workers[input.task.role];
         if (!config) throw new Error(`no ${input.task.role} worker configured`);
         return effect(deps, withEitherSignal(signal, deps.stopSignal, (either) => dispatchWorker({
-          registryRoot: deps.registryRoot, taskDir: deps.layout.taskDir(input.task.task_id), workspace: deps.meta.workspace, worker: config,
-          packet: deps.packet, plan: deps.plan, env: deps.env, secrets: deps.secrets, killGraceMs: deps.killGraceMs,
-          record: deps.record, signal: either, agentHoldDir: join(deps.registryRoot, 'agents'),
+          registryId: deps.registry.location, records: deps.records, taskDir: deps.layout.taskDir(input.task.task_id), workspace: deps.meta.workspace,
+          worker: config, packet: deps.packet, plan: deps.plan, env: deps.env, secrets: deps.secrets, killGraceMs: deps.killGraceMs,
+          record: deps.record, signal: either, agentHoldDir: join(deps.registry.workRoot, 'agents'),
         }, input)));
       }),
     },
@@ -91,24 +90,25 @@ export function provideRunMachine(deps: RunDeps) {
     actors: {
       workerTask: worker,
       recordIntake: fromPromise<PreflightFacts, { run_id: string }>(async () => {
-        await effect(deps, writeJsonDurable(deps.layout.intake, { plan: deps.plan, missing: deps.meta.input.missing }));
-        return effect(deps, gatherPreflight(deps.meta.config, deps.plan, { workspace: deps.meta.workspace, repo: deps.meta.repo, registry: deps.registryRoot }, deps.env));
+        await effect(deps, deps.records.write(EFFECTS.intake, { plan: deps.plan, missing: deps.meta.input.missing }));
+        return effect(deps, gatherPreflight(deps.meta.config, deps.plan, { workspace: deps.meta.workspace, repo: deps.meta.repo, registry: deps.registry.workRoot }, deps.env));
       }),
       prepareWorkspace: fromPromise<void, { run_id: string }>(async () => {
         if (deps.meta.repo === null) return;
         const spec = { repo: deps.meta.repo, path: deps.meta.workspace, branch: deps.plan.intended_branch || `buran/${deps.meta.run_id}`, base: deps.plan.base_branch };
-        const worktree = await effect(deps, withFileMutex(worktreeMutexPath(deps.registryRoot), () => prepareWorktree(spec)));
+        const worktree = await effect(deps, withFileMutex(worktreeMutexPath(deps.registry.workRoot), () => prepareWorktree(spec)));
         deps.record({
           type: 'workspace.ready', path: worktree.path, branch: worktree.branch, head: worktree.head, reused: worktree.reused,
           ...(worktree.continued ? { continued: worktree.continued } : {}),
         });
       }),
-      acquireLease: fromPromise<LeaseResult, { run_id: string }>(() => effect(deps, tryRunLeases(deps.registryRoot, deps.meta, deps.now()))),
+      acquireLease: fromPromise<LeaseResult, { run_id: string }>(() => effect(deps, tryRunLeases(deps.registry, deps.meta, deps.now()))),
       awaitLease: fromPromise<LeaseResult, { run_id: string; until: number }>(({ input, signal }) =>
-        effect(deps, withEitherSignal(signal, deps.stopSignal, (either) => awaitRunLeases(deps.registryRoot, deps.meta, input.until, either)))),
+        effect(deps, withEitherSignal(signal, deps.stopSignal, (either) => awaitRunLeases(deps.registry, deps.meta, input.until, either)))),
       runVerification: fromPromise<VerificationReport, { run_id: string; epoch: number; commands: string[] }>(({ input, signal }) =>
         effect(deps, withEitherSignal(signal, deps.stopSignal, (either) => runVerification({
-          registryRoot: deps.registryRoot, runId: deps.meta.run_id, epochDir: deps.layout.epochDir(input.epoch), workspace: deps.meta.workspace, timeoutMs: deps.meta.config.verification.timeout_ms,
+          registryId: deps.registry.location, runId: deps.meta.run_id, records: deps.records, epochDir: deps.layout.epochDir(input.epoch),
+          workspace: deps.meta.workspace, timeoutMs: deps.meta.config.verification.timeout_ms,
           env: deps.env, secrets: deps.secrets, killGraceMs: deps.killGraceMs, record: deps.record, signal: either,
         }, input.epoch, input.commands)))),
       performHandoff: fromPromise<HandoffRecord, { run_id: string; epoch: number }>(({ input }) =>
@@ -116,12 +116,13 @@ export function provideRunMachine(deps: RunDeps) {
       retireWorkspace: fromPromise<void, { run_id: string }>(() => deps.track(retireWorktree(deps))),
       setUpWorkspace: fromPromise<SetupReport, { run_id: string }>(({ input, signal }) =>
         effect(deps, withEitherSignal(signal, deps.stopSignal, (either) => runWorkspaceSetup({
-          registryRoot: deps.registryRoot, runId: input.run_id, setupDir: deps.layout.setupDir, workspace: deps.meta.workspace, commands: deps.meta.config.workspace.setup,
+          registryId: deps.registry.location, runId: input.run_id, records: deps.records, setupDir: deps.layout.setupDir, workspace: deps.meta.workspace,
+          commands: deps.meta.config.workspace.setup,
           timeoutMs: deps.meta.config.workspace.setup_timeout_ms, env: deps.env, secrets: deps.secrets, killGraceMs: deps.killGraceMs,
           record: deps.record, signal: either,
         })))),
       scanChange: fromPromise<ScanReport, { run_id: string }>(() =>
-        effect(deps, scanChange(deps.meta.workspace, [...deps.secrets, ...passedSecrets(deps.meta.config, deps.env)], deps.env))),
+        effect(deps, scanChange(deps.meta.workspace, deps.secrets, deps.env))),
       awaitAgentPause: fromPromise<void, { run_id: string; until: number }>(({ input, signal }) => {
         deps.record({ type: 'agent.pause', until: new Date(input.until).toISOString() });
         return effect(deps, withEitherSignal(signal, deps.stopSignal, (either) => sleepUntil(input.until, either)));
@@ -132,9 +133,9 @@ export function provideRunMachine(deps: RunDeps) {
 
 async function performHandoff(deps: RunDeps, runId: string, epoch: number): Promise<HandoffRecord> {
   const local = {
-    handoffDir: deps.layout.handoffDir, workspace: deps.meta.workspace, plan: deps.plan, runId, epoch, secrets: deps.secrets,
+    records: deps.records, handoffDir: deps.layout.handoffDir, workspace: deps.meta.workspace, plan: deps.plan, runId, epoch, secrets: deps.secrets,
     // What the run did, read from its own records: the summary and the commit body tell it.
-    story: await gatherHandoffStory(deps.layout, epoch),
+    story: await gatherHandoffStory(await deps.registry.readJournal(runId), deps.records, epoch),
   };
   const handoff = deps.meta.config.handoff;
   const git = { ...local, remote: handoff.remote, gh: handoff.gh, env: buildChildEnv(deps.env, handoff.env, {}) };
@@ -150,16 +151,10 @@ async function retireWorktree(deps: RunDeps): Promise<void> {
   const repo = deps.meta.repo;
   if (repo === null || !existsSync(deps.meta.workspace)) return;
   try {
-    await withFileMutex(worktreeMutexPath(deps.registryRoot), () => removeWorktree(repo, deps.meta.workspace));
+    await withFileMutex(worktreeMutexPath(deps.registry.workRoot), () => removeWorktree(repo, deps.meta.workspace));
     deps.record({ type: 'workspace.removed', path: deps.meta.workspace });
   } catch (error) {
     // The handoff is done: a worktree that will not go is left for `buran clean`, and said so.
     deps.record({ type: 'workspace.kept', path: deps.meta.workspace, reason: error instanceof Error ? error.message : String(error) });
   }
-}
-
-/** The values of the variables the config passes to workers and gh: secrets, whatever their names (CONTRACT 3). */
-function passedSecrets(config: Config, env: NodeJS.ProcessEnv): string[] {
-  const names = new Set([...Object.values(config.workers).flatMap((w) => w?.env ?? []), ...config.handoff.env]);
-  return [...names].map((name) => env[name]).filter((value): value is string => typeof value === 'string' && value.length >= 8);
 }

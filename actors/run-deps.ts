@@ -1,11 +1,16 @@
 import type { RunLayout } from '../persistence/layout.ts';
 import type { RunMeta } from '../persistence/records.ts';
-import type { JournalDraft } from '../persistence/journal.ts';
+import type { JournalDraft } from '../persistence/journal-entries.ts';
+import type { Registry } from '../persistence/port.ts';
+import type { RunRecords } from '../persistence/run-records.ts';
 import type { Plan } from '../machines/types.ts';
 
 /** Everything the run's effect actors need, injected once by the driver. */
 export interface RunDeps {
-  registryRoot: string;
+  registry: Registry;
+  /** The run's effect records in the registry. */
+  records: RunRecords;
+  /** This host's files of the run (under the registry's work root): task files, logs, the handoff's patch. */
   layout: RunLayout;
   meta: RunMeta;
   plan: Plan;

@@ -1,8 +1,7 @@
 import type { AnyMachineSnapshot } from 'xstate';
-import type { Journal, JournalDraft } from '../persistence/journal.ts';
-import type { JournalEntry } from '../persistence/records.ts';
+import type { JournalDraft, JournalEntry } from '../persistence/journal-entries.ts';
 import { SCHEMA_VERSION } from '../persistence/records.ts';
-import type { SnapshotStore } from '../persistence/snapshot-store.ts';
+import type { RunSession } from '../persistence/port.ts';
 import { statePath, topState } from './state-path.ts';
 import { STATE_ENTRY_TYPES, sameStep } from '../persistence/journal-rules.ts';
 
@@ -40,8 +39,8 @@ export class RunRecorder {
 
   constructor(
     private readonly runId: string,
-    private readonly journal: Journal,
-    private readonly store: SnapshotStore,
+    /** The run's single-writer session in the registry: journal appends, then snapshot saves. */
+    private readonly session: Pick<RunSession, 'existing' | 'lastSeq' | 'append' | 'saveSnapshot'>,
     private readonly liveSnapshot: () => AnyMachineSnapshot,
     snapshotSeq: number,
     private readonly onEntry?: (entry: JournalEntry) => void,
@@ -50,7 +49,7 @@ export class RunRecorder {
     private readonly onFailure?: (error: unknown) => void,
   ) {
     this.accounted = snapshotSeq;
-    this.tail = journal.existing.filter((e) => e.seq > snapshotSeq && STATE_ENTRY_TYPES.has(e.type));
+    this.tail = session.existing.filter((e) => e.seq > snapshotSeq && STATE_ENTRY_TYPES.has(e.type));
   }
 
   /** True while the run is re-executing steps the journal already holds. */
@@ -106,11 +105,10 @@ export class RunRecorder {
     while (this.flushing !== null) await this.flushing;
   }
 
-  /** Flushes what is left and closes the journal. */
+  /** Flushes what is left; nothing is recorded after (the driver then releases the run's session). */
   async close(): Promise<void> {
     await this.idle();
     this.closed = true;
-    await this.journal.close();
   }
 
   /** True once a flush has failed. */
@@ -138,21 +136,24 @@ export class RunRecorder {
       const started = performance.now();
       const batch = this.pending.splice(0);
       const snapshot = this.frozen ?? this.liveSnapshot();
-      const saveSnapshot = this.dirty && snapshot.status !== 'error';
+      // A snapshot the driver took after stopping the actor (a halt, an interrupt) says `stopped`
+      // with its children gone: it is not the run's state, and saved it would restore a run that
+      // can never move again. The last one saved stands.
+      const saveSnapshot = this.dirty && snapshot.status !== 'error' && snapshot.status !== 'stopped';
       this.dirty = false;
-      const entries = await this.journal.append(batch, new Date());
-      crashPoint('journal', this.journal.lastSeq);
+      const entries = await this.session.append(batch, new Date());
+      crashPoint('journal', this.session.lastSeq);
       // While replaying, the tail's unmatched steps are ahead of this snapshot: say so by seq.
-      if (this.tail.length === 0) this.accounted = this.journal.lastSeq;
+      if (this.tail.length === 0) this.accounted = this.session.lastSeq;
       let bytes = 0;
       if (saveSnapshot) {
-        bytes = await this.store.save({
+        bytes = await this.session.saveSnapshot({
           schema_version: SCHEMA_VERSION, run_id: this.runId, seq: this.accounted,
           state: topState(statePath(snapshot.value)), updated_at: new Date().toISOString(), snapshot: snapshot as never,
         });
-        crashPoint('snapshot', this.journal.lastSeq);
+        crashPoint('snapshot', this.session.lastSeq);
       }
-      this.onFlush?.({ seq: this.journal.lastSeq, entries: batch.length, snapshotBytes: bytes, ms: performance.now() - started });
+      this.onFlush?.({ seq: this.session.lastSeq, entries: batch.length, snapshotBytes: bytes, ms: performance.now() - started });
       for (const entry of entries) this.onEntry?.(entry);
     }
   }

@@ -1,10 +1,10 @@
 import { mkdtemp, realpath, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeJsonDurable } from '../persistence/durable-file.ts';
+import { EFFECTS } from '../persistence/port.ts';
+import { readHandoff } from './dispatch-records.ts';
 import { gitIn } from './git.ts';
 import { handoffLocal, type LocalHandoffContext } from './handoff-local.ts';
-import { readOwnJson } from './json-file.ts';
 import { redact } from './redact.ts';
 import { COMMIT_BOUNDS, findingLines, fixHeading, moreFindings, oneLine, passedCommands } from './handoff-story-text.ts';
 import { hardenedGitEnv } from './git-hardening.ts';
@@ -44,8 +44,7 @@ export class HandoffFailed extends Error {
  * epoch's trailers on the branch tip is reused rather than made twice.
  */
 export async function handoffGitBranch(ctx: GitHandoffContext): Promise<GitHandoffRecord> {
-  const recordPath = join(ctx.handoffDir, 'handoff-git-branch.json');
-  const recorded = await readOwnJson<GitHandoffRecord>(recordPath);
+  const recorded = await readHandoff<GitHandoffRecord>(ctx.records, 'git-branch');
   if (recorded !== null) return recorded;
 
   const top = await workTreeTop(ctx);
@@ -59,7 +58,7 @@ export async function handoffGitBranch(ctx: GitHandoffContext): Promise<GitHando
     kind: 'git-branch', patch_path: local.patch_path, summary_path: local.summary_path, files_changed: commit.files,
     target: local.target, branch, commit: commit.sha, pushed: false, pr: null,
   };
-  await writeJsonDurable(recordPath, record);
+  await ctx.records.write(EFFECTS.handoff('git-branch'), record);
   return record;
 }
 

@@ -1,9 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { writeFileDurable, writeJsonDurable } from '../persistence/durable-file.ts';
+import { writeFileDurable } from '../persistence/durable-file.ts';
+import { EFFECTS } from '../persistence/port.ts';
+import { readHandoff } from './dispatch-records.ts';
 import { gitFor, handoffGitBranch, handoffTitle, HandoffFailed, type GitHandoffContext, type GitHandoffRecord } from './handoff-git-branch.ts';
-import { readOwnJson } from './json-file.ts';
 import { redact } from './redact.ts';
 import { QUICK_TIMEOUT_MS } from './git.ts';
 import { hardenedGitEnv } from './git-hardening.ts';
@@ -17,8 +18,7 @@ type PullRequest = NonNullable<GitHandoffRecord['pr']>;
  * The allowlist is checked by the caller before this runs.
  */
 export async function handoffGithubPr(ctx: GitHandoffContext): Promise<GitHandoffRecord> {
-  const recordPath = join(ctx.handoffDir, 'handoff-github-pr.json');
-  const recorded = await readOwnJson<GitHandoffRecord>(recordPath);
+  const recorded = await readHandoff<GitHandoffRecord>(ctx.records, 'github-pr');
   if (recorded !== null) return recorded;
 
   const { repo, base_branch: base, intended_branch: branch } = ctx.plan;
@@ -41,7 +41,7 @@ export async function handoffGithubPr(ctx: GitHandoffContext): Promise<GitHandof
     pr = { ...createdPullRequest(ctx, out), action: 'created' };
   }
   const record: GitHandoffRecord = { ...committed, kind: 'github-pr', pushed: true, pr };
-  await writeJsonDurable(recordPath, record);
+  await ctx.records.write(EFFECTS.handoff('github-pr'), record);
   return record;
 }
 

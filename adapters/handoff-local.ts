@@ -2,17 +2,22 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { HandoffRecord, Plan } from '../machines/types.ts';
-import { writeFileDurable, writeJsonDurable } from '../persistence/durable-file.ts';
+import { writeFileDurable } from '../persistence/durable-file.ts';
+import { EFFECTS } from '../persistence/port.ts';
+import type { RunRecords } from '../persistence/run-records.ts';
+import { readHandoff } from './dispatch-records.ts';
 import { isGitWorkTree, runQuick } from './git.ts';
 import { redact } from './redact.ts';
 import { hardenedGitEnv } from './git-hardening.ts';
 import { buildChildEnv } from './worker-env.ts';
-import { readOwnJson } from './json-file.ts';
 import type { HandoffStory } from './handoff-story.ts';
 import { findingLines, fixHeading, moreFindings, SUMMARY_BOUNDS } from './handoff-story-text.ts';
 
 /** What the local handoff needs from the run. */
 export interface LocalHandoffContext {
+  /** The run's effect records (the handoff's record). */
+  records: RunRecords;
+  /** This host's folder of the handoff's files (the patch, the summary). */
   handoffDir: string;
   workspace: string;
   plan: Plan;
@@ -28,8 +33,7 @@ export interface LocalHandoffContext {
  * without touching the user's index) and a summary, and records the target. Idempotent.
  */
 export async function handoffLocal(ctx: LocalHandoffContext): Promise<HandoffRecord> {
-  const recordPath = join(ctx.handoffDir, 'handoff.json');
-  const recorded = await readOwnJson<HandoffRecord>(recordPath);
+  const recorded = await readHandoff<HandoffRecord>(ctx.records, 'local');
   if (recorded !== null) return recorded;
 
   await mkdir(ctx.handoffDir, { recursive: true });
@@ -42,7 +46,7 @@ export async function handoffLocal(ctx: LocalHandoffContext): Promise<HandoffRec
   const record: HandoffRecord = {
     kind: 'local', patch_path: diff === null ? null : patchPath, summary_path: summaryPath, files_changed: diff?.files.length ?? 0, target,
   };
-  await writeJsonDurable(recordPath, record);
+  await ctx.records.write(EFFECTS.handoff('local'), record);
   return record;
 }
 

@@ -1,9 +1,8 @@
-import { join } from 'node:path';
-import type { Finding, Role, VerificationReport } from '../machines/types.ts';
-import { readJournal } from '../persistence/journal.ts';
+import type { Finding, Role } from '../machines/types.ts';
+import type { JournalEntry } from '../persistence/journal-entries.ts';
+import type { RunRecords } from '../persistence/run-records.ts';
 import { taskHistory } from '../persistence/task-history.ts';
-import type { RunLayout } from '../persistence/layout.ts';
-import { readOwnJson } from './json-file.ts';
+import { completionOf, readOutcome, readVerification } from './dispatch-records.ts';
 
 /** What the run did, as its records tell it: the handoff's summary and commit body are written from this. */
 export interface HandoffStory {
@@ -30,15 +29,18 @@ interface CompletionFile {
 
 /**
  * Reads the story from the run's records: the journal's task history, each accepted task's
- * completion (already redacted on disk), each epoch's verification report. Facts only, read the
+ * completion (as its outcome recorded it, redacted), each epoch's verification report. Facts only, read the
  * same way on every resume, so a handoff re-run after a crash writes the same summary.
  */
-export async function gatherHandoffStory(layout: RunLayout, epoch: number): Promise<HandoffStory> {
-  const tasks = taskHistory(await readJournal(layout.journal));
-  const completion = (taskId: string) => readOwnJson<CompletionFile>(join(layout.taskDir(taskId), 'completion.json'));
+export async function gatherHandoffStory(journal: readonly JournalEntry[], records: RunRecords, epoch: number): Promise<HandoffStory> {
+  const tasks = taskHistory(journal);
+  const completion = async (taskId: string): Promise<CompletionFile | null> => {
+    const read = completionOf(await readOutcome(records, taskId));
+    return read?.kind === 'present' ? read.completion : null;
+  };
   // The handoff starts in the step that settled the reviewer whose PASS led here, so that settle
   // may not be flushed to the journal yet: a task still open in the journal at handoff time can
-  // only be that reviewer (no task runs during a handoff). Its completion is on disk.
+  // only be that reviewer (no task runs during a handoff). Its outcome is recorded.
   const last = tasks[tasks.length - 1];
   if (last !== undefined && last.status === 'dispatched' && last.role === 'reviewer') Object.assign(last, { status: 'completed', decision: 'accepted', verdict: 'PASS' });
   const accepted = tasks.filter((t) => t.status === 'completed' && t.decision === 'accepted');
@@ -56,7 +58,7 @@ export async function gatherHandoffStory(layout: RunLayout, epoch: number): Prom
   const fixes: HandoffStory['fixes'] = [];
   let passed: HandoffStory['passed'] = { epoch, commands: [] };
   for (let n = 1; n <= epoch; n++) {
-    const report = await readOwnJson<VerificationReport>(join(layout.epochDir(n), 'verification.json'));
+    const report = await readVerification(records, n);
     if (report?.verdict === 'FAIL') fixes.push({ epoch: n, gate: 'verification', task_id: null, findings: report.findings, fixed_by: fixerOf(n) });
     if (report !== null && n === epoch) passed = { epoch, commands: report.commands.map(({ command, exit_code }) => ({ command, exit_code })) };
     for (const review of reviews.filter((r) => r.epoch === n && r.verdict === 'FAIL')) {

@@ -1,22 +1,17 @@
-import { readdir } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
 import { runIdentity } from './worker-env.ts';
 import { findProcessByEnv, findProcessesByEnv, isAlive, type ProcessIdentity } from '../persistence/process-identity.ts';
-import type { RunLayout } from '../persistence/layout.ts';
-import { readOwnJson } from './json-file.ts';
+import type { RunRecords } from '../persistence/run-records.ts';
+import { readIntent, readRunningCommand, readRunningSetup } from './dispatch-records.ts';
 import { signalGroup, stopGroup } from './process-group.ts';
 
 /**
  * Stops every process group a run's workers and verification commands may have left running
  * (recorded pids, and any process whose environment names this run). Returns the pids stopped.
  */
-export async function stopRunProcesses(layout: RunLayout, runId: string, graceMs: number): Promise<number[]> {
-  const identity = runIdentity(registryOf(layout), runId);
+export async function stopRunProcesses(records: RunRecords, registryId: string, runId: string, graceMs: number): Promise<number[]> {
+  const identity = runIdentity(registryId, runId);
   const found = new Map<number, ProcessIdentity>();
-  for (const file of await recordedProcessFiles(layout)) {
-    const process = await recordedProcess(file);
-    if (process !== null) found.set(process.pid, process);
-  }
+  for (const process of await recordedProcesses(records)) found.set(process.pid, process);
   // Every process naming the run, not only the first: one already found (a recorded worker) must
   // not hide the ones after it (what a verification command started in a session of its own).
   // Searched again after each round, since a process may start another while its group is stopped.
@@ -33,37 +28,30 @@ export async function stopRunProcesses(layout: RunLayout, runId: string, graceMs
 }
 
 /** The pids of a run's worker and verification processes that are still alive (recorded, or found by BURAN_RUN_ID). */
-export async function liveRunProcesses(layout: RunLayout, runId: string): Promise<number[]> {
-  const pids = new Set<number>();
-  for (const file of await recordedProcessFiles(layout)) {
-    const process = await recordedProcess(file);
-    if (process !== null) pids.add(process.pid);
-  }
-  const unrecorded = findProcessByEnv(runIdentity(registryOf(layout), runId));
+export async function liveRunProcesses(records: RunRecords, registryId: string, runId: string): Promise<number[]> {
+  const pids = new Set<number>((await recordedProcesses(records)).map((p) => p.pid));
+  const unrecorded = findProcessByEnv(runIdentity(registryId, runId));
   if (unrecorded !== null) pids.add(unrecorded.pid);
   return [...pids];
 }
 
 // A recorded process without a start time cannot be told from one that reused its pid: it is
 // never signalled on the record's word (the BURAN_RUN_ID search finds it if it is really ours).
-async function recordedProcess(file: string): Promise<ProcessIdentity | null> {
-  const record = await readOwnJson<{ process?: ProcessIdentity | null }>(file);
-  const process = record?.process;
-  return process && typeof process.pid === 'number' && process.pid > 0 && typeof process.start === 'string' && isAlive(process) ? process : null;
-}
+const signallable = (process: ProcessIdentity | null | undefined): process is ProcessIdentity =>
+  !!process && typeof process.pid === 'number' && process.pid > 0 && typeof process.start === 'string' && isAlive(process);
 
-async function recordedProcessFiles(layout: RunLayout): Promise<string[]> {
-  const files: string[] = [];
-  for (const [dir, name] of [[join(layout.dir, 'tasks'), 'dispatch.json'], [join(layout.dir, 'epochs'), 'running.json']] as const) {
-    const entries = await readdir(dir).catch(() => [] as string[]);
-    for (const entry of entries) files.push(join(dir, entry, name));
+/** The live processes the run's records name: dispatches', verification commands' and setup's. */
+async function recordedProcesses(records: RunRecords): Promise<ProcessIdentity[]> {
+  const found: (ProcessIdentity | null | undefined)[] = [];
+  for (const key of await records.keys('tasks/')) {
+    if (key.endsWith('/dispatch')) found.push((await readIntent(records, key.split('/')[1]!).catch(() => null))?.process);
   }
-  files.push(join(layout.setupDir, 'running.json'));
-  return files;
+  for (const key of await records.keys('epochs/')) {
+    if (key.endsWith('/running')) found.push((await readRunningCommand(records, Number(key.split('/')[1])).catch(() => null))?.process);
+  }
+  found.push((await readRunningSetup(records).catch(() => null))?.process);
+  return found.filter(signallable);
 }
-
-// A run's folder is <registry>/runs/<id>: run ids are unique only within their registry.
-const registryOf = (layout: RunLayout) => dirname(dirname(layout.dir));
 
 /**
  * Stops every process that still carries this task's ids in its environment once the task has

@@ -1,7 +1,7 @@
 import type { WorkerConfig } from '../schemas/config.ts';
 import type { AgentFacts, AgentOutcomeKind } from '../machines/agent-facts.ts';
 import type { Finding, Plan, TaskRef } from '../machines/types.ts';
-import { readIfExists, writeFileDurable, writeJsonDurable } from '../persistence/durable-file.ts';
+import { writeFileDurable } from '../persistence/durable-file.ts';
 import { boundCompletion, CompletionSchema } from '../schemas/completion.ts';
 import { isPlainFile, readLogTail } from './worker-file.ts';
 import { completionFromStream, isTerminalEvent, presetInvocation, type PresetName, type PresetUsage } from './agent-presets/index.ts';
@@ -9,7 +9,7 @@ import { isGitWorkTree } from './git.ts';
 import { hardenedGitIn } from './git-hardening.ts';
 import { TerminalWatch } from './terminal-watch.ts';
 
-/** What a preset agent's stream said beyond its completion (tasks/<id>/agent.json). */
+/** What a preset agent's stream said beyond its completion (the effect record tasks/<id>/agent). */
 export interface AgentReport extends PresetUsage {
   error_kind: string | null;
   /** Absent in reports written before outcome kinds existed. */
@@ -19,6 +19,12 @@ export interface AgentReport extends PresetUsage {
   session_id?: string | null;
   resumed_session?: string | null;
   observed_at?: number;
+}
+
+/** Where a dispatch's agent report is recorded (the run's effect record `tasks/<id>/agent`). */
+export interface AgentRecord {
+  read(): Promise<AgentReport | null>;
+  write(report: AgentReport): Promise<void>;
 }
 
 /** What this dispatch of a worker is asked to carry on from, and may spend. */
@@ -55,25 +61,23 @@ export function agentDoneWatch(preset: PresetName, logFile: string): TerminalWat
  * mid-way): that stays completion_missing. Idempotent: an existing report and completion win.
  */
 export async function completeFromStream(
-  preset: PresetName, paths: { log: string; completion: string; report: string }, task: TaskRef, workspace: string,
+  preset: PresetName, paths: { log: string; completion: string }, report: AgentRecord, task: TaskRef, workspace: string,
   resumed: string | null = null, now = Date.now(),
 ): Promise<AgentReport | null> {
-  const recorded = await readIfExists(paths.report);
+  const recorded = await report.read();
   // Checked without opening it: whatever the agent left at the completion path (a FIFO, say) is not waited on.
-  if (recorded !== null && ((await isPlainFile(paths.completion)) || (JSON.parse(recorded) as AgentReport).kind !== undefined)) {
-    return JSON.parse(recorded) as AgentReport;
-  }
+  if (recorded !== null && ((await isPlainFile(paths.completion)) || recorded.kind !== undefined)) return recorded;
   // The stream's end is what decides; a log past STREAM_TAIL_BYTES (hundreds of MB) is not read whole.
   const output = (await readLogTail(paths.log, STREAM_TAIL_BYTES))?.text ?? '';
   const reading = completionFromStream(preset, output, { task_id: task.task_id, role: task.role }, await changedFiles(workspace), workspace, now);
-  const report: AgentReport = {
+  const read: AgentReport = {
     ...reading.usage, error_kind: reading.error_kind, kind: reading.outcome.kind, message: reading.outcome.message.slice(0, 500),
     reset_at: reading.outcome.reset_at, session_id: reading.outcome.session_id, resumed_session: resumed, observed_at: now,
   };
   // Bounded like any completion, and renamed into place: never written through a link the agent planted.
   if (reading.completion !== null) await writeFileDurable(paths.completion, JSON.stringify(bounded(reading.completion), null, 2), { syncDir: false });
-  await writeJsonDurable(paths.report, report);
-  return report;
+  await report.write(read);
+  return read;
 }
 
 /** The machine's view of a report (reports from before outcome kinds read as success / failed). */

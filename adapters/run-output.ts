@@ -7,13 +7,15 @@ import { tmpdir } from 'node:os';
 import { isAbsolute, join, relative } from 'node:path';
 import { TERMINAL_STATES } from '../machines/states.ts';
 import { readIfExists } from '../persistence/durable-file.ts';
-import { readJournal } from '../persistence/journal.ts';
-import type { RunLayout } from '../persistence/layout.ts';
+import { runLayout, type RunLayout } from '../persistence/layout.ts';
 import { isAlive } from '../persistence/process-identity.ts';
 import type { JournalEntry } from '../persistence/records.ts';
-import { readLockHolder } from '../persistence/run-lock.ts';
-import { gitIn, isGitWorkTree } from './git.ts';
-import { readOwnJson } from './json-file.ts';
+import type { Registry } from '../persistence/port.ts';
+import { runRecords, type RunRecords } from '../persistence/run-records.ts';
+import { hostName } from '../persistence/host.ts';
+import { isGitWorkTree } from './git.ts';
+import { hardenedGitIn, PLAIN_DIFF_FLAGS } from './git-hardening.ts';
+import { readHandoff, readVerification } from './dispatch-records.ts';
 import { redact } from './redact.ts';
 
 /** One log of a run: a worker task's output, or one verification command's. */
@@ -47,11 +49,7 @@ export function logTitle(s: LogSection): string {
   return `${what}, ${ending}${s.verdict ? `, verdict ${s.verdict}` : ''}`;
 }
 
-interface VerificationReport {
-  commands: Array<{ command: string; exit_code: number | null; outcome: string }>;
-}
-
-const SETTLED_TASK = new Set(['completed', 'failed', 'blocked', 'timed_out', 'cancelled']);
+const SETTLED_TASK = new Set(['completed', 'failed', 'blocked', 'timed_out', 'cancelled', 'interrupted']);
 const RUN_ENTRY = new Set(['run.created', 'run.transition']);
 
 /** The run's top-level state as its journal last recorded it. */
@@ -64,9 +62,9 @@ export function journalState(entries: readonly JournalEntry[]): string {
 }
 
 /** Every log of the run in the order its process started (a re-run command keeps its first place). */
-export async function listLogSections(layout: RunLayout, entries: readonly JournalEntry[]): Promise<LogSection[]> {
+export async function listLogSections(records: RunRecords, layout: RunLayout, entries: readonly JournalEntry[]): Promise<LogSection[]> {
   const sections = new Map<string, LogSection>();
-  const reports = new Map<number, VerificationReport | null>();
+  const reports = new Map<number, Awaited<ReturnType<typeof readVerification>>>();
   const finished = TERMINAL_STATES.has(journalState(entries));
   for (const e of entries) {
     if (e.type === 'task.transition' && typeof e.task_id === 'string') {
@@ -84,7 +82,7 @@ export async function listLogSections(layout: RunLayout, entries: readonly Journ
     } else if (e.type === 'verification.command' && typeof e.epoch === 'number' && typeof e.index === 'number') {
       const key = `verification:${e.epoch}:${e.index}`;
       if (sections.has(key)) continue;
-      if (!reports.has(e.epoch)) reports.set(e.epoch, await readOwnJson<VerificationReport>(join(layout.epochDir(e.epoch), 'verification.json')));
+      if (!reports.has(e.epoch)) reports.set(e.epoch, await readVerification(records, e.epoch));
       const result = reports.get(e.epoch)?.commands[e.index - 1] ?? null;
       sections.set(key, {
         key, kind: 'verification', epoch: e.epoch, task_id: null, role: null, attempt: null, index: e.index, command: String(e.command ?? ''),
@@ -126,18 +124,20 @@ export interface UnknownTask {
  * `pollMs` and yields what is new until the run ends, or until no process drives it any more.
  */
 export async function* readRunLogs(
-  layout: RunLayout,
+  registry: Registry, runId: string,
   options: { taskId?: string; follow?: boolean; secrets: readonly string[]; pollMs?: number; signal?: AbortSignal },
 ): AsyncGenerator<LogChunk, UnknownTask | null> {
   const printed = new Map<string, { lines: number; ended: boolean }>();
+  const layout = runLayout(registry.workRoot, runId);
+  const records = runRecords(registry, runId);
   let undriven = 0;
   for (;;) {
-    const entries = await readJournal(layout.journal, { whileWritten: true });
+    const entries = await registry.readJournal(runId, { whileWritten: true });
     const state = journalState(entries);
     const finished = TERMINAL_STATES.has(state);
     // Read before the sections: a driver that lets go after this still left its last entries for the final pass.
-    const driven = finished ? false : await isDriven(layout);
-    const all = await listLogSections(layout, entries);
+    const driven = finished ? false : await isDriven(registry, runId);
+    const all = await listLogSections(records, layout, entries);
     const sections = options.taskId === undefined ? all : all.filter((s) => s.task_id === options.taskId);
     if (options.taskId !== undefined && sections.length === 0 && (finished || !options.follow)) {
       return { kind: 'unknown_task', task_ids: all.flatMap((s) => (s.task_id === null ? [] : [s.task_id])) };
@@ -164,9 +164,10 @@ export async function* readRunLogs(
   }
 }
 
-async function isDriven(layout: RunLayout): Promise<boolean> {
-  const holder = await readLockHolder(layout.lock);
-  return holder !== null && holder.pid > 0 && isAlive(holder);
+// A driver on another host cannot be checked from here: its ownership is its registry's word.
+async function isDriven(registry: Registry, runId: string): Promise<boolean> {
+  const holder = await registry.readOwner(runId);
+  return holder !== null && holder.pid > 0 && (holder.host !== hostName() || isAlive(holder));
 }
 
 function pause(ms: number, signal?: AbortSignal): Promise<void> {
@@ -191,15 +192,15 @@ export interface RunChange {
 }
 
 /** The handoff's patch once there is one, else the workspace's change against its HEAD (untracked files included). */
-export async function readRunChange(layout: RunLayout, workspace: string, registry: string, secrets: readonly string[]): Promise<RunChange> {
-  const patchPath = join(layout.handoffDir, 'patch.diff');
+export async function readRunChange(registry: Registry, runId: string, workspace: string, secrets: readonly string[]): Promise<RunChange> {
+  const patchPath = join(runLayout(registry.workRoot, runId).handoffDir, 'patch.diff');
   const patch = await readIfExists(patchPath);
   if (patch !== null) return { source: 'handoff', path: patchPath, patch: redact(patch, secrets), note: `the handoff patch ${patchPath}` };
-  const handoff = await readOwnJson<{ patch_path: string | null }>(join(layout.handoffDir, 'handoff.json'));
+  const handoff = await readHandoff(runRecords(registry, runId), 'local');
   if (handoff !== null) return { source: 'none', path: null, patch: '', note: 'the handoff recorded no patch: the workspace is not a git repository' };
   if (!existsSync(workspace)) return { source: 'none', path: workspace, patch: '', note: `the run's workspace ${workspace} is gone and it left no handoff patch` };
   if (!(await isGitWorkTree(workspace))) return { source: 'none', path: workspace, patch: '', note: `the run's workspace ${workspace} is not a git repository: there is no diff to show` };
-  const diff = await workspaceDiff(workspace, registry);
+  const diff = await workspaceDiff(workspace, registry.workRoot);
   if (diff === null) return { source: 'none', path: workspace, patch: '', note: `git could not diff the workspace ${workspace}` };
   return { source: 'workspace', path: workspace, patch: redact(diff, secrets), note: `the uncommitted change in the workspace ${workspace} (the run has no handoff yet)` };
 }
@@ -213,12 +214,13 @@ async function workspaceDiff(workspace: string, registry: string): Promise<strin
   const scratch = await mkdtemp(join(tmpdir(), 'buran-diff-'));
   try {
     const index = { GIT_INDEX_FILE: join(scratch, 'index') };
-    const git = (args: string[]) => gitIn(process.env, workspace, args, index);
+    // Workers wrote this workspace: git runs as the handoff runs it (no hook, filter or external diff of theirs).
+    const git = (args: string[]) => hardenedGitIn(process.env, workspace, args, index);
     if (!(await git(['read-tree', 'HEAD'])).ok && !(await git(['read-tree', '--empty'])).ok) return null;
     const inside = relative(workspace, registry);
     const exclude = inside !== '' && !inside.startsWith('..') && !isAbsolute(inside) ? [`:(exclude)${inside}`] : [];
     if (!(await git(['add', '--intent-to-add', '--ignore-removal', '--', '.', ...exclude])).ok) return null;
-    const diff = await git(['--no-optional-locks', 'diff', '--binary', '--no-renames', '--no-color', '--', '.', ...exclude]);
+    const diff = await git(['--no-optional-locks', 'diff', ...PLAIN_DIFF_FLAGS, '--binary', '--no-renames', '--no-color', '--', '.', ...exclude]);
     return diff.ok ? (diff.stdout === '' ? '' : `${diff.stdout}\n`) : null;
   } finally {
     await rm(scratch, { recursive: true, force: true });

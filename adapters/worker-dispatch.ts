@@ -4,8 +4,11 @@ import { join } from 'node:path';
 import { COMPLETION_MAX_BYTES, parseCompletion, type CompletionRead } from '../schemas/completion.ts';
 import type { WorkerConfig } from '../schemas/config.ts';
 import type { Finding, Plan, TaskRef, WorkerRun } from '../machines/types.ts';
-import { writeFileDurable, writeJsonDurable } from '../persistence/durable-file.ts';
-import { readIntent, readOutcome, type DispatchIntent } from './dispatch-records.ts';
+import { writeFileDurable } from '../persistence/durable-file.ts';
+import { EFFECTS } from '../persistence/port.ts';
+import type { RunRecords } from '../persistence/run-records.ts';
+import { planDispatch } from '../machines/dispatch-plan.ts';
+import { readAgentReport, readIntent, readOutcome, type DispatchIntent } from './dispatch-records.ts';
 import type { ProcessIdentity } from '../persistence/process-identity.ts';
 import { findProcessByEnv, isAlive } from '../persistence/process-identity.ts';
 import { awaitAdopted, runInGroup } from './process-group.ts';
@@ -13,9 +16,8 @@ import { stopTaskProcesses } from './orphans.ts';
 import { buildChildEnv, runIdentity } from './worker-env.ts';
 import { redact } from './redact.ts';
 import { awaitLogComplete } from './output-relay.ts';
-import { isPlainFile, readWorkerFile } from './worker-file.ts';
-import { readOwnJson } from './json-file.ts';
-import { agentDoneWatch, agentFacts, completeFromStream, sessionToContinue, workerInvocation, type AgentReport } from './preset-worker.ts';
+import { readWorkerFile } from './worker-file.ts';
+import { agentDoneWatch, agentFacts, completeFromStream, sessionToContinue, workerInvocation, type AgentRecord, type AgentReport } from './preset-worker.ts';
 import { heldUntil, holdAgent } from './agent-hold.ts';
 
 /** One dispatch to perform (the worker-task actor's input). */
@@ -31,7 +33,11 @@ export interface DispatchRequest {
 
 /** What the dispatch needs from the run around it. */
 export interface DispatchContext {
-  registryRoot: string;
+  /** Names the registry in the worker's environment (BURAN_REGISTRY): run ids are unique only within one. */
+  registryId: string;
+  /** The run's effect records (intent, outcome, agent report). */
+  records: RunRecords;
+  /** This host's folder of the task's files: the task file, the completion slot, the log. */
   taskDir: string;
   workspace: string;
   worker: WorkerConfig;
@@ -47,61 +53,55 @@ export interface DispatchContext {
 }
 
 
-/** The files of one task under the run. */
+/** The host files of one task: what its worker reads and writes, and its log. */
 export function taskFiles(taskDir: string) {
   return {
     task: join(taskDir, 'task.json'),
     completion: join(taskDir, 'completion.json'),
-    intent: join(taskDir, 'dispatch.json'),
-    outcome: join(taskDir, 'outcome.json'),
     log: join(taskDir, 'output.log'),
-    agent: join(taskDir, 'agent.json'),
+  };
+}
+
+/** The dispatch's agent report, as its effect record. */
+function agentRecord(ctx: DispatchContext, taskId: string): AgentRecord {
+  return {
+    read: () => readAgentReport(ctx.records, taskId),
+    write: (report) => ctx.records.write(EFFECTS.taskAgent(taskId), report),
   };
 }
 
 /**
- * Runs one worker dispatch, idempotently: a recorded outcome is returned as is; a worker a
- * previous driver started is adopted while alive, its completion ingested once it is gone;
- * only a dispatch with no trace is started, and then exactly once.
+ * Runs one worker dispatch, idempotently: a recorded outcome is returned as is; otherwise the
+ * facts (the intent, a live process, a completion) are gathered and machines/dispatch-plan.ts
+ * decides: adopt a worker a previous driver started, ingest a completion, report it lost, or start.
  */
 export async function dispatchWorker(ctx: DispatchContext, req: DispatchRequest): Promise<WorkerRun> {
+  const taskId = req.task.task_id;
   const files = taskFiles(ctx.taskDir);
-  const recorded = await readOutcome(files.outcome);
+  const recorded = await readOutcome(ctx.records, taskId);
   if (recorded !== null) return recorded;
 
-  const intent = await readIntent(files.intent);
+  const intent = await readIntent(ctx.records, taskId);
   const live = intent === null ? null : liveProcessOf(ctx, intent, req);
-  if (intent !== null && live !== null) return finish(ctx, req, await adopt(ctx, req, { ...intent, process: live }));
-  // The log was redacted as it was written (by the relay, which outlives a driver); it is read
-  // once the relay has finished it (at most a grace period: a relay that died never will).
-  if (intent?.process) await awaitLogComplete(files.log, ctx.killGraceMs + 1000);
-  if (intent?.process) await agentCompletion(ctx, req);
-  const existing = await readCompletion(files.completion, ctx.secrets);
-  if (existing.kind !== 'missing') {
-    ctx.record({ type: 'worker.ingested', task_id: req.task.task_id, completion: existing.kind });
-    return finish(ctx, req, { kind: 'exited', exitCode: 0, signal: null, completion: existing });
+  let completion: CompletionRead = { kind: 'missing' };
+  if (live === null) {
+    // The log was redacted as it was written (by the relay, which outlives a driver); it is read
+    // once the relay has finished it (at most a grace period: a relay that died never will).
+    if (intent?.process) await awaitLogComplete(files.log, ctx.killGraceMs + 1000);
+    if (intent?.process) await agentCompletion(ctx, req);
+    completion = await readCompletion(files.completion, ctx.secrets);
   }
-  // A start whose driver died before it could record the process, again and again (a worker that
-  // takes its driver down at once): reported like any process no driver watched end, so it is bounded.
-  if (intent !== null && intent.process === null && !intent.interrupted && (intent.starts ?? 1) >= MAX_UNRECORDED_STARTS) {
-    return finish(ctx, req, {
-      kind: 'lost', unwatched: true,
-      message: `it was started ${intent.starts ?? 1} time(s) and no driver lived to record its process; it left no completion`,
-    });
+  const step = planDispatch({ intent, live: live !== null, completionFound: completion.kind !== 'missing' });
+  switch (step.kind) {
+    case 'adopt': return finish(ctx, req, await adopt(ctx, req, { ...intent!, process: live! }));
+    case 'ingest':
+      ctx.record({ type: 'worker.ingested', task_id: taskId, completion: completion.kind as 'present' | 'invalid' });
+      // Its exit was not seen by this driver: the completion is the evidence.
+      return finish(ctx, req, { kind: 'exited', exitCode: null, signal: null, unobserved: true, completion });
+    case 'lost': return finish(ctx, req, step);
+    case 'start': return finish(ctx, req, await start(ctx, req, step.unrecordedStarts));
   }
-  // A start that never got a process is no evidence a worker ran: it is started (again).
-  if (intent !== null && intent.process !== null && !intent.interrupted) {
-    // A fact, not a verdict: the run machine decides whether this costs a retry.
-    return finish(ctx, req, {
-      kind: 'lost', unwatched: true,
-      message: `its process (pid ${intent.process?.pid}) ended while no driver was watching and left no completion`,
-    });
-  }
-  return finish(ctx, req, await start(ctx, req, intent?.process === null ? (intent.starts ?? 1) : 0));
 }
-
-/** Starts of one task whose process no driver recorded, before that counts as an interruption. */
-const MAX_UNRECORDED_STARTS = 3;
 
 async function start(ctx: DispatchContext, req: DispatchRequest, unrecordedStarts = 0): Promise<WorkerRun> {
   const files = taskFiles(ctx.taskDir);
@@ -121,7 +121,7 @@ async function start(ctx: DispatchContext, req: DispatchRequest, unrecordedStart
   if (held !== null) return held;
   const { file, args } = invocation;
   const env = buildChildEnv(ctx.env, ctx.worker.env, {
-    ...runIdentity(ctx.registryRoot, req.run_id), BURAN_TASK_ID: req.task.task_id, BURAN_TASK_ROLE: req.task.role,
+    ...runIdentity(ctx.registryId, req.run_id), BURAN_TASK_ID: req.task.task_id, BURAN_TASK_ROLE: req.task.role,
     BURAN_ATTEMPT: String(req.task.attempt), BURAN_EPOCH: String(req.task.epoch),
     BURAN_TASK_FILE: files.task, BURAN_COMPLETION_FILE: files.completion,
   });
@@ -130,13 +130,13 @@ async function start(ctx: DispatchContext, req: DispatchRequest, unrecordedStart
   const starting: DispatchIntent = {
     task_id: req.task.task_id, process: null, started_at: new Date().toISOString(), deadline, interrupted: false, starts: unrecordedStarts + 1,
   };
-  await writeJsonDurable(files.intent, starting);
+  await ctx.records.write(EFFECTS.taskIntent(req.task.task_id), starting);
   const result = await runInGroup({
     file, args, cwd: ctx.workspace, env, logFile: files.log, secrets: ctx.secrets, deadline, killGraceMs: ctx.killGraceMs, signal: ctx.signal,
     idleTimeoutMs: ctx.worker.idle_timeout_ms,
     finished: ctx.worker.preset === undefined ? undefined : agentDoneWatch(ctx.worker.preset, files.log),
     onStarted: async (process) => {
-      await writeJsonDurable(files.intent, { ...starting, process });
+      await ctx.records.write(EFFECTS.taskIntent(req.task.task_id), { ...starting, process });
       ctx.record({
         type: 'worker.started', task_id: req.task.task_id, role: req.task.role, pid: process.pid,
         ...(resumed !== null ? { resumed_session: resumed } : {}),
@@ -150,18 +150,16 @@ async function start(ctx: DispatchContext, req: DispatchRequest, unrecordedStart
         ? { kind: 'timed_out', timeoutMs: ctx.worker.timeout_ms, idleMs: ctx.worker.idle_timeout_ms }
         : { kind: 'timed_out', timeoutMs: ctx.worker.timeout_ms };
     case 'aborted': {
-      await stopTaskProcesses(runIdentity(ctx.registryRoot, req.run_id), req.task.task_id, ctx.killGraceMs);
-      const intent = await readIntent(files.intent);
-      if (intent) await writeJsonDurable(files.intent, { ...intent, interrupted: true });
+      await stopTaskProcesses(runIdentity(ctx.registryId, req.run_id), req.task.task_id, ctx.killGraceMs);
+      const intent = await readIntent(ctx.records, req.task.task_id);
+      if (intent) await ctx.records.write(EFFECTS.taskIntent(req.task.task_id), { ...intent, interrupted: true });
       ctx.record({ type: 'worker.interrupted', task_id: req.task.task_id, pid: intent?.process?.pid ?? null });
       throw new DispatchInterrupted(req.task.task_id);
     }
     case 'exited': {
       if (result.lingered) ctx.record({ type: 'worker.lingered', task_id: req.task.task_id, grace_ms: ctx.killGraceMs });
-      const agent = await agentCompletion(ctx, req);
-      // An agent's stream, not its exit code, says how it ended (the two have disagreed).
-      const exitCode = agent !== null && (await isPlainFile(files.completion)) ? 0 : result.exitCode;
-      return { ...result, exitCode, completion: await readCompletion(files.completion, ctx.secrets) };
+      await agentCompletion(ctx, req);
+      return { ...result, completion: await readCompletion(files.completion, ctx.secrets) };
     }
   }
 }
@@ -170,7 +168,7 @@ async function agentCompletion(ctx: DispatchContext, req: DispatchRequest): Prom
   if (ctx.worker.preset === undefined) return null;
   const files = taskFiles(ctx.taskDir);
   const resumed = sessionToContinue(ctx.worker, req.resume_session);
-  const report = await completeFromStream(ctx.worker.preset, { log: files.log, completion: files.completion, report: files.agent }, req.task, ctx.workspace, resumed);
+  const report = await completeFromStream(ctx.worker.preset, { log: files.log, completion: files.completion }, agentRecord(ctx, req.task.task_id), req.task, ctx.workspace, resumed);
   // A quota with a reset time holds back this agent's new dispatches, in every run, until then.
   if (report?.kind === 'quota' && report.reset_at && ctx.agentHoldDir !== undefined) {
     const invocation = workerInvocation(ctx.worker, req.task, ctx.plan, req.findings, files.task);
@@ -192,14 +190,14 @@ async function holdBack(ctx: DispatchContext, req: DispatchRequest, program: str
     cost_usd: null, turns: null, error_kind: 'held', kind: 'quota', reset_at: hold.until, session_id: null, resumed_session: resumed, observed_at: now,
     message: `held back: task ${hold.by} hit this agent's quota, which resets at ${new Date(hold.until).toISOString()}`,
   };
-  await writeJsonDurable(taskFiles(ctx.taskDir).agent, report);
+  await agentRecord(ctx, req.task.task_id).write(report);
   ctx.record({ type: 'worker.held', task_id: req.task.task_id, until: new Date(hold.until).toISOString(), by: hold.by });
   return { kind: 'exited', exitCode: null, signal: null, completion: { kind: 'missing' } };
 }
 
 function liveProcessOf(ctx: DispatchContext, intent: DispatchIntent, req: DispatchRequest): ProcessIdentity | null {
   if (intent.process !== null) return isAlive(intent.process) ? intent.process : null;
-  return findProcessByEnv({ ...runIdentity(ctx.registryRoot, req.run_id), BURAN_TASK_ID: req.task.task_id });
+  return findProcessByEnv({ ...runIdentity(ctx.registryId, req.run_id), BURAN_TASK_ID: req.task.task_id });
 }
 
 async function adopt(ctx: DispatchContext, req: DispatchRequest, intent: DispatchIntent & { process: ProcessIdentity }): Promise<WorkerRun> {
@@ -216,17 +214,17 @@ async function adopt(ctx: DispatchContext, req: DispatchRequest, intent: Dispatc
   // An adopted process's exit status is not ours to read: its completion is the evidence.
   return completion.kind === 'missing'
     ? { kind: 'lost', message: `its adopted process (pid ${intent.process.pid}) exited without a completion` }
-    : { kind: 'exited', exitCode: 0, signal: null, completion };
+    : { kind: 'exited', exitCode: null, signal: null, unobserved: true, completion };
 }
 
 async function finish(ctx: DispatchContext, req: DispatchRequest, finished: WorkerRun): Promise<WorkerRun> {
   // No process outlives its task: what escaped the worker's group is found by the task's ids.
-  const strays = await stopTaskProcesses(runIdentity(ctx.registryRoot, req.run_id), req.task.task_id, ctx.killGraceMs);
+  const strays = await stopTaskProcesses(runIdentity(ctx.registryId, req.run_id), req.task.task_id, ctx.killGraceMs);
   if (strays.length > 0) ctx.record({ type: 'worker.strays_stopped', task_id: req.task.task_id, pids: strays });
-  const agent = ctx.worker.preset === undefined ? null : await readOwnJson<AgentReport>(taskFiles(ctx.taskDir).agent);
+  const agent = ctx.worker.preset === undefined ? null : await agentRecord(ctx, req.task.task_id).read();
   // The agent's own report travels with the run to the machine, which decides on its kind.
   const run: WorkerRun = finished.kind === 'exited' && agent !== null ? { ...finished, agent: agentFacts(agent) } : finished;
-  await writeJsonDurable(taskFiles(ctx.taskDir).outcome, run);
+  await ctx.records.write(EFFECTS.taskOutcome(req.task.task_id), run);
   ctx.record({
     type: 'worker.finished', task_id: req.task.task_id, kind: run.kind,
     ...(run.kind === 'exited' ? { exit_code: run.exitCode, signal: run.signal, completion: run.completion.kind } : {}),

@@ -2,12 +2,13 @@ import { realpathSync } from 'node:fs';
 
 /**
  * The variables that name a run across every process on the machine: run ids are unique only
- * within a registry, so the registry's real path goes with them. Every process a run starts
- * carries them; cancel and the end of a task find escaped processes by them.
+ * within a registry, so the registry's location (a folder's real path, a database URL without its
+ * password) goes with them. Every process a run starts carries them; cancel and the end of a task
+ * find escaped processes by them.
  */
-export function runIdentity(registryRoot: string, runId: string): { BURAN_REGISTRY: string; BURAN_RUN_ID: string } {
-  let root = registryRoot;
-  try { root = realpathSync(registryRoot); } catch { /* not there (yet): as given */ }
+export function runIdentity(registryId: string, runId: string): { BURAN_REGISTRY: string; BURAN_RUN_ID: string } {
+  let root = registryId;
+  try { root = realpathSync(registryId); } catch { /* not a folder, or not there (yet): as given */ }
   return { BURAN_REGISTRY: root, BURAN_RUN_ID: runId };
 }
 

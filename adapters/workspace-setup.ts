@@ -1,18 +1,23 @@
 import type { JournalDraft } from '../persistence/journal-entries.ts';
-import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SetupCommandResult, SetupReport } from '../machines/workspace-rules.ts';
-import { readIfExists, writeJsonDurable } from '../persistence/durable-file.ts';
-import { isAlive, type ProcessIdentity } from '../persistence/process-identity.ts';
+import { readIfExists } from '../persistence/durable-file.ts';
+import { isAlive } from '../persistence/process-identity.ts';
+import { EFFECTS } from '../persistence/port.ts';
+import type { RunRecords } from '../persistence/run-records.ts';
+import { readRunningSetup, readSetup } from './dispatch-records.ts';
 import { runInGroup, signalGroup } from './process-group.ts';
-import { readOwnJson } from './json-file.ts';
 import { redact } from './redact.ts';
 import { buildChildEnv, runIdentity } from './worker-env.ts';
 
 /** What workspace.setup needs from the run. */
 export interface SetupContext {
-  registryRoot: string;
+  /** Names the registry in the commands' environment (BURAN_REGISTRY). */
+  registryId: string;
   runId: string;
+  /** The run's effect records (the report, the running command). */
+  records: RunRecords;
+  /** This host's folder of the setup logs. */
   setupDir: string;
   workspace: string;
   commands: string[][];
@@ -26,8 +31,6 @@ export interface SetupContext {
 }
 
 const TAIL_LINES = 40;
-const REPORT = 'setup.json';
-const RUNNING = 'running.json';
 
 /**
  * Runs workspace.setup's commands in order in the workspace (no shell), each logged, stopping at
@@ -35,8 +38,7 @@ const RUNNING = 'running.json';
  * A setup command a dead driver left running is killed and the setup starts over.
  */
 export async function runWorkspaceSetup(ctx: SetupContext): Promise<SetupReport> {
-  const reportPath = join(ctx.setupDir, REPORT);
-  const recorded = await readOwnJson<SetupReport>(reportPath);
+  const recorded = await readSetup(ctx.records);
   if (recorded !== null) return recorded;
   if (ctx.commands.length === 0) return { commands: [] };
   await stopOrphan(ctx);
@@ -50,8 +52,8 @@ export async function runWorkspaceSetup(ctx: SetupContext): Promise<SetupReport>
     const [file, ...args] = command as [string, ...string[]];
     const result = await runInGroup({
       file, args, cwd: ctx.workspace, logFile: log, secrets: ctx.secrets, deadline, killGraceMs: ctx.killGraceMs, signal: ctx.signal,
-      env: buildChildEnv(ctx.env, [], { ...runIdentity(ctx.registryRoot, ctx.runId), BURAN_TASK_ID: `setup-${index + 1}` }),
-      onStarted: (process) => writeJsonDurable(join(ctx.setupDir, RUNNING), { process, index: index + 1 }),
+      env: buildChildEnv(ctx.env, [], { ...runIdentity(ctx.registryId, ctx.runId), BURAN_TASK_ID: `setup-${index + 1}` }),
+      onStarted: (process) => ctx.records.write(EFFECTS.setupRunning, { process, index: index + 1 }),
     });
     if (result.kind === 'aborted') throw new SetupInterrupted();
     const tail = await tailOf(log, ctx.secrets);
@@ -65,8 +67,8 @@ export async function runWorkspaceSetup(ctx: SetupContext): Promise<SetupReport>
     if (done.outcome !== 'passed') break;
   }
   const report: SetupReport = { commands };
-  await writeJsonDurable(reportPath, report);
-  await rm(join(ctx.setupDir, RUNNING), { force: true });
+  await ctx.records.write(EFFECTS.setup, report);
+  await ctx.records.remove(EFFECTS.setupRunning);
   return report;
 }
 
@@ -79,7 +81,7 @@ export class SetupInterrupted extends Error {
 }
 
 async function stopOrphan(ctx: SetupContext): Promise<void> {
-  const running = await readOwnJson<{ process: ProcessIdentity; index: number }>(join(ctx.setupDir, RUNNING));
+  const running = await readRunningSetup(ctx.records);
   if (running === null || !isAlive(running.process)) return;
   signalGroup(running.process.pid, 'SIGKILL');
   ctx.record({ type: 'workspace.setup_orphan_killed', pid: running.process.pid, index: running.index });

@@ -14,7 +14,7 @@ import { workerTaskMachine, type WorkerTaskInput } from '../machines/worker-task
 import { ConfigSchema } from '../schemas/config.ts';
 import { readPacket } from '../schemas/packet.ts';
 import { SCHEMA_VERSION } from '../persistence/records.ts';
-import { createRunRecord } from '../persistence/registry.ts';
+import { DirectoryRegistry } from '../persistence/directory-registry.ts';
 
 const target = Number(process.argv[2] ?? 10_000);
 const cli = resolve(import.meta.dirname, '..', 'dist', 'cli', 'main.js');
@@ -32,7 +32,8 @@ const packet = {
 const writer = ['/bin/sh', '-c', `printf '{"task_id":"%s","status":"completed","summary":"ok"}' "$BURAN_TASK_ID" > "$BURAN_COMPLETION_FILE"`];
 const config = ConfigSchema.parse({ workers: { implementer: { command: writer }, fixer: { command: writer }, reviewer: { command: writer } }, verification: { allowed_commands: ['false'] } });
 const { plan, missing } = readPacket(packet);
-await createRunRecord(registry, {
+const store = new DirectoryRegistry(registry);
+await store.createRun({
   schema_version: SCHEMA_VERSION, run_id: 'long', created_at: new Date().toISOString(), packet_source: 'bench', config_source: null,
   workspace, repo: null, retry_of: null, config,
   input: { run_id: 'long', plan, missing, settings: { roles: { implementer: true, fixer: true, reviewer: true }, max_fix_attempts: 1_000_000, max_dispatch_retries: 2, allowed_commands: ['false'], lease_wait_ms: 0, handoff: { kind: 'local' as const, allowed_repos: [] }, setup: false } },
@@ -50,7 +51,7 @@ let flushed: () => void = () => {};
 const nextFlush = () => new Promise<void>((resolve) => { flushed = resolve; });
 const started = performance.now();
 await driveRun({
-  registryRoot: registry, runId: 'long', maxSteps: Math.ceil(target / 2),
+  registry: store, runId: 'long', maxSteps: Math.ceil(target / 2),
   onFlush: (stats) => { flushes.push(stats); flushed(); },
   effects: {
     workerTask: workerTaskMachine.provide({

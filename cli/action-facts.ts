@@ -1,24 +1,26 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { quote, type ActionFacts } from '../machines/next-safe-action.ts';
-import type { RunLayout } from '../persistence/layout.ts';
+import type { Registry } from '../persistence/port.ts';
 import type { RunMeta } from '../persistence/records.ts';
-import { readRetries } from '../persistence/retry-links.ts';
+import { isDatabaseUrl } from '../persistence/open-registry.ts';
 
 /** ` --registry DIR` unless a command run from `cwd` would find this registry by default. */
 export function registryFlag(registry: string, cwd: string): string {
-  return resolve(cwd, process.env.BURAN_REGISTRY ?? '.buran') === resolve(registry) ? '' : ` --registry ${quote(registry)}`;
+  const byDefault = process.env.BURAN_REGISTRY ?? '.buran';
+  if (isDatabaseUrl(registry)) return byDefault === registry ? '' : ` --registry ${quote(registry)}`;
+  return resolve(cwd, byDefault) === resolve(registry) ? '' : ` --registry ${quote(registry)}`;
 }
 
 /** What the next safe action of a recorded run needs to know to give a command that works as written. */
-export async function actionFactsOf(meta: RunMeta, layout: RunLayout, registry: string, cwd: string): Promise<ActionFacts> {
+export async function actionFactsOf(meta: RunMeta, registry: Registry, cwd: string): Promise<ActionFacts> {
   return {
-    registryFlag: registryFlag(registry, cwd),
+    registryFlag: registryFlag(registry.location, cwd),
     configSource: meta.config_source,
     // A packet from a batch list (`list.json#packets[2]`) cannot be run again on its own.
     packetSource: meta.packet_source.includes('#packets[') ? null : meta.packet_source,
     placeFlag: meta.repo !== null ? ` --repo ${quote(meta.repo)}` : ` --workspace ${quote(meta.workspace)}`,
     worktreeKept: meta.repo !== null && existsSync(meta.workspace),
-    retriedBy: await readRetries(layout),
+    retriedBy: await registry.readRetries(meta.run_id),
   };
 }

@@ -1,5 +1,6 @@
 import type { BatchEvent } from '../actors/batch-runner.ts';
 import { redactOutput, type Output } from './output.ts';
+import { isBlocked } from '../machines/states.ts';
 
 interface Active {
   state: string;
@@ -41,7 +42,7 @@ export class BatchView {
       }
       case 'finished': {
         this.active.delete(event.run_id);
-        const bucket = event.state === 'ready_for_manual_review' ? 'ready' : event.state === 'failed_execution' ? 'failed' : event.state.startsWith('blocked_') ? 'blocked' : 'other';
+        const bucket = event.state === 'ready_for_manual_review' ? 'ready' : event.state === 'failed_execution' ? 'failed' : isBlocked(event.state) ? 'blocked' : 'other';
         this.counts[bucket]++;
         if (!this.live && !this.quiet) this.output.err(`finished ${event.run_id}  ${event.state}${event.blocker ? `  ${event.blocker}` : ''}`);
         break;

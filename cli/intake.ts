@@ -8,7 +8,8 @@ import { checkPacket } from '../schemas/packet-check.ts';
 import type { RunInput } from '../machines/run-rules.ts';
 import { isValidRunId, worktreePath } from '../persistence/layout.ts';
 import { SCHEMA_VERSION, type RunMeta } from '../persistence/records.ts';
-import { createRunRecord, ensureRegistry } from '../persistence/registry.ts';
+import type { Registry } from '../persistence/port.ts';
+import { workRootFor } from '../persistence/open-registry.ts';
 import { UsageError } from './errors.ts';
 import { loadConfig } from './load-config.ts';
 import { readDocument } from './read-document.ts';
@@ -26,7 +27,7 @@ export interface IntakeOptions {
 }
 
 /** Validates everything first (exit 2, nothing written), then records the new run; `warn` hears of ignored keys. */
-export async function intakeRun(options: IntakeOptions, warn: (line: string) => void = () => {}): Promise<RunMeta> {
+export async function intakeRun(options: IntakeOptions, registry: Registry, warn: (line: string) => void = () => {}): Promise<RunMeta> {
   const packetPath = resolve(options.cwd, options.packetPath);
   const packet = await readDocument(packetPath, 'packet');
   if (!isPacketObject(packet)) throw new UsageError(`packet ${packetPath} must be a JSON/YAML object`);
@@ -34,8 +35,7 @@ export async function intakeRun(options: IntakeOptions, warn: (line: string) => 
   acceptPacket(packet, packetPath, warn);
   const base = await loadIntakeBase(options);
   const meta = runMetaFor(base, packet, packetPath, options.runId);
-  await ensureRegistry(options.registry);
-  await createRunRecord(options.registry, meta, recordablePacket(packet, base.secrets));
+  await registry.createRun(meta, recordablePacket(packet, base.secrets));
   return meta;
 }
 
@@ -50,7 +50,8 @@ export function acceptPacket(packet: Record<string, unknown>, label: string, war
 export interface IntakeBase {
   config: Config;
   source: string | null;
-  registry: string;
+  /** Where this host keeps runs' worktrees and files (the registry folder, for a directory registry). */
+  workRoot: string;
   /** The checkout runs get worktrees of, or null. */
   repo: string | null;
   /** The workspace used as is when there is no repo. */
@@ -62,7 +63,7 @@ export interface IntakeBase {
 /** Loads the config and resolves --workspace / --repo once (exit 2 on anything wrong). */
 export async function loadIntakeBase(options: Omit<IntakeOptions, 'packetPath' | 'runId'>): Promise<IntakeBase> {
   const { config, source } = await loadConfig(options.config, options.cwd);
-  return { config, source, registry: options.registry, secrets: intakeSecrets(config), ...(await placeOf(options, config, source)) };
+  return { config, source, workRoot: workRootFor(options.registry), secrets: intakeSecrets(config), ...(await placeOf(options, config, source)) };
 }
 
 /** The run record of one packet (not yet written). */
@@ -77,7 +78,7 @@ export function runMetaFor(base: IntakeBase, packet: Record<string, unknown>, pa
   const input: RunInput = { run_id: runId, plan, missing, settings: settingsOf(base.config, plan.max_fix_attempts) };
   return {
     schema_version: SCHEMA_VERSION, run_id: runId, created_at: new Date().toISOString(), packet_source: packetSource,
-    config_source: base.source, workspace: base.repo !== null ? worktreePath(base.registry, runId) : base.workspace!, repo: base.repo,
+    config_source: base.source, workspace: base.repo !== null ? worktreePath(base.workRoot, runId) : base.workspace!, repo: base.repo,
     retry_of: retryOf, config: base.config, input,
   };
 }

@@ -4,6 +4,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { UsageError } from './errors.ts';
 import { processOutput, redactOutput, type Output } from './output.ts';
 import { packageVersion } from './package-root.ts';
+import { isDatabaseUrl } from '../persistence/open-registry.ts';
 
 const output = processOutput();
 const cwd = process.cwd();
@@ -13,9 +14,14 @@ interface Common {
   json?: boolean;
 }
 
-/** The registry folder; a path that exists but is not a folder is a usage error for every command. */
+/**
+ * The registry: a folder, or a `postgres://` URL (a fleet's shared registry). A path that exists
+ * but is not a folder is a usage error for every command.
+ */
 function registryOf(opts: Common): string {
-  const root = resolve(cwd, opts.registry ?? process.env.BURAN_REGISTRY ?? '.buran');
+  const given = opts.registry ?? process.env.BURAN_REGISTRY ?? '.buran';
+  if (isDatabaseUrl(given)) return given;
+  const root = resolve(cwd, given);
   const found = statSync(root, { throwIfNoEntry: false });
   if (found !== undefined && !found.isDirectory()) {
     throw new UsageError(`--registry ${root} is a file, not a folder: give a folder (it is created if missing)`);

@@ -15,7 +15,7 @@ export function progressPrinter(write: (line: string) => void, started = Date.no
 }
 
 const top = (path: unknown) => (typeof path === 'string' ? path.split('.')[0] : null);
-const SETTLED_BADLY = new Set(['failed', 'blocked', 'timed_out', 'cancelled']);
+const SETTLED_BADLY = new Set(['failed', 'blocked', 'timed_out', 'cancelled', 'interrupted']);
 
 // `buran events` has every entry; a live run shows what a person follows: no sub-state steps,
 // no task bookkeeping that a worker line already says.

@@ -1,18 +1,14 @@
 // What the board and a run's page say about a run, read from the registry (never written): state,
 // current worker, blocker, next safe action, cost, elapsed time. Redacted; cheap to read every second.
-import { stat } from 'node:fs/promises';
 import { TERMINAL_STATES } from '../machines/states.ts';
 import { nextSafeAction, type NextSafeAction } from '../machines/next-safe-action.ts';
 import type { Blocker } from '../machines/types.ts';
 import { RegistryCorruptError } from '../persistence/errors.ts';
-import { readJournal } from '../persistence/journal.ts';
-import { runLayout, type RunLayout } from '../persistence/layout.ts';
 import { isAlive } from '../persistence/process-identity.ts';
-import { refuseIfQuarantined } from '../persistence/quarantine.ts';
+import { refuseQuarantinedRun } from '../persistence/quarantine.ts';
 import type { JournalEntry, RunMeta } from '../persistence/records.ts';
-import { listRunIds, readRunMeta } from '../persistence/registry.ts';
-import { readLockHolder } from '../persistence/run-lock.ts';
-import { readSnapshot } from '../persistence/snapshot-store.ts';
+import type { Registry } from '../persistence/port.ts';
+import { hostName } from '../persistence/host.ts';
 import { redactDeep } from './live-feed.ts';
 
 /** The worker task a run is waiting on. */
@@ -48,10 +44,10 @@ export interface RunFacts {
   elapsed_ms: number | null;
 }
 
-// Facts read from a run's journal, kept while the journal's size and mtime stay the same: the
-// board reads every run each second, a journal that did not change is not read again.
+// Facts read from a run's journal, folded in as it grows: the board reads every run each second,
+// and only what a journal gained since the last look is read (nothing, for a run that did not move).
 interface JournalFacts {
-  key: string;
+  seq: number;
   cost_usd: number | null;
   path: string | null;
   started: Map<string, string>;
@@ -60,19 +56,18 @@ const journalCache = new Map<string, JournalFacts>();
 const metaCache = new Map<string, RunMeta>();
 
 /** Every run in the registry, newest first; a run whose records fail validation is listed as quarantined. */
-export async function boardRows(registry: string, secrets: readonly string[], now = Date.now()): Promise<RunFacts[]> {
-  const rows = await Promise.all((await listRunIds(registry)).map((id) => runFacts(registry, id, secrets, now)));
+export async function boardRows(registry: Registry, secrets: readonly string[], now = Date.now()): Promise<RunFacts[]> {
+  const rows = await Promise.all((await registry.runIds()).map((id) => runFacts(registry, id, secrets, now)));
   return rows.sort((a, b) => (b.created_at ?? '').localeCompare(a.created_at ?? '') || b.run_id.localeCompare(a.run_id));
 }
 
 /** One run's facts (the run must exist). */
-export async function runFacts(registry: string, runId: string, secrets: readonly string[], now = Date.now()): Promise<RunFacts> {
-  const layout = runLayout(registry, runId);
+export async function runFacts(registry: Registry, runId: string, secrets: readonly string[], now = Date.now()): Promise<RunFacts> {
   try {
-    await refuseIfQuarantined(layout);
-    const meta = await cachedMeta(layout, runId);
-    const envelope = await readSnapshot(layout.snapshot);
-    const journal = await journalFacts(layout);
+    await refuseQuarantinedRun(registry, runId);
+    const meta = await cachedMeta(registry, runId);
+    const envelope = await registry.readSnapshot(runId);
+    const journal = await journalFacts(registry, runId);
     const context = (envelope?.snapshot.context ?? {}) as { blocker?: Blocker | null; blockers?: Blocker[]; current?: Omit<CurrentWorker, 'since'> | null; cost_usd?: unknown };
     const state = envelope?.state ?? 'packet_received';
     const terminal = TERMINAL_STATES.has(state);
@@ -80,7 +75,7 @@ export async function runFacts(registry: string, runId: string, secrets: readonl
     const current = !terminal && context.current ? { ...pickTask(context.current), since: journal.started.get(context.current.task_id) ?? null } : null;
     const updated = envelope?.updated_at ?? meta.created_at;
     const facts: RunFacts = {
-      run_id: runId, state, path: journal.path ?? state, terminal, driven: terminal ? false : await isDriven(layout),
+      run_id: runId, state, path: journal.path ?? state, terminal, driven: terminal ? false : await isDriven(registry, runId),
       task: { task_id: meta.input.plan.task_id, goal: meta.input.plan.goal ?? '' },
       current, blocker, blockers: context.blockers ?? (blocker ? [blocker] : []),
       next_safe_action: nextSafeAction(runId, state, blocker, terminal),
@@ -111,33 +106,34 @@ export function journalCost(entries: readonly JournalEntry[]): number | null {
 
 const pickTask = (t: Omit<CurrentWorker, 'since'>) => ({ task_id: t.task_id, role: t.role, attempt: t.attempt, epoch: t.epoch });
 
-async function cachedMeta(layout: RunLayout, runId: string): Promise<RunMeta> {
-  const known = metaCache.get(layout.meta);
+async function cachedMeta(registry: Registry, runId: string): Promise<RunMeta> {
+  const key = `${registry.location}\0${runId}`;
+  const known = metaCache.get(key);
   if (known) return known;
-  const meta = await readRunMeta(layout);
-  if (meta.run_id !== runId) throw new RegistryCorruptError(layout.meta, `names run ${meta.run_id}`);
-  metaCache.set(layout.meta, meta);
+  const meta = await registry.readMeta(runId);
+  if (meta.run_id !== runId) throw new RegistryCorruptError(registry.recordName(runId, 'meta'), `names run ${meta.run_id}`);
+  metaCache.set(key, meta);
   return meta;
 }
 
-async function journalFacts(layout: RunLayout): Promise<JournalFacts> {
-  const info = await stat(layout.journal).catch(() => null);
-  const key = info ? `${info.size}:${info.mtimeMs}` : 'none';
-  const known = journalCache.get(layout.journal);
-  if (known?.key === key) return known;
-  const entries = await readJournal(layout.journal, { whileWritten: true });
-  const started = new Map<string, string>();
-  let path: string | null = null;
-  for (const e of entries) {
-    if (e.type === 'worker.started' && typeof e.task_id === 'string') started.set(e.task_id, e.at);
-    if ((e.type === 'run.created' || e.type === 'run.transition') && typeof e.to === 'string') path = e.to;
+async function journalFacts(registry: Registry, runId: string): Promise<JournalFacts> {
+  const key = `${registry.location}\0${runId}`;
+  const known = journalCache.get(key) ?? { seq: 0, cost_usd: null, path: null, started: new Map<string, string>() };
+  const fresh = await registry.readJournal(runId, { after: known.seq, whileWritten: true });
+  if (fresh.length === 0) return known;
+  const facts: JournalFacts = { seq: fresh.at(-1)!.seq, cost_usd: known.cost_usd, path: known.path, started: new Map(known.started) };
+  for (const e of fresh) {
+    if (e.type === 'worker.started') facts.started.set(e.task_id, e.at);
+    if (e.type === 'run.created' || e.type === 'run.transition') facts.path = e.to;
   }
-  const facts = { key, cost_usd: journalCost(entries), path, started };
-  journalCache.set(layout.journal, facts);
+  const cost = journalCost(fresh);
+  if (cost !== null) facts.cost_usd = Math.round(((facts.cost_usd ?? 0) + cost) * 1e6) / 1e6;
+  journalCache.set(key, facts);
   return facts;
 }
 
-async function isDriven(layout: RunLayout): Promise<boolean> {
-  const holder = await readLockHolder(layout.lock);
-  return holder !== null && holder.pid > 0 && isAlive(holder);
+// A driver on another host cannot be checked from here: its ownership is its registry's word.
+async function isDriven(registry: Registry, runId: string): Promise<boolean> {
+  const holder = await registry.readOwner(runId);
+  return holder !== null && holder.pid > 0 && (holder.host !== hostName() || isAlive(holder));
 }

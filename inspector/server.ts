@@ -6,6 +6,7 @@ import { machineGraph } from '../machines/graph.ts';
 import { runMachine } from '../machines/run-machine.ts';
 import { workerTaskMachine } from '../machines/worker-task-machine.ts';
 import { isValidRunId } from '../persistence/layout.ts';
+import type { Registry } from '../persistence/port.ts';
 import { RegistryCorruptError, RunNotFoundError } from '../persistence/errors.ts';
 import { layoutOffThread } from './chart-source.ts';
 import type { ChartLayout } from './chart-layout.ts';
@@ -24,7 +25,7 @@ import { PAGE_JS } from './page/script.ts';
 export const INSPECTOR_HOST = '127.0.0.1';
 
 export interface InspectorOptions {
-  registry: string;
+  registry: Registry;
   /** 0 picks a free port. */
   port: number;
   /** A run whose page `buran inspect ID` opens on. */
@@ -90,7 +91,7 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
     const path = new URL(req.url ?? '/', `http://${INSPECTOR_HOST}`).pathname;
     const now = Date.now();
     if (path === '/' || path === '/index.html') {
-      return send(res, 200, HTML, boardPage(await boardRows(registry, secrets, now), { registry, liveRunId: feed.runId, now }));
+      return send(res, 200, HTML, boardPage(await boardRows(registry, secrets, now), { registry: registry.location, liveRunId: feed.runId, now }));
     }
     if (path === '/fragments/board') {
       const rows = await boardRows(registry, secrets, now);

@@ -1,3 +1,5 @@
+import { isBlocked } from './states.ts';
+
 /**
  * The batch's scheduling rules, pure: which queued run starts next, and how a batch ends.
  * A run whose claims conflict with an active run of the same batch is passed over (it would
@@ -18,6 +20,6 @@ export function batchExitCode(states: readonly string[], stoppedEarly: boolean):
   if (states.includes('registry_error')) return 5;
   if (stoppedEarly) return 6;
   if (states.some((s) => s === 'failed_execution')) return 4;
-  if (states.some((s) => s.startsWith('blocked_'))) return 3;
+  if (states.some(isBlocked)) return 3;
   return states.every((s) => s === 'ready_for_manual_review') ? 0 : 6;
 }

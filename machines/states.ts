@@ -8,7 +8,16 @@ export const RUN_STATES = [
 ] as const;
 export type RunState = (typeof RUN_STATES)[number];
 
-/** Terminal run states (bold in CONTRACT 5). */
-export const TERMINAL_STATES: ReadonlySet<string> = new Set([
+/**
+ * Terminal run states (bold in CONTRACT 5): the run machine tags each `terminal` (a test checks
+ * these sets against the machine's tags).
+ */
+export const TERMINAL_STATES: ReadonlySet<string> = new Set<RunState>([
   'ready_for_manual_review', 'blocked_plan_insufficient', 'blocked_lock_conflict', 'blocked_needs_human', 'failed_execution',
 ]);
+
+/** The terminal states that wait on a person: tagged `blocked` in the run machine. */
+export const BLOCKED_STATES: ReadonlySet<string> = new Set<RunState>(['blocked_plan_insufficient', 'blocked_lock_conflict', 'blocked_needs_human']);
+
+/** A run left here waits on a person (exit 3). */
+export const isBlocked = (state: string): boolean => BLOCKED_STATES.has(state);

@@ -37,7 +37,13 @@ export interface Blocker {
 
 /** What a worker process did, as the dispatch adapter observed it: facts, no decisions. */
 export type WorkerRun =
-  | { kind: 'exited'; exitCode: number | null; signal: string | null; completion: CompletionRead; /** A preset agent's stream. */ agent?: AgentFacts }
+  | {
+    kind: 'exited'; exitCode: number | null; signal: string | null; completion: CompletionRead;
+    /** A preset agent's stream. */
+    agent?: AgentFacts;
+    /** No driver saw it exit (an adopted worker, or a completion found after a crash): its exit code is unknown. */
+    unobserved?: boolean;
+  }
   | { kind: 'timed_out'; timeoutMs: number; /** Killed for silence (idle_timeout_ms), not the deadline. */ idleMs?: number }
   | { kind: 'start_failed'; message: string }
   | {

@@ -55,7 +55,14 @@ export const workerTaskMachine = setup({
     completionMissing: ({ context }) => context.run?.kind === 'exited' && context.run.completion.kind === 'missing',
     reportsBlocked: ({ context }) => completionOf(context.run)?.status === 'blocked',
     reportsFailed: ({ context }) => completionOf(context.run)?.status === 'failed',
-    exitedNonZero: ({ context }) => context.run?.kind === 'exited' && context.run.exitCode !== 0,
+    // Only an exit this driver saw counts, and not an agent's that left a completion: its stream,
+    // not its exit code, says how it ended (the two have disagreed).
+    exitedNonZero: ({ context }) => {
+      const run = context.run;
+      if (run?.kind !== 'exited' || run.unobserved === true) return false;
+      if (run.agent !== undefined && run.completion.kind !== 'missing') return false;
+      return run.exitCode !== 0;
+    },
     reviewerWithoutVerdict: ({ context }) =>
       context.task.role === 'reviewer' && completionOf(context.run)?.verdict === undefined,
   },

@@ -68,8 +68,10 @@ export class RunNotFoundError extends Error {
 /** Another live process drives this run. */
 export class RunLockedError extends Error {
   readonly code = 'run_locked';
-  constructor(readonly runId: string, readonly holderPid: number) {
-    super(`run ${runId} is being driven by process ${holderPid}; wait for it or stop it first`);
+  constructor(readonly runId: string, readonly holderPid: number, readonly host?: string) {
+    super(host === undefined
+      ? `run ${runId} is being driven by process ${holderPid}; wait for it or stop it first`
+      : `run ${runId} is being driven by process ${holderPid} on host ${host}; wait for it (a cancel request is seen by that host's driver) or stop it there`);
     this.name = 'RunLockedError';
   }
 }

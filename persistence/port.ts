@@ -43,6 +43,8 @@ export interface Registry {
 
   /** Takes the run's single-writer ownership (RunLockedError naming the holder); see RunSession. */
   openRun(runId: string): Promise<RunSession>;
+  /** Who drives the run now, as recorded (the holder may have died since), or null. */
+  readOwner(runId: string): Promise<RunOwner | null>;
 
   // --- effect records: the idempotency of every effect ------------------------------------------
 
@@ -52,6 +54,8 @@ export interface Registry {
   writeEffect(runId: string, key: EffectKey, value: unknown): Promise<void>;
   /** Removes an effect record (a running command's marker once it is done). */
   removeEffect(runId: string, key: EffectKey): Promise<void>;
+  /** The keys of a run's effect records under a prefix (`tasks/`), in no order. */
+  effectKeys(runId: string, prefix: string): Promise<EffectKey[]>;
 
   // --- what other processes ask of a run --------------------------------------------------------
 
@@ -82,6 +86,11 @@ export interface Registry {
   appendBatchProgress(batchId: string, progress: BatchProgress): Promise<void>;
   readBatchProgress(batchId: string): Promise<BatchProgress[]>;
 
+  /** Where this host keeps runs' own files: workspaces (`worktrees/`), task files, completion slots, logs. */
+  readonly workRoot: string;
+  /** How a record of a run is named in messages (a file path, or a table and run id). */
+  recordName(runId: string, record: 'meta' | 'packet' | 'snapshot' | 'journal' | 'lock'): string;
+
   /** Lets go of connections (a database pool); the directory registry has none. */
   close(): Promise<void>;
 }
@@ -106,6 +115,13 @@ export const EFFECTS = {
   setupRunning: 'setup/running',
   handoff: (kind: 'local' | 'git-branch' | 'github-pr') => (kind === 'local' ? 'handoff/handoff' : `handoff/handoff-${kind}`),
 } as const;
+
+/** The process that holds a run: its host and, on that host, its pid and kernel start time. */
+export interface RunOwner {
+  host: string;
+  pid: number;
+  start: string | null;
+}
 
 /** One line of `buran list`, kept up to date by every snapshot save (no journal is read to list runs). */
 export interface RunSummary {
@@ -132,8 +148,8 @@ export interface RunSession {
   append(drafts: JournalDraft[], now: Date): Promise<JournalEntry[]>;
   /** Saves the snapshot (and the run's summary); resolves to its size in bytes. */
   saveSnapshot(envelope: SnapshotEnvelope): Promise<number>;
-  /** True once another process asked for this run to be cancelled (cheap: polled while driving). */
-  cancelRequested(): Promise<boolean>;
+  /** The reason once another process (or host) asked for this run to be cancelled, else null (cheap: polled while driving). */
+  cancelReason(): Promise<string | null>;
   /** Lets go of the run (the next driver may take it). */
   release(): Promise<void>;
 }

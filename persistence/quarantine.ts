@@ -5,6 +5,7 @@ import { RegistryCorruptError } from './errors.ts';
 import { findContradiction } from './journal-rules.ts';
 import type { JournalEntry, SnapshotEnvelope } from './records.ts';
 import type { RunLayout } from './layout.ts';
+import type { Registry } from './port.ts';
 
 /** Why a run was quarantined, as recorded beside its untouched files. */
 export interface QuarantineRecord {
@@ -59,15 +60,26 @@ export async function refuseIfQuarantined(layout: RunLayout): Promise<void> {
   if (record !== null) throw new RegistryCorruptError(record.file, `quarantined at ${record.at}: ${record.reason}`);
 }
 
-/** The checks that span files: the snapshot is not ahead of the journal, and the journal agrees with itself. */
-export function checkRunRecords(layout: RunLayout, runId: string, envelope: SnapshotEnvelope | null, entries: readonly JournalEntry[]): void {
+/** Throws RegistryCorruptError when the run was set aside (any registry). */
+export async function refuseQuarantinedRun(registry: Pick<Registry, 'readQuarantine'>, runId: string): Promise<void> {
+  const record = await registry.readQuarantine(runId);
+  if (record !== null) throw new RegistryCorruptError(record.file, `quarantined at ${record.at}: ${record.reason}`);
+}
+
+/**
+ * The checks that span records: the snapshot is the run's and not ahead of the journal, and the
+ * journal agrees with itself. `where` names the records in messages.
+ */
+export function checkRecords(
+  where: { snapshot: string; journal: string }, runId: string, envelope: SnapshotEnvelope | null, entries: readonly JournalEntry[],
+): void {
   if (envelope !== null && envelope.run_id !== runId) {
-    throw new RegistryCorruptError(layout.snapshot, `belongs to run ${envelope.run_id}, not ${runId}`);
+    throw new RegistryCorruptError(where.snapshot, `belongs to run ${envelope.run_id}, not ${runId}`);
   }
   const lastSeq = entries.length;
   if (envelope !== null && envelope.seq > lastSeq) {
-    throw new RegistryCorruptError(layout.journal, `the snapshot records seq ${envelope.seq} but the journal ends at ${lastSeq}`);
+    throw new RegistryCorruptError(where.journal, `the snapshot records seq ${envelope.seq} but the journal ends at ${lastSeq}`);
   }
   const contradiction = findContradiction(entries);
-  if (contradiction !== null) throw new RegistryCorruptError(layout.journal, `the journal contradicts itself: ${contradiction}`);
+  if (contradiction !== null) throw new RegistryCorruptError(where.journal, `the journal contradicts itself: ${contradiction}`);
 }

@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { runBatch, type BatchItem } from '../../actors/batch-runner.ts';
 import { runClaims } from '../../actors/leases.ts';
-import { createBatch, readBatch, readBatchProgress, type BatchRecord } from '../../persistence/batch-store.ts';
-import { isValidRunId, runLayout } from '../../persistence/layout.ts';
+import type { BatchRecord } from '../../persistence/batch-store.ts';
+import { isValidRunId } from '../../persistence/layout.ts';
+import type { Registry } from '../../persistence/port.ts';
 import { SCHEMA_VERSION, type RunMeta } from '../../persistence/records.ts';
-import { createRunRecord, ensureRegistry } from '../../persistence/registry.ts';
+import { batchExists, runExists, withRegistry } from '../registry-access.ts';
 import { BatchView } from '../batch-view.ts';
 import { UsageError } from '../errors.ts';
 import { acceptPacket, loadIntakeBase, runMetaFor, type IntakeBase, type IntakeOptions } from '../intake.ts';
@@ -14,6 +14,7 @@ import type { Output } from '../output.ts';
 import { readDocument } from '../read-document.ts';
 import { packetsOf } from '../packet-list.ts';
 import { intakeSecrets, recordablePacket } from '../secret-check.ts';
+import { isBlocked } from '../../machines/states.ts';
 
 /** `buran batch` flags. */
 export interface BatchFlags extends Omit<IntakeOptions, 'packetPath' | 'runId'> {
@@ -32,9 +33,13 @@ export interface BatchFlags extends Omit<IntakeOptions, 'packetPath' | 'runId'> 
  * most N runs are driven at once in this process. Prints the batch id first.
  */
 export async function batchCommand(flags: BatchFlags, output: Output): Promise<number> {
-  const { record, metas } = flags.resume !== undefined ? await reopen(flags) : await create(flags, output.err);
+  return withRegistry(flags.registry, (registry) => batch(registry, flags, output));
+}
+
+async function batch(registry: Registry, flags: BatchFlags, output: Output): Promise<number> {
+  const { record, metas } = flags.resume !== undefined ? await reopen(registry, flags) : await create(registry, flags, output.err);
   if (!flags.json) output.out(record.batch_id);
-  const earlier = await readBatchProgress(flags.registry, record.batch_id);
+  const earlier = await registry.readBatchProgress(record.batch_id);
   const finished = new Set(earlier.map((p) => p.run_id));
   const spentBefore = earlier.reduce((sum, p) => sum + (typeof p.cost_usd === 'number' ? p.cost_usd : 0), 0);
   const items: BatchItem[] = metas.filter((m) => !finished.has(m.run_id)).map((meta) => ({ run_id: meta.run_id, claims: runClaims(meta) }));
@@ -47,11 +52,11 @@ export async function batchCommand(flags: BatchFlags, output: Output): Promise<n
   const concurrency = flags.concurrency ?? record.concurrency;
   try {
     const outcome = await runBatch({
-      registryRoot: flags.registry, batchId: record.batch_id, items, concurrency, interrupt: interrupt.signal,
+      registry, batchId: record.batch_id, items, concurrency, interrupt: interrupt.signal,
       killGraceMs: Number(process.env.BURAN_KILL_GRACE_MS ?? 2000), onEvent: view.onEvent, maxCostUsd: flags.maxCostUsd, spentBefore,
     });
     view.finish();
-    const progress = new Map((await readBatchProgress(flags.registry, record.batch_id)).map((p) => [p.run_id, p]));
+    const progress = new Map((await registry.readBatchProgress(record.batch_id)).map((p) => [p.run_id, p]));
     const rows = metas.map((m) => {
       const now = outcome.states.get(m.run_id) ?? progress.get(m.run_id);
       return { run_id: m.run_id, task_id: m.input.plan.task_id, state: now?.state ?? 'queued', blocker: now?.blocker ?? null, cost_usd: now?.cost_usd ?? 0 };
@@ -72,8 +77,8 @@ function report(batchId: string, rows: Row[], exitCode: number, json: boolean, o
   const cost = Math.round(rows.reduce((sum, r) => sum + r.cost_usd, 0) * 1e6) / 1e6;
   const count = (pred: (r: Row) => boolean) => rows.filter(pred).length;
   const totals = {
-    runs: rows.length, ready: count((r) => r.state === 'ready_for_manual_review'), blocked: count((r) => r.state.startsWith('blocked_')),
-    failed: count((r) => r.state === 'failed_execution'), unfinished: count((r) => !['ready_for_manual_review', 'failed_execution'].includes(r.state) && !r.state.startsWith('blocked_')),
+    runs: rows.length, ready: count((r) => r.state === 'ready_for_manual_review'), blocked: count((r) => isBlocked(r.state)),
+    failed: count((r) => r.state === 'failed_execution'), unfinished: count((r) => !['ready_for_manual_review', 'failed_execution'].includes(r.state) && !isBlocked(r.state)),
   };
   if (json) {
     output.out(JSON.stringify({ batch_id: batchId, exit_code: exitCode, totals: { ...totals, cost_usd: cost }, runs: rows, budget_spent: budget }));
@@ -87,7 +92,7 @@ function report(batchId: string, rows: Row[], exitCode: number, json: boolean, o
   if (totals.unfinished > 0) output.out(`next: buran batch --resume ${batchId}`);
 }
 
-async function create(flags: BatchFlags, warn: (line: string) => void): Promise<{ record: BatchRecord; metas: RunMeta[] }> {
+async function create(registry: Registry, flags: BatchFlags, warn: (line: string) => void): Promise<{ record: BatchRecord; metas: RunMeta[] }> {
   if (flags.list === undefined) throw new UsageError('batch needs a packet list file (or --resume BATCH_ID)');
   checkConcurrency(flags.concurrency);
   const listPath = resolve(flags.cwd, flags.list);
@@ -97,36 +102,36 @@ async function create(flags: BatchFlags, warn: (line: string) => void): Promise<
   const base = await loadIntakeBase(flags);
   const batchId = flags.batchId ?? newBatchId();
   if (!isValidRunId(batchId)) throw new UsageError(`--batch-id ${JSON.stringify(batchId)}: use letters, digits, ".", "-" or "_", starting with a letter or digit`);
-  if (existsSync(resolve(flags.registry, 'batches', batchId))) throw new UsageError(`batch ${batchId} already exists: use --resume ${batchId}`);
+  if (await batchExists(registry, batchId)) throw new UsageError(`batch ${batchId} already exists: use --resume ${batchId}`);
   const metas = packets.map((packet, i) => metaAt(base, batchId, packet, listPath, i));
-  const taken = metas.find((m) => existsSync(runLayout(flags.registry, m.run_id).dir));
-  if (taken) throw new UsageError(`run ${taken.run_id} already exists in the registry: pick another --batch-id`);
+  for (const meta of metas) {
+    if (await runExists(registry, meta.run_id)) throw new UsageError(`run ${meta.run_id} already exists in the registry: pick another --batch-id`);
+  }
   const record: BatchRecord = {
     schema_version: SCHEMA_VERSION, batch_id: batchId, created_at: new Date().toISOString(), source: listPath,
     concurrency: flags.concurrency ?? 3, config: base.config, config_source: base.source, repo: base.repo, workspace: base.workspace,
     runs: metas.map((m) => ({ run_id: m.run_id, task_id: m.input.plan.task_id })),
   };
   // The batch is recorded before its runs: a crash in between leaves runs a resume creates.
-  await ensureRegistry(flags.registry);
   const recordable = packets.map((packet) => recordablePacket(packet, base.secrets));
-  await createBatch(flags.registry, record, recordable);
-  for (let i = 0; i < metas.length; i++) await createRunRecord(flags.registry, metas[i]!, recordable[i]);
+  await registry.createBatch(record, recordable);
+  for (let i = 0; i < metas.length; i++) await registry.createRun(metas[i]!, recordable[i]!);
   return { record, metas };
 }
 
-async function reopen(flags: BatchFlags): Promise<{ record: BatchRecord; metas: RunMeta[] }> {
+async function reopen(registry: Registry, flags: BatchFlags): Promise<{ record: BatchRecord; metas: RunMeta[] }> {
   if (flags.list !== undefined) throw new UsageError('give a packet list or --resume BATCH_ID, not both');
   checkConcurrency(flags.concurrency);
-  const { record, packets } = await readBatch(flags.registry, flags.resume!);
+  const { record, packets } = await registry.readBatch(flags.resume!);
   const base: IntakeBase = {
-    config: record.config, source: record.config_source, registry: flags.registry, repo: record.repo, workspace: record.workspace,
+    config: record.config, source: record.config_source, workRoot: registry.workRoot, repo: record.repo, workspace: record.workspace,
     secrets: intakeSecrets(record.config),
   };
   const metas: RunMeta[] = [];
   for (let i = 0; i < record.runs.length; i++) {
     const packet = packets[i]!;
     const meta = runMetaFor(base, packet, `${record.source}#packets[${i}]`, record.runs[i]!.run_id);
-    if (!existsSync(runLayout(flags.registry, meta.run_id).dir)) await createRunRecord(flags.registry, meta, packet);
+    if (!(await runExists(registry, meta.run_id))) await registry.createRun(meta, packet);
     metas.push(meta);
   }
   return { record, metas };

@@ -2,7 +2,7 @@
 import { secretValues } from '../../adapters/redact.ts';
 import { readRunChange } from '../../adapters/run-output.ts';
 import { isValidRunId } from '../../persistence/layout.ts';
-import { findRun, readRunMeta } from '../../persistence/registry.ts';
+import { withRegistry } from '../registry-access.ts';
 import { UsageError } from '../errors.ts';
 import { EXIT } from '../exit-codes.ts';
 import type { Output } from '../output.ts';
@@ -10,9 +10,10 @@ import type { Output } from '../output.ts';
 /** Prints the patch on stdout (where it came from on stderr); a run with no change prints nothing and says why. */
 export async function diffCommand(runId: string, opts: { registry: string; json: boolean }, output: Output): Promise<number> {
   if (!isValidRunId(runId)) throw new UsageError(`${runId}: not a run id (letters, digits, dot, dash, underscore)`);
-  const layout = await findRun(opts.registry, runId);
-  const meta = await readRunMeta(layout);
-  const change = await readRunChange(layout, meta.workspace, opts.registry, secretValues(process.env));
+  const change = await withRegistry(opts.registry, async (registry) => {
+    const meta = await registry.readMeta(runId);
+    return readRunChange(registry, runId, meta.workspace, secretValues(process.env));
+  });
   if (opts.json) {
     output.out(JSON.stringify({ run_id: runId, ...change }));
     return EXIT.ok;

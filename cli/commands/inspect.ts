@@ -1,7 +1,8 @@
 // `buran inspect [ID]` and the `--inspect` side of run/resume: start the inspector server, print its URL, wire the live feed.
 import type { InspectionEvent } from 'xstate';
 import { secretValues } from '../../adapters/redact.ts';
-import { findRun } from '../../persistence/registry.ts';
+import { openRegistry } from '../../persistence/open-registry.ts';
+import { withRegistry } from '../registry-access.ts';
 import { isValidRunId } from '../../persistence/layout.ts';
 import { startInspector, type InspectorServer } from '../../inspector/server.ts';
 import type { DriveResult } from '../../actors/drive-run.ts';
@@ -10,18 +11,18 @@ import type { Output } from '../output.ts';
 
 /** `buran inspect [ID] [--port N]`: serves until SIGINT/SIGTERM: the board of every run, or with ID that run's page. */
 export async function inspectCommand(runId: string | undefined, opts: { registry: string; port: number; json: boolean }, output: Output): Promise<number> {
-  if (runId !== undefined) {
-    if (!isValidRunId(runId)) throw new UsageError(`${runId}: not a run id (letters, digits, dot, dash, underscore)`);
-    await findRun(opts.registry, runId);
-  }
-  const server = await listen({ registry: opts.registry, port: opts.port, replay: runId ?? null, live: false, secrets: secretValues(process.env) }, '--port');
-  // With an id it opens on that run's page, else on the board of every run.
-  const url = runId === undefined ? server.url : `${server.url}runs/${encodeURIComponent(runId)}`;
-  output.out(opts.json ? JSON.stringify({ url, port: server.port, replay: runId ?? null }) : url);
-  if (!opts.json) output.err('inspector serving on 127.0.0.1 only; Ctrl-C to stop');
-  await untilSignal();
-  await server.close();
-  return 0;
+  if (runId !== undefined && !isValidRunId(runId)) throw new UsageError(`${runId}: not a run id (letters, digits, dot, dash, underscore)`);
+  return withRegistry(opts.registry, async (registry) => {
+    if (runId !== undefined) await registry.assertRun(runId);
+    const server = await listen({ registry, port: opts.port, replay: runId ?? null, live: false, secrets: secretValues(process.env) }, '--port');
+    // With an id it opens on that run's page, else on the board of every run.
+    const url = runId === undefined ? server.url : `${server.url}runs/${encodeURIComponent(runId)}`;
+    output.out(opts.json ? JSON.stringify({ url, port: server.port, replay: runId ?? null }) : url);
+    if (!opts.json) output.err('inspector serving on 127.0.0.1 only; Ctrl-C to stop');
+    await untilSignal();
+    await server.close();
+    return 0;
+  });
 }
 
 /** What run/resume hold while driving with --inspect. */
@@ -37,7 +38,9 @@ export interface RunInspector {
 
 /** Starts the inspector for `run … --inspect` (before intake: a busy port writes nothing). */
 export async function openRunInspector(opts: { registry: string; port: number; wait: boolean }, output: Output): Promise<RunInspector> {
-  const server = await listen({ registry: opts.registry, port: opts.port, replay: null, live: true, secrets: secretValues(process.env) }, '--inspect-port');
+  const registry = await openRegistry(opts.registry);
+  const server = await listen({ registry, port: opts.port, replay: null, live: true, secrets: secretValues(process.env) }, '--inspect-port')
+    .catch(async (error: unknown) => { await registry.close(); throw error; });
   output.err(`inspector: ${server.url}`);
   let drove = false;
   return {
@@ -55,6 +58,7 @@ export async function openRunInspector(opts: { registry: string; port: number; w
         await untilSignal();
       }
       await server.close();
+      await registry.close();
     },
   };
 }

@@ -2,7 +2,8 @@
 import { secretValues } from '../../adapters/redact.ts';
 import { logTitle, readRunLogs, type LogSection } from '../../adapters/run-output.ts';
 import { isValidRunId } from '../../persistence/layout.ts';
-import { findRun } from '../../persistence/registry.ts';
+import type { Registry } from '../../persistence/port.ts';
+import { withRegistry } from '../registry-access.ts';
 import { UsageError } from '../errors.ts';
 import { EXIT } from '../exit-codes.ts';
 import type { Output } from '../output.ts';
@@ -19,13 +20,17 @@ export interface LogsOptions {
 export async function logsCommand(runId: string, opts: LogsOptions, output: Output): Promise<number> {
   if (!isValidRunId(runId)) throw new UsageError(`${runId}: not a run id (letters, digits, dot, dash, underscore)`);
   if (opts.taskId !== undefined && !isValidRunId(opts.taskId)) throw new UsageError(`${opts.taskId}: not a task id (letters, digits, dot, dash, underscore)`);
-  const layout = await findRun(opts.registry, runId);
+  return withRegistry(opts.registry, (registry) => printLogs(registry, runId, opts, output));
+}
+
+async function printLogs(registry: Registry, runId: string, opts: LogsOptions, output: Output): Promise<number> {
+  await registry.assertRun(runId);
   const stop = new AbortController();
   const onSignal = () => stop.abort();
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    const logs = readRunLogs(layout, { taskId: opts.taskId, follow: opts.follow, secrets: secretValues(process.env), signal: stop.signal });
+    const logs = readRunLogs(registry, runId, { taskId: opts.taskId, follow: opts.follow, secrets: secretValues(process.env), signal: stop.signal });
     let shown: string | null = null;
     const lineCount = new Map<string, number>();
     for (;;) {

@@ -1,7 +1,8 @@
 import { cancelRun } from '../../actors/cancel-run.ts';
-import { leasesHeldBy, releaseLeases } from '../../persistence/lease.ts';
-import { findRun } from '../../persistence/registry.ts';
-import { readLockHolder } from '../../persistence/run-lock.ts';
+import type { Registry } from '../../persistence/port.ts';
+import { runRecords } from '../../persistence/run-records.ts';
+import { hostName } from '../../persistence/host.ts';
+import { withRegistry } from '../registry-access.ts';
 import { isAlive } from '../../persistence/process-identity.ts';
 import { LeaseNotExpiredError, RunLockedError, RunWorkersAliveError } from '../../persistence/errors.ts';
 import { liveRunProcesses } from '../../adapters/orphans.ts';
@@ -9,11 +10,11 @@ import type { Output } from '../output.ts';
 import { formatBlocker } from '../status-view.ts';
 
 /** `buran cancel ID`: idempotent; exit 0 once the run has ended (cancelled now or before). */
-export async function cancelCommand(runId: string, registry: string, json: boolean, output: Output): Promise<number> {
-  const result = await cancelRun({
-    registryRoot: registry, runId, reason: 'cancelled by "buran cancel"',
+export async function cancelCommand(runId: string, location: string, json: boolean, output: Output): Promise<number> {
+  const result = await withRegistry(location, (registry) => cancelRun({
+    registry, runId, reason: 'cancelled by "buran cancel"',
     killGraceMs: Number(process.env.BURAN_KILL_GRACE_MS ?? 2000), driverGraceMs: 15_000,
-  });
+  }));
   if (json) {
     output.out(JSON.stringify({ run_id: runId, state: result.state, blocker: result.blocker, stopped_pids: result.stopped_pids }));
   } else {
@@ -24,20 +25,26 @@ export async function cancelCommand(runId: string, registry: string, json: boole
 }
 
 /** `buran reclaim ID`: releases the run's expired leases, only when no live process drives it. */
-export async function reclaimCommand(runId: string, registry: string, json: boolean, output: Output): Promise<number> {
-  const layout = await findRun(registry, runId);
-  const holder = await readLockHolder(layout.lock);
-  if (holder !== null && holder.pid > 0 && isAlive(holder)) throw new RunLockedError(runId, holder.pid);
+export async function reclaimCommand(runId: string, location: string, json: boolean, output: Output): Promise<number> {
+  return withRegistry(location, (registry) => reclaim(registry, runId, json, output));
+}
+
+async function reclaim(registry: Registry, runId: string, json: boolean, output: Output): Promise<number> {
+  await registry.assertRun(runId);
+  const holder = await registry.readOwner(runId);
+  if (holder !== null && holder.pid > 0 && (holder.host !== hostName() || isAlive(holder))) {
+    throw new RunLockedError(runId, holder.pid, holder.host === hostName() ? undefined : holder.host);
+  }
   // A dead driver's orphaned worker still works in the run's folder: its leases are not free.
-  const alive = await liveRunProcesses(layout, runId);
+  const alive = await liveRunProcesses(runRecords(registry, runId), registry.location, runId);
   if (alive.length > 0) throw new RunWorkersAliveError(runId, alive);
   const now = Date.now();
-  const held = await leasesHeldBy(registry, runId);
+  const held = await registry.leasesHeldBy(runId);
   const live = held.filter((lease) => Date.parse(lease.expires_at) > now);
   if (live.length > 0) {
     throw new LeaseNotExpiredError(runId, live.map((lease) => `${lease.resource} until ${lease.expires_at}`).join(', '));
   }
-  await releaseLeases(registry, runId);
+  await registry.releaseLeases(runId);
   const released = held.map((lease) => lease.resource);
   output.out(json ? JSON.stringify({ run_id: runId, released }) : released.length ? `released: ${released.join(', ')}` : `run ${runId} holds no lease`);
   return 0;

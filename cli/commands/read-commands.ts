@@ -1,20 +1,18 @@
-import { readJournal } from '../../persistence/journal.ts';
 import { taskHistory } from '../../persistence/task-history.ts';
-import { findRun, readRunMeta } from '../../persistence/registry.ts';
+import type { Registry } from '../../persistence/port.ts';
+import { hostFiles, withRegistry } from '../registry-access.ts';
 import { initialContext } from '../../machines/run-rules.ts';
 import { SCHEMA_VERSION, type RunMeta, type SnapshotEnvelope } from '../../persistence/records.ts';
 import type { RunLayout } from '../../persistence/layout.ts';
 import { existsSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
-import { leasesHeldBy } from '../../persistence/lease.ts';
 import { join } from 'node:path';
-import { readSnapshot } from '../../persistence/snapshot-store.ts';
 import type { Output } from '../output.ts';
 import { formatStatus, quarantinedView, statusView, type RunLog, type StatusExtras, type StatusView } from '../status-view.ts';
 import type { TaskRecord } from '../../machines/types.ts';
-import { checkRunRecords, refuseIfQuarantined } from '../../persistence/quarantine.ts';
+import { checkRecords, refuseQuarantinedRun } from '../../persistence/quarantine.ts';
 import { RegistryCorruptError, SharedRecordCorruptError } from '../../persistence/errors.ts';
-import { actionFactsOf } from '../action-facts.ts';
+import { actionFactsOf, registryFlag } from '../action-facts.ts';
 import { describeEntry } from '../journal-words.ts';
 import { TERMINAL_STATES } from '../../machines/states.ts';
 import { redactDeep, secretValues } from '../../adapters/redact.ts';
@@ -26,21 +24,25 @@ import type { JournalEntry } from '../../persistence/records.ts';
  * the state comes from the journal, and the report says so. A damaged lease table is reported
  * beside the run (exit 5); the run itself is not corrupt.
  */
-export async function statusCommand(runId: string, registry: string, json: boolean, output: Output): Promise<number> {
-  const layout = await findRun(registry, runId);
+export async function statusCommand(runId: string, location: string, json: boolean, output: Output): Promise<number> {
+  return withRegistry(location, (registry) => status(registry, runId, json, output));
+}
+
+async function status(registry: Registry, runId: string, json: boolean, output: Output): Promise<number> {
+  await registry.assertRun(runId);
   let view: StatusView;
   try {
-    await refuseIfQuarantined(layout);
-    const stored = await readSnapshot(layout.snapshot);
-    const entries = await readJournal(layout.journal);
-    checkRunRecords(layout, runId, stored, entries);
-    const meta = await readRunMeta(layout);
+    await refuseQuarantinedRun(registry, runId);
+    const stored = await registry.readSnapshot(runId);
+    const entries = await registry.readJournal(runId);
+    checkRecords({ snapshot: registry.recordName(runId, 'snapshot'), journal: registry.recordName(runId, 'journal') }, runId, stored, entries);
+    const meta = await registry.readMeta(runId);
     const tasks = taskHistory(entries);
-    const extras = await statusExtras(registry, meta, stored, layout, tasks);
+    const extras = await statusExtras(registry, meta, stored, tasks);
     const journalState = stored === null ? lastRunState(entries) : null;
     view = journalState === null
-      ? statusView(stored ?? notYetDriven(meta), tasks, extras, await actionFactsOf(meta, layout, registry, process.cwd()))
-      : snapshotMissingView(meta, entries, journalState, extras);
+      ? statusView(stored ?? notYetDriven(meta), tasks, extras, await actionFactsOf(meta, registry, process.cwd()))
+      : snapshotMissingView(meta, entries, journalState, extras, registryFlag(registry.location, process.cwd()));
     view.retry_of = meta.retry_of;
     if (extras.problem) view = { ...view, problems: [...(view.problems ?? []), extras.problem] };
   } catch (error) {
@@ -55,9 +57,8 @@ export async function statusCommand(runId: string, registry: string, json: boole
 }
 
 /** `buran events ID`: the journal, oldest first, in words (`--json`: the entries as recorded, JSON Lines). */
-export async function eventsCommand(runId: string, registry: string, json: boolean, output: Output): Promise<number> {
-  const layout = await findRun(registry, runId);
-  const entries = redactDeep(await readJournal(layout.journal), secretValues(process.env));
+export async function eventsCommand(runId: string, location: string, json: boolean, output: Output): Promise<number> {
+  const entries = await withRegistry(location, (registry) => registry.readJournal(runId).then((all) => redactDeep(all, secretValues(process.env))));
   if (json) {
     for (const entry of entries) output.out(JSON.stringify(entry));
     return 0;
@@ -82,8 +83,9 @@ export async function eventsCommand(runId: string, registry: string, json: boole
 const LEASE_PROBLEM = 'the lease table is damaged';
 
 async function statusExtras(
-  registry: string, meta: RunMeta, stored: SnapshotEnvelope | null, layout: RunLayout, tasks: TaskRecord[],
+  registry: Registry, meta: RunMeta, stored: SnapshotEnvelope | null, tasks: TaskRecord[],
 ): Promise<StatusExtras & { problem?: string }> {
+  const layout = hostFiles(registry, meta.run_id);
   const current = (stored?.snapshot.context as { current?: { task_id: string } | null } | undefined)?.current;
   let lastOutputAt: string | null = null;
   if (current) {
@@ -92,7 +94,7 @@ async function statusExtras(
   let leases: StatusExtras['leases'] = [];
   let problem: string | undefined;
   try {
-    leases = (await leasesHeldBy(registry, meta.run_id)).map(({ resource, mode, expires_at }) => ({ resource, mode, expires_at }));
+    leases = (await registry.leasesHeldBy(meta.run_id)).map(({ resource, mode, expires_at }) => ({ resource, mode, expires_at }));
   } catch (error) {
     if (!(error instanceof SharedRecordCorruptError)) throw error;
     problem = `${LEASE_PROBLEM} (${error.message}), so this run's leases are unknown. ${error.fix}`;
@@ -135,7 +137,7 @@ function lastRunState(entries: readonly JournalEntry[]): string | null {
 }
 
 // The snapshot is gone but the journal says how far the run got: that is reported, with what is not known.
-function snapshotMissingView(meta: RunMeta, entries: readonly JournalEntry[], path: string, extras: StatusExtras): StatusView {
+function snapshotMissingView(meta: RunMeta, entries: readonly JournalEntry[], path: string, extras: StatusExtras, flag: string): StatusView {
   const state = path.split('.')[0]!;
   const epoch = entries.filter((e) => e.type === 'run.transition' && String(e.to).split('.')[0] === 'verification' && String(e.from).split('.')[0] !== 'verification').length;
   const base = notYetDriven(meta);
@@ -149,10 +151,10 @@ function snapshotMissingView(meta: RunMeta, entries: readonly JournalEntry[], pa
     current_task: null,
     budgets: [],
     next_safe_action: {
-      kind: 'resume', command: `buran resume ${meta.run_id}`,
+      kind: 'resume', command: `buran resume ${meta.run_id}${flag}`,
       reason: `the run's snapshot is missing; its journal shows it in ${path}; resume rebuilds the snapshot from the journal${TERMINAL_STATES.has(state) ? ' (the run ended there: nothing is run again)' : ' and continues'}`,
     },
-    problems: [`snapshot.json is missing: state, epoch and tasks come from the journal; blockers and budgets are known once "buran resume ${meta.run_id}" has rebuilt it`],
+    problems: [`snapshot.json is missing: state, epoch and tasks come from the journal; blockers and budgets are known once "buran resume ${meta.run_id}${flag}" has rebuilt it`],
   };
 }
 

@@ -5,7 +5,8 @@ import type { Output } from '../output.ts';
 import { progressPrinter } from '../progress.ts';
 import { formatAction, formatBlocker, indented } from '../status-view.ts';
 import { nextSafeAction, type ActionFacts } from '../../machines/next-safe-action.ts';
-import { findRun, readRunMeta } from '../../persistence/registry.ts';
+import type { Registry } from '../../persistence/port.ts';
+import { withRegistry } from '../registry-access.ts';
 import { actionFactsOf } from '../action-facts.ts';
 import { RUN_STATES } from '../../machines/states.ts';
 import { UsageError } from '../errors.ts';
@@ -29,9 +30,11 @@ export async function runCommand(intake: IntakeOptions, flags: DriveFlags, outpu
   checkDriveFlags(flags);
   const inspector = await openInspector(flags, output);
   try {
-    const meta = await intakeRun(intake, output.err);
-    if (!flags.json) output.out(meta.run_id);
-    return await drive(meta.run_id, flags, output, inspector);
+    return await withRegistry(flags.registry, async (registry) => {
+      const meta = await intakeRun(intake, registry, output.err);
+      if (!flags.json) output.out(meta.run_id);
+      return drive(registry, meta.run_id, flags, output, inspector);
+    });
   } finally {
     await inspector?.finish();
   }
@@ -44,7 +47,7 @@ export async function resumeCommand(runId: string, flags: DriveFlags, output: Ou
   const inspector = await openInspector(flags, output);
   try {
     if (!flags.json) output.out(runId);
-    return await drive(runId, flags, output, inspector);
+    return await withRegistry(flags.registry, (registry) => drive(registry, runId, flags, output, inspector));
   } finally {
     await inspector?.finish();
   }
@@ -67,7 +70,7 @@ export function checkDriveFlags(flags: DriveFlags): void {
 }
 
 /** Drives a recorded run with these flags, reports where it ended, and returns the exit code. */
-export async function drive(runId: string, flags: DriveFlags, output: Output, inspector: RunInspector | null): Promise<number> {
+export async function drive(registry: Registry, runId: string, flags: DriveFlags, output: Output, inspector: RunInspector | null): Promise<number> {
   const interrupt = new AbortController();
   const onSignal = () => interrupt.abort();
   process.once('SIGINT', onSignal);
@@ -75,7 +78,7 @@ export async function drive(runId: string, flags: DriveFlags, output: Output, in
   try {
     inspector?.started(runId);
     const result = await driveRun({
-      registryRoot: flags.registry, runId, until: flags.until, maxSteps: flags.maxSteps, interrupt: interrupt.signal, reopen: true,
+      registry, runId, until: flags.until, maxSteps: flags.maxSteps, interrupt: interrupt.signal, reopen: true,
       killGraceMs: Number(process.env.BURAN_KILL_GRACE_MS ?? 2000),
       // Progress goes to stderr with or without a TTY: a run that continues a branch or
       // blocks must say so in a CI log too.
@@ -83,10 +86,9 @@ export async function drive(runId: string, flags: DriveFlags, output: Output, in
       inspect: inspector?.inspect,
     });
     inspector?.ended(result);
-    const layout = await findRun(flags.registry, runId);
-    const meta = await readRunMeta(layout);
+    const meta = await registry.readMeta(runId);
     const agents = Object.values(meta.config.workers).some((worker) => worker?.preset !== undefined);
-    report(result, flags, output, await actionFactsOf(meta, layout, flags.registry, process.cwd()), agents);
+    report(result, flags, output, await actionFactsOf(meta, registry, process.cwd()), agents);
     return result.stopped !== null && !result.terminal ? 6 : exitForState(result.state);
   } finally {
     process.off('SIGINT', onSignal);

@@ -4,6 +4,7 @@ import { escapeHtml } from '../html-text.ts';
 import type { NextSafeAction } from '../../machines/next-safe-action.ts';
 import type { Blocker } from '../../machines/types.ts';
 import type { CurrentWorker, RunFacts } from '../run-facts.ts';
+import { isBlocked } from '../../machines/states.ts';
 
 export { escapeHtml };
 
@@ -57,7 +58,7 @@ export const money = (usd: number | null): string => (usd === null ? '-' : `$${u
 export function stateTone(state: string, terminal: boolean): string {
   if (state === 'ready_for_manual_review') return 'ready';
   if (state === 'failed_execution') return 'failed';
-  if (state.startsWith('blocked_')) return 'blocked';
+  if (isBlocked(state)) return 'blocked';
   if (state === 'quarantined') return 'failed';
   return terminal ? 'done' : 'live';
 }

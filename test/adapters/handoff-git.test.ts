@@ -5,6 +5,9 @@ import { join } from 'node:path';
 import { handoffGitBranch, handoffGithubPr, HandoffFailed, type GitHandoffContext } from '../../adapters/handoff-git.ts';
 import { bareStory } from '../../adapters/handoff-story.ts';
 import { readPacket } from '../../schemas/packet.ts';
+import { scratchRecords } from '../helpers/records.ts';
+import { readHandoff } from '../../adapters/dispatch-records.ts';
+import { EFFECTS } from '../../persistence/port.ts';
 import { PACKET, ROOT } from '../helpers/sandbox.ts';
 import { makeTempDir } from '../helpers/temp.ts';
 
@@ -44,7 +47,7 @@ function setup() {
   const { plan } = readPacket(JSON.parse(readFileSync(PACKET, 'utf8')));
   const handoffDir = join(dir, 'handoff');
   const ctx: GitHandoffContext = {
-    handoffDir, workspace: repo, plan, runId: 'run-7', epoch: 2, secrets: [TOKEN],
+    records: scratchRecords(), handoffDir, workspace: repo, plan, runId: 'run-7', epoch: 2, secrets: [TOKEN],
     story: { ...bareStory(2), review: { task_id: 't3-reviewer', summary: `looks right (token ${TOKEN} must not leak)`, findings: [] } },
     remote: 'origin', gh: GH, env,
   };
@@ -85,7 +88,7 @@ describe('git-branch handoff', () => {
     expect(git('status', '--porcelain')).toBe(statusBefore);
     expect(statusBefore).toContain('A  staged.txt');
     expect(readFileSync(record.patch_path!, 'utf8')).toContain('+brand new');
-    expect(JSON.parse(readFileSync(join(handoffDir, 'handoff-git-branch.json'), 'utf8'))).toEqual(record);
+    expect(await readHandoff(ctx.records, 'git-branch')).toEqual(record);
 
     // Repeated: the recorded result, no second commit even though the workspace changed since.
     writeFileSync(join(repo, 'later.txt'), 'after the handoff\n');
@@ -93,7 +96,7 @@ describe('git-branch handoff', () => {
     expect(git('rev-parse', `refs/heads/${BRANCH}`)).toBe(record.commit);
 
     // A crash before the record was written: the trailers identify the commit, which is reused.
-    rmSync(join(handoffDir, 'handoff-git-branch.json'));
+    await ctx.records.remove(EFFECTS.handoff('git-branch'));
     expect(await handoffGitBranch(ctx)).toEqual(record);
     expect(git('rev-list', '--count', BRANCH)).toBe('2');
   });
@@ -111,7 +114,7 @@ describe('git-branch handoff', () => {
     expect(git('status', '--porcelain')).toBe('');
     expect(git('show', '-s', '--format=%an <%ae>', 'HEAD')).toBe('Repo Person <repo@example.com>');
 
-    rmSync(join(handoffDir, 'handoff-git-branch.json'));
+    await ctx.records.remove(EFFECTS.handoff('git-branch'));
     expect(await handoffGitBranch(ctx)).toEqual(record);
     expect(git('rev-parse', 'HEAD')).toBe(record.commit);
     expect(git('status', '--porcelain')).toBe('');
@@ -132,7 +135,7 @@ describe('git-branch handoff', () => {
     expect(error).toBeInstanceOf(HandoffFailed);
     expect((error as Error).message).toMatch(/branch "buran\/fixture-1" already exists .* would drop its commits/);
     expect(git('rev-parse', BRANCH)).toBe(theirs);
-    expect(existsSync(join(handoffDir, 'handoff-git-branch.json'))).toBe(false);
+    expect(await readHandoff(ctx.records, 'git-branch')).toBeNull();
   });
 
   it('fails closed when the branch is checked out in another worktree', async () => {
@@ -185,7 +188,7 @@ describe('github-pr handoff', () => {
     expect(ghCalls()).toHaveLength(2);
 
     // A crash between `gh pr create` and the record: the open PR is found and updated.
-    rmSync(join(handoffDir, 'handoff-github-pr.json'));
+    await ctx.records.remove(EFFECTS.handoff('github-pr'));
     const again = await handoffGithubPr(ctx);
     expect(again).toEqual({ ...record, pr: { ...record.pr, action: 'updated' } });
     const verbs = ghCalls().map((c) => c.argv.slice(0, 2).join(' '));
@@ -201,7 +204,7 @@ describe('github-pr handoff', () => {
     expect((error as Error).message).toContain('`gh pr list` failed for acme/widgets (exit 1): HTTP 401: Bad credentials');
     expect((error as Error).message).not.toContain(TOKEN);
     expect((error as Error).message).toContain('[REDACTED]');
-    expect(existsSync(join(handoffDir, 'handoff-github-pr.json'))).toBe(false);
+    expect(await readHandoff(ctx.records, 'github-pr')).toBeNull();
   });
 
   it('a missing gh is a HandoffFailed that says how to fix it', async () => {

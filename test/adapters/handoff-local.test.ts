@@ -7,6 +7,7 @@ import { bareStory } from '../../adapters/handoff-story.ts';
 import { readPacket } from '../../schemas/packet.ts';
 import { PACKET } from '../helpers/sandbox.ts';
 import { makeTempDir } from '../helpers/temp.ts';
+import { scratchRecords } from '../helpers/records.ts';
 
 const git = (cwd: string, ...args: string[]) =>
   execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], { cwd, encoding: 'utf8' });
@@ -27,7 +28,7 @@ describe('local handoff', () => {
     const repo = repoWithChange();
     const handoffDir = join(makeTempDir('buran-handoff-out-'), 'handoff');
     const { plan } = readPacket(JSON.parse(readFileSync(PACKET, 'utf8')));
-    const ctx = { handoffDir, workspace: repo, plan, runId: 'r1', epoch: 2, secrets: [], story: bareStory(2) };
+    const ctx = { records: scratchRecords(), handoffDir, workspace: repo, plan, runId: 'r1', epoch: 2, secrets: [], story: bareStory(2) };
     const record = await handoffLocal(ctx);
     expect(record).toMatchObject({ kind: 'local', files_changed: 2, target: { repo: 'acme/widgets', intended_branch: 'buran/fixture-1', base_branch: 'main' } });
     const patch = readFileSync(record.patch_path!, 'utf8');
@@ -49,7 +50,7 @@ describe('local handoff', () => {
   it('writes a summary but no patch when the workspace is not a git repo', async () => {
     const dir = makeTempDir('buran-handoff-plain-');
     const { plan } = readPacket(JSON.parse(readFileSync(PACKET, 'utf8')));
-    const record = await handoffLocal({ handoffDir: join(dir, 'out'), workspace: dir, plan, runId: 'r1', epoch: 1, secrets: [], story: bareStory(1) });
+    const record = await handoffLocal({ records: scratchRecords(), handoffDir: join(dir, 'out'), workspace: dir, plan, runId: 'r1', epoch: 1, secrets: [], story: bareStory(1) });
     expect(record.patch_path).toBeNull();
     expect(readFileSync(record.summary_path, 'utf8')).toContain('fixture-1');
   });

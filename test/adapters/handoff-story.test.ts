@@ -4,11 +4,12 @@ import { commitMessage, type GitHandoffContext } from '../../adapters/handoff-gi
 import { bareStory, type HandoffStory } from '../../adapters/handoff-story.ts';
 import { COMMIT_BOUNDS, findingLines, SUMMARY_BOUNDS } from '../../adapters/handoff-story-text.ts';
 import { readPacket } from '../../schemas/packet.ts';
+import { scratchRecords } from '../helpers/records.ts';
 import { PACKET } from '../helpers/sandbox.ts';
 
 const { plan } = readPacket(JSON.parse(readFileSync(PACKET, 'utf8')));
 const ctx = (story: HandoffStory): GitHandoffContext => ({
-  handoffDir: '/nowhere', workspace: '/nowhere', plan, runId: 'r-9', epoch: story.passed.epoch, secrets: [], story, remote: 'origin', gh: 'gh', env: {},
+  records: scratchRecords(), handoffDir: '/nowhere', workspace: '/nowhere', plan, runId: 'r-9', epoch: story.passed.epoch, secrets: [], story, remote: 'origin', gh: 'gh', env: {},
 });
 
 describe('commit message', () => {

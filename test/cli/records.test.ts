@@ -112,7 +112,8 @@ describe('a missing snapshot', () => {
     expect(status.epoch).toBe(before.epoch);
     expect(status.tasks.map((t: { task_id: string }) => t.task_id)).toEqual(before.tasks.map((t: { task_id: string }) => t.task_id));
     expect(status.problems.join(' ')).toMatch(/snapshot\.json is missing/);
-    expect(status.next_safe_action).toMatchObject({ kind: 'resume', command: 'buran resume far' });
+    // The command works as written: it names the registry, which is not the default one here.
+    expect(status.next_safe_action).toMatchObject({ kind: 'resume', command: `buran resume far --registry ${sb.registry}` });
     expect((await buran(['list', '--registry', sb.registry])).stdout).toMatch(/far\s+fix_loop/);
 
     const resumed = await buran(['resume', 'far', '--registry', sb.registry]);

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { connect } from 'node:net';
 import { createActor, createMachine } from 'xstate';
 import { startInspector } from '../../inspector/server.ts';
+import { DirectoryRegistry } from '../../persistence/directory-registry.ts';
 import { CLIENT_QUEUE_LIMIT } from '../../inspector/hub.ts';
 import { LiveFeed, PENDING_LIMIT } from '../../inspector/live-feed.ts';
 import { until } from './helpers.ts';
@@ -28,7 +29,7 @@ describe('inspector live path', () => {
   });
 
   it('a client that stops reading gets a bounded queue with its oldest frames dropped; publishing stays fast', async () => {
-    const server = await startInspector({ registry: '/nonexistent', port: 0, secrets: [] });
+    const server = await startInspector({ registry: new DirectoryRegistry('/nonexistent'), port: 0, secrets: [] });
     const socket = connect(server.port, '127.0.0.1');
     socket.write(`GET /events HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\n\r\n`);
     await until(() => server.hub.stats().clients === 1, 5000, 'the client');

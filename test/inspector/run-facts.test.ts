@@ -3,6 +3,7 @@ import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runFacts } from '../../inspector/run-facts.ts';
+import { DirectoryRegistry } from '../../persistence/directory-registry.ts';
 import { buran, makeSandbox, ROOT, writeConfig, writePacket } from '../helpers/sandbox.ts';
 import { makeRepo } from '../helpers/git-repo.ts';
 
@@ -20,7 +21,7 @@ describe('run facts', () => {
     expect(run.code, run.stderr).toBe(0);
 
     // Two agent tasks at $0.0123 each, as their worker.finished entries say.
-    const fromJournal = await runFacts(sb.registry, 'costly', []);
+    const fromJournal = await runFacts(new DirectoryRegistry(sb.registry), 'costly', []);
     expect(fromJournal).toMatchObject({ state: 'ready_for_manual_review', terminal: true, driven: false, cost_usd: 0.0246, current: null, blocker: null });
     expect(fromJournal.elapsed_ms).toBe(Date.parse(fromJournal.updated_at!) - Date.parse(fromJournal.created_at!));
 
@@ -29,7 +30,7 @@ describe('run facts', () => {
     const envelope = JSON.parse(readFileSync(snapshotPath, 'utf8'));
     envelope.snapshot.context.cost_usd = 0.75;
     writeFileSync(snapshotPath, JSON.stringify(envelope));
-    expect((await runFacts(sb.registry, 'costly', [])).cost_usd).toBe(0.75);
+    expect((await runFacts(new DirectoryRegistry(sb.registry), 'costly', [])).cost_usd).toBe(0.75);
   });
 
   it('a run whose records fail validation is a quarantined row, not an error', async () => {
@@ -37,7 +38,7 @@ describe('run facts', () => {
     const stopped = await buran(['run', writePacket(sb), '--config', writeConfig(sb, { implementer: ['ok'], reviewer: ['pass'] }), '--workspace', sb.workspace, '--registry', sb.registry, '--run-id', 'broken', '--until', 'running']);
     expect(stopped.code).toBe(6);
     writeFileSync(join(sb.registry, 'runs', 'broken', 'snapshot.json'), '{ not json');
-    const facts = await runFacts(sb.registry, 'broken', []);
+    const facts = await runFacts(new DirectoryRegistry(sb.registry), 'broken', []);
     expect(facts).toMatchObject({ state: 'quarantined', terminal: true, blocker: { code: 'registry_corrupt' }, next_safe_action: { kind: 'inspect_quarantine' } });
   });
 });

@@ -24,7 +24,7 @@ describe('machines/ (loaded inside the tests)', () => {
     for (const key of ['verification', 'handoff_ready']) expect(m.runMachine.root.states[key]!.initial.target.map((t) => t.key)).toEqual(['checking']);
     for (const [key, node] of Object.entries(m.runMachine.root.states)) {
       const tags = [...node.tags].sort();
-      expect(tags, key).toEqual(m.TERMINAL_STATES.has(key) ? (key.startsWith('blocked_') ? ['blocked', 'terminal'] : ['terminal']) : []);
+      expect(tags, key).toEqual(m.TERMINAL_STATES.has(key) ? (m.BLOCKED_STATES.has(key) ? ['blocked', 'terminal'] : ['terminal']) : []);
     }
     expect(m.workerTaskMachine.id).toBe('workerTask');
     expect(m.workerTaskMachine.root.initial.target.map((t) => t.key)).toEqual(['created']);
