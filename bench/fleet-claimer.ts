@@ -4,7 +4,7 @@
 // Protocol: prints "ready"; "go" starts claiming and driving, "claim" starts claiming only (no work at
 // all: the claim's own cost); "stop" prints {samples} (claim → start, ms) and exits.
 import { createInterface } from 'node:readline';
-import { CHANNELS, openPgRegistry } from '../persistence/pg/index.ts';
+import { openPgRegistry } from '../persistence/pg/index.ts';
 import { SCHEMA_VERSION } from '../persistence/records.ts';
 
 const [url, hostId] = process.argv.slice(2) as [string, string];
@@ -13,7 +13,7 @@ const samples: number[] = [];
 let running = false;
 let claimOnly = false;
 let wake: () => void = () => {};
-const listener = await registry.listen([CHANNELS.queue], () => wake());
+const listener = await registry.listen([registry.channels.queue], () => wake());
 
 async function drive(runId: string, claimedAt: number): Promise<void> {
   const session = await registry.openRun(runId);

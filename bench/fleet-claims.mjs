@@ -13,7 +13,7 @@ import { register } from 'tsx/esm/api';
 register();
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const { startThrowawayPostgres, databaseUrl } = await import('../test/helpers/postgres-server.ts');
-const { openPgRegistry, CHANNELS } = await import('../persistence/pg/index.ts');
+const { openPgRegistry } = await import('../persistence/pg/index.ts');
 const { metaFor, packetFor } = await import('../test/persistence/registry-fixtures.ts');
 const pg = (await import('pg')).default;
 
@@ -71,7 +71,7 @@ async function measure(processes) {
   const registry = await openPgRegistry(url, { hostId: 'bench' });
   const started = new Map();
   let onStart = () => {};
-  const listener = await registry.listen([CHANNELS.journal], (_, payload) => {
+  const listener = await registry.listen([registry.channels.journal], (_, payload) => {
     const [runId, seq] = payload.split(' ');
     if (seq === '1') {
       started.set(runId, performance.now());

@@ -14,17 +14,26 @@ export interface PgContext {
   readonly opening: Set<string>;
   /** Runs whose session here found them taken over: nothing more is written for them from here. */
   readonly lost: Set<string>;
+  readonly channels: Channels;
 }
 
-/** The NOTIFY channels of a registry (a registry is one database, so they are its own). */
-export const CHANNELS = {
+/**
+ * The NOTIFY channels of a registry: one per kind of news, named after the registry's schema (two
+ * registries can share a database, each in a schema of its own, and a channel is the database's).
+ */
+export interface Channels {
   /** `<run id> <last seq>` after every journal append. */
-  journal: 'buran_journal',
+  journal: string;
   /** `<run id>` when a cancel is requested. */
-  cancel: 'buran_cancel',
+  cancel: string;
   /** `<run id>` when a run is queued for the runner hosts. */
-  queue: 'buran_queue',
-} as const;
+  queue: string;
+}
+
+export function channelsFor(schema: string): Channels {
+  const name = (kind: string) => `buran_${kind}_${schema}`.slice(0, 63);
+  return { journal: name('journal'), cancel: name('cancel'), queue: name('queue') };
+}
 
 /**
  * Runs `work` in one transaction that first locks the run row while it is still held at `epoch` by

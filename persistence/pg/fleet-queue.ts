@@ -1,6 +1,6 @@
 import type { RunMeta } from '../records.ts';
 import { inTransaction } from './connection.ts';
-import { CHANNELS, fenced, type PgContext } from './fence.ts';
+import { fenced, type PgContext } from './fence.ts';
 import { Ownership } from './ownership.ts';
 import { insertRun } from './run-records.ts';
 
@@ -17,7 +17,7 @@ export interface Claim {
 /** Records a run for the runner hosts to pick up (`buran submit`); idle hosts are woken by NOTIFY. */
 export async function submitRun(ctx: PgContext, meta: RunMeta, packet: Record<string, unknown>): Promise<void> {
   await insertRun(ctx.pool, meta, packet, 'submitted');
-  await ctx.pool.query('SELECT pg_notify($1, $2)', [CHANNELS.queue, meta.run_id]);
+  await ctx.pool.query('SELECT pg_notify($1, $2)', [ctx.channels.queue, meta.run_id]);
 }
 
 /**
@@ -64,7 +64,7 @@ export async function requeue(ctx: PgContext, runId: string): Promise<void> {
   if (epoch === undefined) throw new Error(`run ${runId} is not driven by this registry: only its owner puts it back in the queue`);
   await fenced(ctx, runId, epoch, 'update', async (client) => {
     await client.query('UPDATE runs SET owner_id = NULL, queued_at = clock_timestamp() WHERE run_id = $1', [runId]);
-    await client.query('SELECT pg_notify($1, $2)', [CHANNELS.queue, runId]);
+    await client.query('SELECT pg_notify($1, $2)', [ctx.channels.queue, runId]);
   });
   ctx.held.delete(runId);
 }

@@ -1,5 +1,5 @@
 export { PgRegistry, type PgRegistryOptions } from './pg-registry.ts';
-export { CHANNELS } from './fence.ts';
+export type { Channels } from './fence.ts';
 export { isPostgresUrl, redactedLocation } from './connection.ts';
 export { SCHEMA_LATEST } from './schema.ts';
 export type { Claim } from './fleet-queue.ts';

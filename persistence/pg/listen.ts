@@ -7,7 +7,7 @@ export interface Listener {
 
 /**
  * Calls `onNotify` for every NOTIFY on these channels (journal appends, cancel requests, queued runs:
- * see CHANNELS). A notification is delivered only once its transaction commits; one sent while the
+ * the registry's channels). A notification is delivered only once its transaction commits; one sent while the
  * connection was down is lost, so a live view also reads what it follows after it (re)connects.
  */
 export async function listen(url: string, channels: readonly string[], onNotify: (channel: string, payload: string) => void, onError: (error: Error) => void = () => {}): Promise<Listener> {

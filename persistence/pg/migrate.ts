@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { RegistrySchemaNewerError } from '../errors.ts';
+import { RegistrySchemaNewerError, RegistryUnusableError } from '../errors.ts';
 import { MIGRATIONS, SCHEMA_LATEST, type Migration } from './schema.ts';
 import { ADVISORY, inTransaction } from './connection.ts';
 
@@ -25,7 +25,13 @@ export async function migrate(pool: pg.Pool, location: string, migrations: reado
     const applied: number[] = [];
     for (const migration of migrations) {
       if (migration.version <= found) continue;
-      await client.query(migration.sql);
+      await client.query(migration.sql).catch((error: { code?: string; message?: string }) => {
+        // A table of the same name that is not ours: the database belongs to something else.
+        if (error.code === '42P07') {
+          throw new RegistryUnusableError(location, `cannot make the registry's tables (${error.message}): give buran a database of its own, or a schema of its own (?options=-c%20search_path%3Dburan)`);
+        }
+        throw error;
+      });
       await client.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [migration.version, migration.name]);
       applied.push(migration.version);
     }

@@ -77,6 +77,11 @@ export class Ownership {
     );
     const id = result.rows[0]!.id;
     this.lastBeatAt = new Date();
+    // Rows of owners gone for a day that hold no run are of no more use to anyone (best effort).
+    await this.pool.query(
+      `DELETE FROM hosts h WHERE coalesce(h.stopped_at, h.heartbeat_at) < clock_timestamp() - interval '1 day'
+         AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.owner_id = h.id)`,
+    ).catch(() => {});
     // Unref'd: a heartbeat never keeps a finished command alive.
     this.timer = setInterval(() => void this.beat(id), this.heartbeatMs);
     this.timer.unref();

@@ -8,7 +8,7 @@ import type { QuarantineRecord } from '../quarantine.ts';
 import type { JournalEntry, RunMeta, SnapshotEnvelope } from '../records.ts';
 import * as batches from './batches.ts';
 import { openPool, redactedLocation } from './connection.ts';
-import type { PgContext } from './fence.ts';
+import { channelsFor, type Channels, type PgContext } from './fence.ts';
 import * as queue from './fleet-queue.ts';
 import * as leases from './leases.ts';
 import { listen, type Listener } from './listen.ts';
@@ -35,21 +35,28 @@ export class PgRegistry implements Registry {
   private readonly ctx: PgContext;
   private closed = false;
 
-  private constructor(private readonly url: string, readonly location: string, pool: pg.Pool, options: PgRegistryOptions) {
-    this.ctx = { pool, location, owner: new Ownership(pool, options), held: new Map(), opening: new Set(), lost: new Set() };
+  private constructor(private readonly url: string, readonly location: string, pool: pg.Pool, schema: string, options: PgRegistryOptions) {
+    this.ctx = { pool, location, owner: new Ownership(pool, options), held: new Map(), opening: new Set(), lost: new Set(), channels: channelsFor(schema) };
   }
 
   /** Connects, migrates the schema if need be (RegistrySchemaNewerError for a newer database), and returns the registry. */
   static async open(url: string, options: PgRegistryOptions = {}): Promise<PgRegistry> {
     const location = redactedLocation(url);
     const pool = await openPool(url, location, options.poolSize);
+    let schema: string;
     try {
       await migrate(pool, location);
+      schema = (await pool.query<{ schema: string }>('SELECT current_schema() AS schema')).rows[0]!.schema;
     } catch (error) {
       await pool.end().catch(() => {});
       throw error;
     }
-    return new PgRegistry(url, location, pool, options);
+    return new PgRegistry(url, location, pool, schema, options);
+  }
+
+  /** The NOTIFY channels of this registry, for listen(). */
+  get channels(): Channels {
+    return this.ctx.channels;
   }
 
   /** This process in the fleet: its host id, and how it judges and shows liveness. */
@@ -183,7 +190,7 @@ export class PgRegistry implements Registry {
     return queue.requeue(this.ctx, runId);
   }
 
-  /** Follows NOTIFY channels (CHANNELS) on a connection of its own. */
+  /** Follows NOTIFY channels (see `channels`) on a connection of its own. */
   listen(channels: readonly string[], onNotify: (channel: string, payload: string) => void, onError?: (error: Error) => void): Promise<Listener> {
     return listen(this.url, channels, onNotify, onError);
   }

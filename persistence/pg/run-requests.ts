@@ -3,7 +3,7 @@ import { RegistryCorruptError, RunNotFoundError } from '../errors.ts';
 import type { CancelRequest } from '../cancel-request.ts';
 import type { QuarantineRecord } from '../quarantine.ts';
 import type { EffectKey } from '../port.ts';
-import { CHANNELS, ownerWrite, type PgContext } from './fence.ts';
+import { ownerWrite, type PgContext } from './fence.ts';
 import { checkId, recordName } from './run-records.ts';
 
 // A row that names a run the registry does not have breaks its foreign key.
@@ -49,7 +49,7 @@ export function requestCancel(ctx: PgContext, runId: string, reason: string): Pr
     await ctx.pool.query(
       `WITH asked AS (INSERT INTO cancel_requests (run_id, reason, at) VALUES ($1, $2, $3) ON CONFLICT (run_id) DO NOTHING RETURNING run_id)
        SELECT pg_notify($4, run_id) FROM asked`,
-      [runId, reason, new Date().toISOString(), CHANNELS.cancel],
+      [runId, reason, new Date().toISOString(), ctx.channels.cancel],
     );
   });
 }

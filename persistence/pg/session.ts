@@ -4,7 +4,7 @@ import type { JournalDraft } from '../journal.ts';
 import type { JournalEntry, SnapshotEnvelope } from '../records.ts';
 import type { RunSession } from '../port.ts';
 import { inTransaction } from './connection.ts';
-import { CHANNELS, fenced, type PgContext } from './fence.ts';
+import { fenced, type PgContext } from './fence.ts';
 import { Ownership, type HolderRow } from './ownership.ts';
 import { checkId, readJournal, readSnapshot, recordName } from './run-records.ts';
 import { stateOfEntries, summaryOfSnapshot } from './summary.ts';
@@ -119,7 +119,7 @@ class PgRunSession implements RunSession {
           );
         }
         // Delivered on commit only: a refused or rolled-back append is never announced.
-        await client.query('SELECT pg_notify($1, $2)', [CHANNELS.journal, `${this.runId} ${first + entries.length - 1}`]);
+        await client.query('SELECT pg_notify($1, $2)', [this.ctx.channels.journal, `${this.runId} ${first + entries.length - 1}`]);
       });
       this.last += entries.length;
       return entries;

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { describe, expect, onTestFinished, test } from 'vitest';
 import { RunOwnershipLostError } from '../../persistence/errors.ts';
-import { CHANNELS, openPgRegistry, type PgRegistry, type PgRegistryOptions } from '../../persistence/pg/index.ts';
+import { openPgRegistry, type PgRegistry, type PgRegistryOptions } from '../../persistence/pg/index.ts';
 import { freshDatabase } from '../helpers/postgres.ts';
 import { created, metaFor, moved, packetFor } from './registry-fixtures.ts';
 import { RegistryProcess } from './registry-process.ts';
@@ -93,6 +93,7 @@ describe('postgres registry: NOTIFY for live views', () => {
     const registry = await registryOn(url, { hostId: 'host-a', heartbeatMs: 3_600_000 });
     const other = await registryOn(url, { hostId: 'host-b' });
     const heard: string[] = [];
+    const CHANNELS = other.channels;
     const listener = await other.listen(Object.values(CHANNELS), (channel, payload) => heard.push(`${channel} ${payload}`));
     onTestFinished(() => listener.close());
     const hearing = (line: string) => waitUntil(async () => heard.includes(line));

@@ -147,6 +147,24 @@ describe('postgres registry: schema', () => {
     expect((await db.query('SELECT count(*) AS n FROM schema_migrations')).rows[0].n).toBe('2');
   });
 
+  test('a database holding tables of something else is refused; the schema of its own the message names works', async () => {
+    const { url } = await freshDatabase();
+    const db = await sql(url);
+    await db.query('CREATE TABLE runs (id int)');
+    const opening = openPgRegistry(url);
+    await expect(opening).rejects.toBeInstanceOf(RegistryUnusableError);
+    const message = await opening.catch((error: Error) => error.message);
+    expect(message).toMatch(/give buran a database of its own, or a schema of its own \(\?options=-c%20search_path%3Dburan\)/);
+    expect((await db.query("SELECT count(*) AS n FROM pg_tables WHERE tablename = 'journal'")).rows[0].n).toBe('0');
+
+    await db.query('CREATE SCHEMA buran');
+    const registry = await registryOn(`${url}?options=-c%20search_path%3Dburan`);
+    await registry.createRun(metaFor('r1'), packetFor('r1'));
+    expect((await db.query("SELECT count(*) AS n FROM buran.runs WHERE run_id = 'r1'")).rows[0].n).toBe('1');
+    // Its news goes on channels of its own: a registry in another schema of the database hears none of it.
+    expect(registry.channels.journal).toBe('buran_journal_buran');
+  });
+
   test('a server that cannot be reached is RegistryUnusableError without the password', async () => {
     const { url } = await freshDatabase();
     const wrong = url.replace(/\/[^/]+$/, '/no_such_database');
