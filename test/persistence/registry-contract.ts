@@ -111,6 +111,17 @@ export function registryContract(name: string, factory: RegistryFactory): void {
       await session.release();
     });
 
+    test('an entry keeps any text exactly (quotes, backslashes, braces, new lines, other scripts)', async () => {
+      const { registry } = await withRun();
+      const session = await registry.openRun('r1');
+      const message = 'say "hi" \\ {not: json} [1,2] , \n line two \t ☃ 日本 \u0001 end';
+      const [entry] = await session.append([{ type: 'task.duplicate', task_id: 't1', message }], at(1));
+      const [read] = await registry.readJournal('r1');
+      expect(read).toEqual(entry);
+      expect((read as { message?: string }).message).toBe(message);
+      await session.release();
+    });
+
     test('before its first snapshot a run is listed in the state its last run transition entered', async () => {
       const { registry } = await withRun();
       const session = await registry.openRun('r1');
