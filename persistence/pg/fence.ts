@@ -64,6 +64,28 @@ export async function fenced<T>(
 }
 
 /**
+ * The same fence in one statement, one round trip (the driver's appends and snapshot saves, its
+ * hottest writes): `fence` is a CTE that locks the run row as above, and `statement` the rest of a
+ * WITH query whose writes all depend on `EXISTS (SELECT 1 FROM fence)` and whose last SELECT returns
+ * `landed`. Its parameters follow $1 run id, $2 epoch, $3 owner. Locks, waits and re-checks exactly as
+ * the transaction does: a lock clause behaves the same in a CTE.
+ */
+export async function fencedStatement(
+  ctx: PgContext, runId: string, epoch: number, strength: 'share' | 'update', statement: string, params: unknown[],
+): Promise<void> {
+  const ownerId = await ctx.owner.id();
+  const result = await ctx.pool.query<{ landed: boolean }>(
+    `WITH fence AS MATERIALIZED (SELECT 1 FROM runs WHERE run_id = $1 AND owner_epoch = $2 AND owner_id = $3 ${strength === 'share' ? 'FOR SHARE' : 'FOR NO KEY UPDATE'}),
+     ${statement}`,
+    [runId, epoch, ownerId, ...params],
+  );
+  if (result.rows[0]?.landed !== true) {
+    ctx.lost.add(runId);
+    throw new RunOwnershipLostError(runId, epoch);
+  }
+}
+
+/**
  * A write for a run other than its history (an effect record, its leases): fenced when this registry
  * drives the run, so a stale owner's late result never lands; refused when its session here lost the
  * run; plain otherwise (a command that is not driving the run). Always one transaction.

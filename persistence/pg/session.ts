@@ -4,7 +4,7 @@ import type { JournalDraft } from '../journal.ts';
 import type { JournalEntry, SnapshotEnvelope } from '../records.ts';
 import type { RunSession } from '../port.ts';
 import { inTransaction } from './connection.ts';
-import { fenced, type PgContext } from './fence.ts';
+import { fencedStatement, type PgContext } from './fence.ts';
 import { Ownership, type HolderRow } from './ownership.ts';
 import { checkId, readJournal, readSnapshot, recordName } from './run-records.ts';
 import { stateOfEntries, summaryOfSnapshot } from './summary.ts';
@@ -107,20 +107,20 @@ class PgRunSession implements RunSession {
       });
       const moved = stateOfEntries(entries);
       // Before the first snapshot, a run transition moves the run's summary: that updates the row.
-      await fenced(this.ctx, this.runId, this.epoch, moved === null ? 'share' : 'update', async (client) => {
-        await client.query(
-          'INSERT INTO journal (run_id, seq, type, entry) SELECT $1, t.seq, t.type, t.entry FROM unnest($2::int[], $3::text[], $4::json[]) AS t(seq, type, entry)',
-          [this.runId, entries.map((e) => e.seq), entries.map((e) => e.type), entries.map((e) => JSON.stringify(e))],
-        );
-        if (moved !== null) {
-          await client.query(
-            'UPDATE runs SET state = $2, updated_at = $3 WHERE run_id = $1 AND NOT EXISTS (SELECT 1 FROM snapshots WHERE run_id = $1)',
-            [this.runId, moved.state, moved.updated_at],
-          );
-        }
-        // Delivered on commit only: a refused or rolled-back append is never announced.
-        await client.query('SELECT pg_notify($1, $2)', [this.ctx.channels.journal, `${this.runId} ${first + entries.length - 1}`]);
-      });
+      // The NOTIFY is delivered on commit only: a refused append is never announced.
+      await fencedStatement(this.ctx, this.runId, this.epoch, moved === null ? 'share' : 'update', `
+        added AS (
+          INSERT INTO journal (run_id, seq, type, entry)
+          SELECT $1, t.seq, t.type, t.entry FROM unnest($4::int[], $5::text[], $6::json[]) AS t(seq, type, entry)
+          WHERE EXISTS (SELECT 1 FROM fence) RETURNING seq),
+        moved AS (
+          UPDATE runs SET state = $7, updated_at = $8
+          WHERE $7::text IS NOT NULL AND run_id = $1 AND EXISTS (SELECT 1 FROM added) AND NOT EXISTS (SELECT 1 FROM snapshots WHERE run_id = $1))
+        SELECT EXISTS (SELECT 1 FROM added) AS landed, CASE WHEN EXISTS (SELECT 1 FROM added) THEN pg_notify($9, $10) END AS announced`,
+      [
+        entries.map((e) => e.seq), entries.map((e) => e.type), entries.map((e) => JSON.stringify(e)),
+        moved?.state ?? null, moved?.updated_at ?? null, this.ctx.channels.journal, `${this.runId} ${first + entries.length - 1}`,
+      ]);
       this.last += entries.length;
       return entries;
     });
@@ -130,15 +130,14 @@ class PgRunSession implements RunSession {
     return this.serial(async () => {
       const text = JSON.stringify(envelope);
       const summary = summaryOfSnapshot(envelope);
-      await fenced(this.ctx, this.runId, this.epoch, 'update', async (client) => {
-        await client.query(
-          `INSERT INTO snapshots (run_id, seq, envelope) VALUES ($1, $2, $3)
-           ON CONFLICT (run_id) DO UPDATE SET seq = EXCLUDED.seq, envelope = EXCLUDED.envelope`,
-          [this.runId, envelope.seq, text],
-        );
-        await client.query('UPDATE runs SET state = $2, updated_at = $3, blocker = $4, cost_usd = $5 WHERE run_id = $1',
-          [this.runId, summary.state, summary.updated_at, summary.blocker, summary.cost_usd]);
-      });
+      await fencedStatement(this.ctx, this.runId, this.epoch, 'update', `
+        saved AS (
+          INSERT INTO snapshots (run_id, seq, envelope) SELECT $1, $4, $5::json WHERE EXISTS (SELECT 1 FROM fence)
+          ON CONFLICT (run_id) DO UPDATE SET seq = EXCLUDED.seq, envelope = EXCLUDED.envelope RETURNING 1),
+        summary AS (
+          UPDATE runs SET state = $6, updated_at = $7, blocker = $8, cost_usd = $9 WHERE run_id = $1 AND EXISTS (SELECT 1 FROM saved))
+        SELECT EXISTS (SELECT 1 FROM saved) AS landed`,
+      [envelope.seq, text, summary.state, summary.updated_at, summary.blocker, summary.cost_usd]);
       return Buffer.byteLength(text);
     });
   }

@@ -97,7 +97,7 @@ describe('postgres registry: fenced writes', () => {
     late.then(() => { settled = true; }, () => { settled = true; });
     // (A fence that did not conflict with the takeover would not wait: its append would land now.)
     await waitUntil(async () => {
-      const waiting = await db.query("SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'SELECT 1 FROM runs WHERE run_id%'");
+      const waiting = await db.query("SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%FROM runs WHERE run_id = $1 AND owner_epoch = $2%'");
       return settled || (waiting.rowCount ?? 0) > 0;
     });
     await takeover.query('COMMIT');
