@@ -77,7 +77,7 @@ describe('postgres registry: fenced writes', () => {
 
   // A plain append locks the row FOR SHARE; one that moves the run's summary, FOR NO KEY UPDATE.
   test.each([
-    ['a plain append', { type: 'worker.started', task_id: 't1', role: 'implementer', pid: 1 }],
+    ['a plain append', { type: 'worker.started' as const, task_id: 't1', role: 'implementer', pid: 1 }],
     ['an append that moves the run', moved('packet_received', 'running')],
   ])('%s that waited on a takeover in progress finds the new epoch and lands nothing', async (_, draft) => {
     const { url } = await freshDatabase();
