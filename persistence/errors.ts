@@ -25,6 +25,15 @@ export class RegistryUnusableError extends Error {
   }
 }
 
+/** The database holds a registry schema newer than this build knows: nothing is read or changed. */
+export class RegistrySchemaNewerError extends RegistryUnusableError {
+  constructor(location: string, readonly databaseVersion: number, readonly knownVersion: number) {
+    super(location, `the database has registry schema version ${databaseVersion}, newer than this buran knows (up to ${knownVersion}); `
+      + `upgrade buran to a release that knows schema ${databaseVersion} (every host sharing this registry needs one), or point --registry at another database. Nothing was changed`);
+    this.name = 'RegistrySchemaNewerError';
+  }
+}
+
 /**
  * A record every run shares (the lease table) failed validation. It is left untouched and no run
  * is quarantined for it: commands that need it exit 5 naming the file, and a run stops where it
@@ -65,7 +74,7 @@ export class RunNotFoundError extends Error {
   }
 }
 
-/** Another live process drives this run. */
+/** Another live process drives this run (on another host, for a shared registry). */
 export class RunLockedError extends Error {
   readonly code = 'run_locked';
   constructor(readonly runId: string, readonly holderPid: number, readonly host?: string) {
@@ -73,6 +82,19 @@ export class RunLockedError extends Error {
       ? `run ${runId} is being driven by process ${holderPid}; wait for it or stop it first`
       : `run ${runId} is being driven by process ${holderPid} on host ${host}; wait for it (a cancel request is seen by that host's driver) or stop it there`);
     this.name = 'RunLockedError';
+  }
+}
+
+/**
+ * A driver's session lost its run: another host took it over (the owner epoch moved on), so this
+ * process may no longer write its history. Nothing of the refused write landed; the driver stops
+ * its workers and ends without touching the run again.
+ */
+export class RunOwnershipLostError extends Error {
+  readonly code = 'ownership_lost';
+  constructor(readonly runId: string, readonly epoch: number | null) {
+    super(`run ${runId} was taken over by another host${epoch === null ? '' : ` (this process held owner epoch ${epoch})`}: nothing more of it is written from here, and its workers here must stop`);
+    this.name = 'RunOwnershipLostError';
   }
 }
 

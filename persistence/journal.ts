@@ -75,7 +75,8 @@ export async function openJournal(path: string): Promise<Journal> {
       if (drafts.length === 0) return [];
       const at = now.toISOString();
       const first = lastSeq + 1;
-      const entries = drafts.map((d, i) => ({ seq: first + i, at, ...d }) as JournalEntry);
+      // seq and at lead the entry and a draft cannot change them.
+      const entries = drafts.map((d, i) => Object.assign({ seq: first + i, at }, d, { seq: first + i, at }) as JournalEntry);
       const size = (await handle.stat()).size;
       try {
         await handle.write(entries.map((e) => `${JSON.stringify(e)}\n`).join(''));

@@ -1,17 +1,24 @@
 import { resolve } from 'node:path';
 import type { Registry } from './port.ts';
 import { DirectoryRegistry } from './directory-registry.ts';
-import { RegistryUnusableError } from './errors.ts';
 
 /**
  * The registry at a location: a folder (the directory registry, the default), or a
  * `postgres://…` URL (a registry shared by a fleet of hosts).
  */
-export async function openRegistry(location: string): Promise<Registry> {
+export async function openRegistry(location: string, options: DatabaseOptions = {}): Promise<Registry> {
   if (isDatabaseUrl(location)) {
-    throw new RegistryUnusableError(location.replace(/:[^:@/]*@/, ':…@'), 'this build has no PostgreSQL registry');
+    // Loaded only for a database: a directory registry's commands never pay for the client.
+    const { openPgRegistry } = await import('./pg/index.ts');
+    return openPgRegistry(location, { workRoot: workRootFor(location), ...options });
   }
   return new DirectoryRegistry(location);
+}
+
+/** How this process takes part in a shared registry (`buran worker` sets them; other commands take the defaults). */
+export interface DatabaseOptions {
+  hostId?: string;
+  deadAfterMs?: number;
 }
 
 /** A `postgres://` or `postgresql://` URL (a registry in a database), not a folder. */
