@@ -19,6 +19,7 @@ import { RunRecorder, type FlushStats } from './run-recorder.ts';
 import { transitionObserver } from './transition-observer.ts';
 import { watchCancel } from './cancel-watch.ts';
 import { runRecords } from '../persistence/run-records.ts';
+import { placedMeta, placeTakenOverRun, type RunnerPlacement } from './runner-placement.ts';
 
 /** How far to drive and what to tell the caller along the way. */
 export interface DriveOptions {
@@ -43,6 +44,8 @@ export interface DriveOptions {
   inspect?: (event: InspectionEvent) => void;
   /** Each flush's cost (benchmarks). */
   onFlush?: (stats: FlushStats) => void;
+  /** A runner host's own place for a submitted run (`buran worker`); the recorded one otherwise. */
+  placement?: RunnerPlacement;
   /** Replaces effect actors by key (benchmarks that measure the driver, not the workers). */
   effects?: Parameters<ReturnType<typeof provideRunMachine>['provide']>[0]['actors'];
 }
@@ -89,7 +92,7 @@ export async function driveRun(options: DriveOptions): Promise<DriveResult> {
 
 async function driveSession(options: DriveOptions, session: RunSession): Promise<DriveResult> {
   const { registry, runId } = options;
-  const meta = await registry.readMeta(runId);
+  const meta = placedMeta(await registry.readMeta(runId), registry.workRoot, options.placement);
   checkRecords({ snapshot: registry.recordName(runId, 'snapshot'), journal: registry.recordName(runId, 'journal') }, runId, session.snapshot, session.existing);
   // A quota_exhausted run that is resumed goes back to its stage (CONTRACT 4); a crash between
   // the two writes of that step is finished here, never taken for a step after the end.
@@ -186,6 +189,12 @@ async function driveSession(options: DriveOptions, session: RunSession): Promise
   const onInterrupt = () => dispatch({ type: 'interrupt' });
   options.interrupt?.addEventListener('abort', onInterrupt, { once: true });
   const stopRenewing = keepLeasesRenewed(registry, meta, (message) => record({ type: 'lease.renew_failed', message }));
+  if (options.placement !== undefined) {
+    await placeTakenOverRun({
+      registry, meta, placement: options.placement, state: stored === null ? null : stored.state, env, secrets,
+      killGraceMs: options.killGraceMs ?? 2000, record, signal: stop.signal,
+    });
+  }
   actor.start();
   // A cancel (asked here, or by `buran cancel` from another shell or host through the registry) is
   // sent once the run has re-executed the steps its journal holds: during that replay it would

@@ -3,7 +3,10 @@ import { join } from 'node:path';
 import type { LeaseResult } from '../machines/run-machine.ts';
 import { TERMINAL_STATES } from '../machines/states.ts';
 import type { Lease, LeaseOutcome } from '../persistence/lease.ts';
-import { claimsFor } from '../persistence/lease-resources.ts';
+import { claimsFor, type LeaseClaim, type WorkPlace } from '../persistence/lease-resources.ts';
+import { fleetClaimsFor, repositoryIdentity } from '../persistence/repository-identity.ts';
+import { hostName } from '../persistence/host.ts';
+import { git } from '../adapters/git.ts';
 import type { Registry } from '../persistence/port.ts';
 import type { RunMeta } from '../persistence/records.ts';
 
@@ -19,20 +22,37 @@ const sleep = (ms: number, signal: AbortSignal) =>
     signal.addEventListener('abort', done, { once: true });
   });
 
-/** The claims a run's leases cover (CONTRACT 8; see persistence/lease-resources.ts). */
-export function runClaims(meta: RunMeta) {
-  return claimsFor({
+function workPlace(meta: RunMeta): WorkPlace {
+  return {
     workspace: meta.workspace,
     repo: meta.repo,
     workspaceIsCheckout: meta.repo === null && existsSync(join(meta.workspace, '.git')),
     intendedBranch: meta.input.plan.intended_branch,
     conflictSurface: meta.input.plan.conflict_surface,
-  });
+  };
+}
+
+/** The claims a run's leases cover on one host (CONTRACT 8; see persistence/lease-resources.ts). */
+export function runClaims(meta: RunMeta): LeaseClaim[] {
+  return claimsFor(workPlace(meta));
+}
+
+/**
+ * The claims of a run in a registry shared by hosts (CONTRACT 9): branch and surface claims keyed by
+ * the repository's identity (its origin remote, else the packet's scm_target.repo), so runs of one
+ * repository on two hosts take turns; workspace and checkout claims carry the host.
+ */
+export async function sharedRunClaims(meta: RunMeta): Promise<LeaseClaim[]> {
+  const checkout = meta.repo ?? meta.workspace;
+  const originUrl = await git(checkout, ['config', '--get', 'remote.origin.url']).catch(() => null);
+  const repository = repositoryIdentity({ originUrl: originUrl?.trim() || null, scmRepo: meta.input.plan.repo || null, baseDir: checkout });
+  return fleetClaimsFor(workPlace(meta), { hostId: hostName(), repository });
 }
 
 /** One attempt at every lease of the run. */
 export async function tryRunLeases(registry: Registry, meta: RunMeta, now: Date): Promise<LeaseResult> {
-  const outcome = await registry.acquireLeases(meta.run_id, runClaims(meta), meta.config.lease.ttl_ms, now, (lease, at) => holderIsLive(registry, lease, at));
+  const claims = registry.kind === 'directory' ? runClaims(meta) : await sharedRunClaims(meta);
+  const outcome = await registry.acquireLeases(meta.run_id, claims, meta.config.lease.ttl_ms, now, (lease, at) => holderIsLive(registry, lease, at));
   return asResult(outcome, now);
 }
 

@@ -138,7 +138,7 @@ async function performHandoff(deps: RunDeps, runId: string, epoch: number): Prom
     story: await gatherHandoffStory(await deps.registry.readJournal(runId), deps.records, epoch),
   };
   const handoff = deps.meta.config.handoff;
-  const git = { ...local, remote: handoff.remote, gh: handoff.gh, env: buildChildEnv(deps.env, handoff.env, {}) };
+  const git = { ...local, remote: handoff.remote, gh: handoff.gh, env: buildChildEnv(deps.env, handoff.env, {}), push: deps.meta.runner === true };
   return handoff.kind === 'local' ? handoffLocal(local) : handoff.kind === 'git-branch' ? handoffGitBranch(git) : handoffGithubPr(git);
 }
 

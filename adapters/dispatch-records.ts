@@ -19,6 +19,8 @@ export interface DispatchIntent {
   interrupted: boolean;
   /** How many times this task was started with no process recorded before (a driver died each time); absent in older records. */
   starts?: number;
+  /** The runner host whose kernel the pid belongs to (absent in older records: this host). */
+  host?: string;
 }
 
 /** A command that is running (setup or verification), recorded so a later driver can stop it. */
@@ -26,6 +28,8 @@ export interface RunningCommand {
   process: ProcessIdentity;
   index: number;
   command?: string;
+  /** The host that runs it (absent in older records: this host). */
+  host?: string;
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);

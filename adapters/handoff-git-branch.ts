@@ -13,6 +13,8 @@ import { hardenedGitEnv } from './git-hardening.ts';
 export interface GitHandoffContext extends LocalHandoffContext {
   /** git remote to push to, e.g. "origin". */
   remote: string;
+  /** git-branch: push the branch to `remote` too (a fleet's run: its host's clone is no place to hand off). */
+  push?: boolean;
   /** gh executable (a name on env.PATH or an absolute path). */
   gh: string;
   /** The whole environment for git and gh (PATH, HOME, GH_TOKEN …): nothing else is inherited. */
@@ -54,12 +56,27 @@ export async function handoffGitBranch(ctx: GitHandoffContext): Promise<GitHando
   }
   const local = await handoffLocal(ctx);
   const commit = await commitToBranch(ctx, top, branch);
+  if (ctx.push === true) await pushBranch(ctx, branch, 'git-branch');
   const record: GitHandoffRecord = {
     kind: 'git-branch', patch_path: local.patch_path, summary_path: local.summary_path, files_changed: commit.files,
-    target: local.target, branch, commit: commit.sha, pushed: false, pr: null,
+    target: local.target, branch, commit: commit.sha, pushed: ctx.push === true, pr: null,
   };
   await ctx.records.write(EFFECTS.handoff('git-branch'), record);
   return record;
+}
+
+/** Pushes the branch to ctx.remote, never forced; a refusal is a HandoffFailed with the fix. */
+export async function pushBranch(ctx: GitHandoffContext, branch: string, kind: 'git-branch' | 'github-pr'): Promise<void> {
+  const ref = `refs/heads/${branch}`;
+  // The user's own credential helpers and ssh command, not ones the repository's config adds.
+  const out = await gitFor(ctx, ctx.workspace, ['push', '--quiet', ctx.remote, `${ref}:${ref}`], await hardenedGitEnv(ctx.env, ctx.workspace, { push: true }));
+  if (!out.ok) {
+    throw new HandoffFailed(
+      `${kind} handoff: pushing "${branch}" to remote "${ctx.remote}" failed: ${out.stderr || 'no output'}. `
+      + 'Fix: check the remote name (handoff.remote) and your push access; a rejected non-fast-forward means the remote branch has other commits: '
+      + 'merge or delete it there, or choose another intended_branch',
+    );
+  }
 }
 
 /**

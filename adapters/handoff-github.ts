@@ -4,10 +4,9 @@ import { execa } from 'execa';
 import { writeFileDurable } from '../persistence/durable-file.ts';
 import { EFFECTS } from '../persistence/port.ts';
 import { readHandoff } from './dispatch-records.ts';
-import { gitFor, handoffGitBranch, handoffTitle, HandoffFailed, type GitHandoffContext, type GitHandoffRecord } from './handoff-git-branch.ts';
+import { handoffGitBranch, pushBranch, handoffTitle, HandoffFailed, type GitHandoffContext, type GitHandoffRecord } from './handoff-git-branch.ts';
 import { redact } from './redact.ts';
 import { QUICK_TIMEOUT_MS } from './git.ts';
-import { hardenedGitEnv } from './git-hardening.ts';
 
 type PullRequest = NonNullable<GitHandoffRecord['pr']>;
 
@@ -26,7 +25,7 @@ export async function handoffGithubPr(ctx: GitHandoffContext): Promise<GitHandof
     throw new HandoffFailed(`github-pr handoff: the intended branch "${branch}" is the base branch; a PR needs its own branch: set scm_target.intended_branch in the packet`);
   }
   const committed = await handoffGitBranch(ctx);
-  await push(ctx, branch);
+  await pushBranch(ctx, branch, 'github-pr');
 
   const bodyPath = join(ctx.handoffDir, 'pr-body.md');
   await writeFileDurable(bodyPath, redact(await prBody(ctx, committed), ctx.secrets));
@@ -43,19 +42,6 @@ export async function handoffGithubPr(ctx: GitHandoffContext): Promise<GitHandof
   const record: GitHandoffRecord = { ...committed, kind: 'github-pr', pushed: true, pr };
   await ctx.records.write(EFFECTS.handoff('github-pr'), record);
   return record;
-}
-
-async function push(ctx: GitHandoffContext, branch: string): Promise<void> {
-  const ref = `refs/heads/${branch}`;
-  // The user's own credential helpers and ssh command, not ones the repository's config adds.
-  const out = await gitFor(ctx, ctx.workspace, ['push', '--quiet', ctx.remote, `${ref}:${ref}`], await hardenedGitEnv(ctx.env, ctx.workspace, { push: true }));
-  if (!out.ok) {
-    throw new HandoffFailed(
-      `github-pr handoff: pushing "${branch}" to remote "${ctx.remote}" failed: ${out.stderr || 'no output'}. `
-      + 'Fix: check the remote name (handoff.remote) and your push access; a rejected non-fast-forward means the remote branch has other commits: '
-      + 'merge or delete it there, or choose another intended_branch',
-    );
-  }
 }
 
 /** Runs gh without a shell or stdin, prompts disabled; any failure is a HandoffFailed with gh's redacted stderr. */

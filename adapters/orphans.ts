@@ -1,4 +1,5 @@
 import { runIdentity } from './worker-env.ts';
+import { recordedHere } from '../persistence/host.ts';
 import { findProcessByEnv, findProcessesByEnv, isAlive, type ProcessIdentity } from '../persistence/process-identity.ts';
 import type { RunRecords } from '../persistence/run-records.ts';
 import { readIntent, readRunningCommand, readRunningSetup } from './dispatch-records.ts';
@@ -40,16 +41,19 @@ export async function liveRunProcesses(records: RunRecords, registryId: string, 
 const signallable = (process: ProcessIdentity | null | undefined): process is ProcessIdentity =>
   !!process && typeof process.pid === 'number' && process.pid > 0 && typeof process.start === 'string' && isAlive(process);
 
+// Another host's pids name processes of another kernel: never signalled from here.
+const here = (record: { process: ProcessIdentity | null; host?: string } | null) => (recordedHere(record) ? record?.process : null);
+
 /** The live processes the run's records name: dispatches', verification commands' and setup's. */
 async function recordedProcesses(records: RunRecords): Promise<ProcessIdentity[]> {
   const found: (ProcessIdentity | null | undefined)[] = [];
   for (const key of await records.keys('tasks/')) {
-    if (key.endsWith('/dispatch')) found.push((await readIntent(records, key.split('/')[1]!).catch(() => null))?.process);
+    if (key.endsWith('/dispatch')) found.push(here(await readIntent(records, key.split('/')[1]!).catch(() => null)));
   }
   for (const key of await records.keys('epochs/')) {
-    if (key.endsWith('/running')) found.push((await readRunningCommand(records, Number(key.split('/')[1])).catch(() => null))?.process);
+    if (key.endsWith('/running')) found.push(here(await readRunningCommand(records, Number(key.split('/')[1])).catch(() => null)));
   }
-  found.push((await readRunningSetup(records).catch(() => null))?.process);
+  found.push(here(await readRunningSetup(records).catch(() => null)));
   return found.filter(signallable);
 }
 

@@ -7,6 +7,7 @@ import { splitCommandWords } from './command-words.ts';
 import { stat } from 'node:fs/promises';
 import { runInGroup, signalGroup } from './process-group.ts';
 import { isAlive } from '../persistence/process-identity.ts';
+import { hostName, recordedHere } from '../persistence/host.ts';
 import { buildChildEnv, runIdentity } from './worker-env.ts';
 import { redact } from './redact.ts';
 import { readRunningCommand, readVerification } from './dispatch-records.ts';
@@ -73,7 +74,7 @@ async function runCommand(ctx: VerificationContext, epoch: number, index: number
   const result = await runInGroup({
     file, args, cwd: ctx.workspace, env: buildChildEnv(ctx.env, [], commandIds(ctx.registryId, ctx.runId, epoch, index + 1)), logFile: log, secrets: ctx.secrets,
     deadline: Date.now() + ctx.timeoutMs, killGraceMs: ctx.killGraceMs, signal: ctx.signal,
-    onStarted: (process) => ctx.records.write(EFFECTS.verificationRunning(epoch), { process, index: index + 1, command }),
+    onStarted: (process) => ctx.records.write(EFFECTS.verificationRunning(epoch), { process, index: index + 1, command, host: hostName() }),
   });
   switch (result.kind) {
     case 'aborted': throw new Error(`verification of epoch ${epoch} was interrupted by a deliberate stop`);
@@ -96,7 +97,8 @@ export function commandIds(registryId: string, runId: string, epoch: number, ind
 // killed before the epoch's commands run again from the first.
 async function stopOrphan(ctx: VerificationContext, epoch: number): Promise<void> {
   const running = await readRunningCommand(ctx.records, epoch);
-  if (running === null || !isAlive(running.process)) return;
+  // One another host left runs on that host's disk, in a workspace this host does not use.
+  if (running === null || !recordedHere(running) || !isAlive(running.process)) return;
   signalGroup(running.process.pid, 'SIGKILL');
   ctx.record({ type: 'verification.orphan_killed', epoch, pid: running.process.pid, command: running.command ?? '' });
 }

@@ -8,6 +8,7 @@ import { writeFileDurable } from '../persistence/durable-file.ts';
 import { EFFECTS } from '../persistence/port.ts';
 import type { RunRecords } from '../persistence/run-records.ts';
 import { planDispatch } from '../machines/dispatch-plan.ts';
+import { hostName, recordedHere } from '../persistence/host.ts';
 import { readAgentReport, readIntent, readOutcome, type DispatchIntent } from './dispatch-records.ts';
 import type { ProcessIdentity } from '../persistence/process-identity.ts';
 import { findProcessByEnv, isAlive } from '../persistence/process-identity.ts';
@@ -82,16 +83,17 @@ export async function dispatchWorker(ctx: DispatchContext, req: DispatchRequest)
   if (recorded !== null) return recorded;
 
   const intent = await readIntent(ctx.records, taskId);
-  const live = intent === null ? null : liveProcessOf(ctx, intent, req);
+  const elsewhere = !recordedHere(intent);
+  const live = intent === null || elsewhere ? null : liveProcessOf(ctx, intent, req);
   let completion: CompletionRead = { kind: 'missing' };
-  if (live === null) {
+  if (live === null && !elsewhere) {
     // The log was redacted as it was written (by the relay, which outlives a driver); it is read
     // once the relay has finished it (at most a grace period: a relay that died never will).
     if (intent?.process) await awaitLogComplete(files.log, ctx.killGraceMs + 1000);
     if (intent?.process) await agentCompletion(ctx, req);
     completion = await readCompletion(files.completion, ctx.secrets);
   }
-  const step = planDispatch({ intent, live: live !== null, completionFound: completion.kind !== 'missing' });
+  const step = planDispatch({ intent, live: live !== null, completionFound: completion.kind !== 'missing', host: hostName() });
   switch (step.kind) {
     case 'adopt': return finish(ctx, req, await adopt(ctx, req, { ...intent!, process: live! }));
     case 'ingest':
@@ -100,6 +102,9 @@ export async function dispatchWorker(ctx: DispatchContext, req: DispatchRequest)
       return finish(ctx, req, { kind: 'exited', exitCode: null, signal: null, unobserved: true, completion });
     case 'lost': return finish(ctx, req, step);
     case 'start': return finish(ctx, req, await start(ctx, req, step.unrecordedStarts));
+    case 'restart_here':
+      ctx.record({ type: 'worker.restarted_elsewhere', task_id: taskId, previous_host: step.previousHost });
+      return finish(ctx, req, await start(ctx, req, 0));
   }
 }
 
@@ -129,6 +134,7 @@ async function start(ctx: DispatchContext, req: DispatchRequest, unrecordedStart
   if (ctx.signal?.aborted) throw new DispatchInterrupted(req.task.task_id);
   const starting: DispatchIntent = {
     task_id: req.task.task_id, process: null, started_at: new Date().toISOString(), deadline, interrupted: false, starts: unrecordedStarts + 1,
+    host: hostName(),
   };
   await ctx.records.write(EFFECTS.taskIntent(req.task.task_id), starting);
   const result = await runInGroup({

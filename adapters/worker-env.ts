@@ -1,4 +1,5 @@
 import { realpathSync } from 'node:fs';
+import { hostName } from '../persistence/host.ts';
 
 /**
  * The variables that name a run across every process on the machine: run ids are unique only
@@ -6,10 +7,11 @@ import { realpathSync } from 'node:fs';
  * password) goes with them. Every process a run starts carries them; cancel and the end of a task
  * find escaped processes by them.
  */
-export function runIdentity(registryId: string, runId: string): { BURAN_REGISTRY: string; BURAN_RUN_ID: string } {
+export function runIdentity(registryId: string, runId: string): { BURAN_REGISTRY: string; BURAN_RUN_ID: string; BURAN_HOST: string } {
   let root = registryId;
   try { root = realpathSync(registryId); } catch { /* not a folder, or not there (yet): as given */ }
-  return { BURAN_REGISTRY: root, BURAN_RUN_ID: runId };
+  // The host too: hosts of a fleet on one machine share a registry URL, and each finds only its own processes.
+  return { BURAN_REGISTRY: root, BURAN_RUN_ID: runId, BURAN_HOST: hostName() };
 }
 
 const PASSED_THROUGH = ['PATH', 'HOME', 'USER', 'SHELL', 'TERM', 'TMPDIR', 'LANG'];

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { SetupCommandResult, SetupReport } from '../machines/workspace-rules.ts';
 import { readIfExists } from '../persistence/durable-file.ts';
 import { isAlive } from '../persistence/process-identity.ts';
+import { hostName, recordedHere } from '../persistence/host.ts';
 import { EFFECTS } from '../persistence/port.ts';
 import type { RunRecords } from '../persistence/run-records.ts';
 import { readRunningSetup, readSetup } from './dispatch-records.ts';
@@ -53,7 +54,7 @@ export async function runWorkspaceSetup(ctx: SetupContext): Promise<SetupReport>
     const result = await runInGroup({
       file, args, cwd: ctx.workspace, logFile: log, secrets: ctx.secrets, deadline, killGraceMs: ctx.killGraceMs, signal: ctx.signal,
       env: buildChildEnv(ctx.env, [], { ...runIdentity(ctx.registryId, ctx.runId), BURAN_TASK_ID: `setup-${index + 1}` }),
-      onStarted: (process) => ctx.records.write(EFFECTS.setupRunning, { process, index: index + 1 }),
+      onStarted: (process) => ctx.records.write(EFFECTS.setupRunning, { process, index: index + 1, host: hostName() }),
     });
     if (result.kind === 'aborted') throw new SetupInterrupted();
     const tail = await tailOf(log, ctx.secrets);
@@ -82,7 +83,7 @@ export class SetupInterrupted extends Error {
 
 async function stopOrphan(ctx: SetupContext): Promise<void> {
   const running = await readRunningSetup(ctx.records);
-  if (running === null || !isAlive(running.process)) return;
+  if (running === null || !recordedHere(running) || !isAlive(running.process)) return;
   signalGroup(running.process.pid, 'SIGKILL');
   ctx.record({ type: 'workspace.setup_orphan_killed', pid: running.process.pid, index: running.index });
 }

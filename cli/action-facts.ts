@@ -3,12 +3,13 @@ import { resolve } from 'node:path';
 import { quote, type ActionFacts } from '../machines/next-safe-action.ts';
 import type { Registry } from '../persistence/port.ts';
 import type { RunMeta } from '../persistence/records.ts';
-import { isDatabaseUrl } from '../persistence/open-registry.ts';
+import { isDatabaseUrl, redactedUrl } from '../persistence/open-registry.ts';
 
 /** ` --registry DIR` unless a command run from `cwd` would find this registry by default. */
 export function registryFlag(registry: string, cwd: string): string {
   const byDefault = process.env.BURAN_REGISTRY ?? '.buran';
-  if (isDatabaseUrl(registry)) return byDefault === registry ? '' : ` --registry ${quote(registry)}`;
+  // A database registry is named without its password (`location`): the one in $BURAN_REGISTRY is implied.
+  if (isDatabaseUrl(registry)) return isDatabaseUrl(byDefault) && redactedUrl(byDefault) === registry ? '' : ` --registry ${quote(registry)}`;
   return resolve(cwd, byDefault) === resolve(registry) ? '' : ` --registry ${quote(registry)}`;
 }
 

@@ -1,6 +1,6 @@
 import {
   BatchExistsError, BatchNotFoundError, InvalidIdError, LeaseNotExpiredError, LockUnverifiedError, RegistryCorruptError, RegistryUnusableError,
-  RunExistsError, RunLockedError, RunBusyError, RunNotFinishedError, RunNotFoundError, RunWorkersAliveError, SharedRecordCorruptError,
+  RunExistsError, RunLockedError, RunBusyError, RunOwnershipLostError, RunNotFinishedError, RunNotFoundError, RunWorkersAliveError, SharedRecordCorruptError,
 } from '../persistence/errors.ts';
 import { UsageError } from './errors.ts';
 import { EXIT } from './exit-codes.ts';
@@ -19,7 +19,7 @@ export function classify(error: unknown): { code: string; exit: number; message:
   if (
     error instanceof RunNotFoundError || error instanceof RunLockedError || error instanceof RunExistsError || error instanceof LeaseNotExpiredError
     || error instanceof RunNotFinishedError || error instanceof BatchNotFoundError || error instanceof BatchExistsError
-    || error instanceof LockUnverifiedError || error instanceof RunWorkersAliveError || error instanceof RunBusyError
+    || error instanceof LockUnverifiedError || error instanceof RunWorkersAliveError || error instanceof RunBusyError || error instanceof RunOwnershipLostError
   ) {
     return { code: error.code, exit: EXIT.registry, message: error.message, details: [] };
   }

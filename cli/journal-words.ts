@@ -124,6 +124,8 @@ const WORDS: { [T in JournalEntryType]: (e: JournalEntryOf<T> & Record<string, u
   'workspace.setup_orphan_killed': (e) => `setup ${str(e.index)}: killed pid ${str(e.pid)} left by a stopped driver; setup runs again`,
   'workspace.removed': (e) => `worktree ${str(e.path)} removed after the handoff`,
   'workspace.kept': (e) => `worktree ${str(e.path)} kept: ${oneLine(str(e.reason))} (buran clean removes it)`,
+  'fleet.claimed': (e) => e.kind === 'takeover' ? `taken over by host ${str(e.host)} (the host that drove it stopped heartbeating)` : `claimed by runner host ${str(e.host)}`,
+  'worker.restarted_elsewhere': (e) => `${str(e.task_id)}: its worker ran on host ${str(e.previous_host)}, which is gone; started again here (no retry spent)`,
   'agent.pause': (e) => `waiting for the agent until ${str(e.until)}; no retry is spent`,
   'lease.renew_failed': (e) => `lease renewal failed: ${oneLine(str(e.message))}`,
   'lease.release_failed': (e) => `leases not released at the end: ${oneLine(str(e.message))} (they expire by themselves)`,

@@ -32,7 +32,7 @@ function registryOf(opts: Common): string {
 /** Every command accepts --registry and --json (CONTRACT 1). */
 function common(command: Command): Command {
   return command
-    .option('--registry <dir>', 'registry folder (default: $BURAN_REGISTRY, else ./.buran)')
+    .option('--registry <dir>', 'registry folder or postgres:// URL (default: $BURAN_REGISTRY, else ./.buran)')
     .option('--json', 'machine output on stdout, nothing else');
 }
 
@@ -143,6 +143,27 @@ function program(): Command {
         maxCostUsd: opts.maxCostUsd as number | undefined,
         config: opts.config as string | undefined, workspace: opts.workspace as string | undefined, repo: opts.repo as string | undefined,
         registry: registryOf(opts), cwd, json: opts.json === true,
+      }, output);
+    });
+
+  common(cli.command('submit').argument('<packets>', 'a packet or a packet list (JSON or YAML)'))
+    .description('queue one run per packet in a shared registry (--registry postgres://…) for the runner hosts, and exit')
+    .option('--config <file>', 'config file the runs are frozen with (default: ./buran.config.json)')
+    .action(async (path: string, opts: Common & { config?: string }) => {
+      const { submitCommand } = await import('./commands/submit.ts');
+      exitCode = await submitCommand({ path, config: opts.config, registry: registryOf(opts), cwd, json: opts.json === true }, output);
+    });
+
+  common(cli.command('worker'))
+    .description('be a runner host: claim queued runs from a shared registry and drive them here, until SIGINT/SIGTERM')
+    .option('--host-id <id>', "this host's name in the fleet (default: $BURAN_HOST_ID, else the machine's host name)")
+    .addOption(new Option('--concurrency <n>', 'runs driven at once (default 2)').argParser(parseCount))
+    .option('--repo <dir>', "this host's clone of the repository the runs work on (default: the current folder)")
+    .option('--config <file>', 'config file for this host (its fleet section; default: ./buran.config.json)')
+    .action(async (opts: Common & { hostId?: string; concurrency?: number; repo?: string; config?: string }) => {
+      const { workerCommand } = await import('./commands/worker.ts');
+      exitCode = await workerCommand({
+        registry: registryOf(opts), hostId: opts.hostId, concurrency: opts.concurrency, repo: opts.repo, config: opts.config, cwd, json: opts.json === true,
       }, output);
     });
 

@@ -12,11 +12,15 @@ export type DispatchStep =
   /** Started again and again with no driver living to record its process: an interruption, bounded. */
   | { kind: 'lost'; unwatched: true; message: string }
   /** No trace of a worker that could still come back: start one (again). */
-  | { kind: 'start'; unrecordedStarts: number };
+  | { kind: 'start'; unrecordedStarts: number }
+  /** The worker ran on a runner host that is gone (a takeover): its slot and process are there, not here; started again, no retry spent. */
+  | { kind: 'restart_here'; previousHost: string };
 
 export interface DispatchFacts {
   /** The dispatch intent as recorded, or null when the dispatch never began. */
-  intent: { process: { pid: number } | null; interrupted: boolean; starts?: number } | null;
+  intent: { process: { pid: number } | null; interrupted: boolean; starts?: number; host?: string } | null;
+  /** This host's name: an intent recorded by another host is that host's business, not this one's. */
+  host: string;
   /** The recorded process (or, with none recorded, one carrying the task's ids) is alive. */
   live: boolean;
   /** A completion is in the task's slot (read only when no worker is live). */
@@ -26,7 +30,8 @@ export interface DispatchFacts {
 /** Starts of one task whose process no driver recorded, before that counts as an interruption. */
 export const MAX_UNRECORDED_STARTS = 3;
 
-export function planDispatch({ intent, live, completionFound }: DispatchFacts): DispatchStep {
+export function planDispatch({ intent, live, completionFound, host }: DispatchFacts): DispatchStep {
+  if (intent?.host !== undefined && intent.host !== host) return { kind: 'restart_here', previousHost: intent.host };
   if (intent !== null && live) return { kind: 'adopt' };
   if (completionFound) return { kind: 'ingest' };
   if (intent === null) return { kind: 'start', unrecordedStarts: 0 };

@@ -158,7 +158,7 @@ export class RunBusyError extends Error {
  * run is quarantined for its own damaged records, and resumable otherwise once the cause is fixed.
  */
 export function isRegistryProblem(error: unknown): boolean {
-  if (error instanceof RegistryCorruptError || error instanceof SharedRecordCorruptError) return true;
+  if (error instanceof RegistryCorruptError || error instanceof SharedRecordCorruptError || error instanceof RunOwnershipLostError) return true;
   const code = (error as NodeJS.ErrnoException | null)?.code;
   return code === 'ENOSPC' || code === 'EDQUOT';
 }

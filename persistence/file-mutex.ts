@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { link, readFile, unlink, writeFile } from 'node:fs/promises';
+import { link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { isAlive, selfIdentity, type ProcessIdentity } from './process-identity.ts';
 
 const queues = new Map<string, Promise<unknown>>();
@@ -32,6 +33,8 @@ export async function withFileMutex<T>(path: string, work: () => Promise<T>, wai
 
 async function holdFile<T>(path: string, work: () => Promise<T>, waitMs: number): Promise<T> {
   const me = selfIdentity();
+  // A host's work root (a database registry's) may not exist yet.
+  await mkdir(dirname(path), { recursive: true });
   const until = Date.now() + waitMs;
   for (let pause = 1; ; pause = Math.min(pause * 2, 25)) {
     // Written aside, then linked into place: the lock file never exists half-written.

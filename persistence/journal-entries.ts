@@ -29,6 +29,10 @@ const shapes = {
   'worker.held': { task_id: text, until: text, by: text },
   'worker.strays_stopped': { task_id: text, pids: z.array(int) },
   'agent.pause': { until: text },
+  /** A runner host took the run: from the queue, or over from a host that stopped heartbeating. */
+  'fleet.claimed': { host: text, kind: text },
+  /** A taken-over run's task whose worker ran on another host: started again here, no retry spent. */
+  'worker.restarted_elsewhere': { task_id: text, previous_host: text },
   'verification.command': { epoch: int, index: int, command: text },
   'verification.result': { epoch: int, index: int, command: text, exit_code: z.nullable(int), outcome: text },
   'verification.orphan_killed': { epoch: int, pid: int, command: text },

@@ -21,6 +21,9 @@ export interface DatabaseOptions {
   deadAfterMs?: number;
 }
 
+/** A database URL as messages show it: never its password (the same text as the registry's `location`). */
+export { redactedLocation as redactedUrl } from './database-url.ts';
+
 /** A `postgres://` or `postgresql://` URL (a registry in a database), not a folder. */
 export const isDatabaseUrl = (location: string): boolean => /^postgres(ql)?:\/\//i.test(location);
 

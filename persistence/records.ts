@@ -17,6 +17,8 @@ export const RunMetaSchema = z.object({
   workspace: z.string().check(z.minLength(1)),
   /** The checkout the run's worktree is made from (--repo), or null: the workspace is used as is. */
   repo: z._default(z.nullable(z.string()), null),
+  /** Submitted to a fleet (`buran submit`): the runner host that claims it gives it a worktree of its own clone. */
+  runner: z.optional(z.boolean()),
   /** The run this one was started from by `buran retry`, or null. */
   retry_of: z._default(z.nullable(z.string()), null),
   config: ConfigSchema,

@@ -156,6 +156,14 @@ export const ConfigSchema = z.strictObject({
     }),
     { setup: [], setup_timeout_ms: 1_200_000 },
   ),
+  fleet: z._default(
+    z.strictObject({
+      '//': note,
+      /** A runner host whose heartbeat is older than this is dead: another host takes its runs over. */
+      dead_after_ms: z._default(durationMs(1, 3_600_000).check(about("A runner host whose heartbeat is older than this is dead, and a live host takes its runs over (buran worker's own config).")), 30_000),
+    }),
+    { dead_after_ms: 30_000 },
+  ),
   handoff: z._default(HandoffSchema, { kind: 'local', remote: 'origin', gh: 'gh', allowed_repos: [], env: [] }),
 });
 

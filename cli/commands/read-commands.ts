@@ -38,7 +38,7 @@ async function status(registry: Registry, runId: string, json: boolean, output: 
     checkRecords({ snapshot: registry.recordName(runId, 'snapshot'), journal: registry.recordName(runId, 'journal') }, runId, stored, entries);
     const meta = await registry.readMeta(runId);
     const tasks = taskHistory(entries);
-    const extras = await statusExtras(registry, meta, stored, tasks);
+    const extras = await statusExtras(registry, runnerPlaced(meta, entries), stored, tasks);
     const journalState = stored === null ? lastRunState(entries) : null;
     view = journalState === null
       ? statusView(stored ?? notYetDriven(meta), tasks, extras, await actionFactsOf(meta, registry, process.cwd()))
@@ -81,6 +81,20 @@ export async function eventsCommand(runId: string, location: string, json: boole
 }
 
 const LEASE_PROBLEM = 'the lease table is damaged';
+
+/**
+ * A submitted run's workspace is where its runner host put it, as the journal says: the last
+ * worktree made, on the last host that claimed the run (a path of that host's disk).
+ */
+function runnerPlaced(meta: RunMeta, entries: readonly JournalEntry[]): RunMeta {
+  if (meta.runner !== true) return meta;
+  const last = <T extends JournalEntry['type']>(type: T) =>
+    [...entries].reverse().find((e): e is Extract<JournalEntry, { type: T }> => e.type === type);
+  const ready = last('workspace.ready');
+  const claimed = last('fleet.claimed');
+  if (ready === undefined) return meta;
+  return { ...meta, workspace: claimed === undefined ? ready.path : `${claimed.host}:${ready.path}` };
+}
 
 async function statusExtras(
   registry: Registry, meta: RunMeta, stored: SnapshotEnvelope | null, tasks: TaskRecord[],

@@ -7,17 +7,7 @@ export const ADVISORY = {
   leases: 0x6275_0002,
 } as const;
 
-/** The registry's URL for messages: never its password. */
-export function redactedLocation(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password !== '') parsed.password = '***';
-    parsed.searchParams.delete('password');
-    return parsed.toString();
-  } catch {
-    return 'postgres://(an unreadable URL)';
-  }
-}
+export { redactedLocation } from '../database-url.ts';
 
 /** True for a --registry value that names a PostgreSQL database rather than a folder. */
 export function isPostgresUrl(value: string): boolean {

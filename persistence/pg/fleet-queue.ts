@@ -68,3 +68,20 @@ export async function requeue(ctx: PgContext, runId: string): Promise<void> {
   });
   ctx.held.delete(runId);
 }
+
+/**
+ * Puts a submitted run that nobody holds and that is not finished back in the queue: a runner host
+ * stopped on SIGTERM releases the runs it interrupted, then parks them here for the next host.
+ * A run someone opened meanwhile (a `buran resume`) is left to them. True when it was parked.
+ */
+export async function park(ctx: PgContext, runId: string, terminalStates: readonly string[]): Promise<boolean> {
+  const parked = await ctx.pool.query(
+    `WITH parked AS (
+       UPDATE runs SET queued_at = clock_timestamp()
+        WHERE run_id = $1 AND origin = 'submitted' AND owner_id IS NULL AND queued_at IS NULL AND NOT (state = ANY($2::text[]))
+        RETURNING run_id)
+     SELECT pg_notify($3, run_id) FROM parked`,
+    [runId, terminalStates, ctx.channels.queue],
+  );
+  return (parked.rowCount ?? 0) > 0;
+}

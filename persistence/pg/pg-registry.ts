@@ -210,6 +210,11 @@ export class PgRegistry implements Registry {
     return queue.requeue(this.ctx, runId);
   }
 
+  /** Queues again a submitted, unfinished run nobody holds (see fleet-queue.ts park). */
+  park(runId: string, terminalStates: readonly string[]): Promise<boolean> {
+    return queue.park(this.ctx, runId, terminalStates);
+  }
+
   /** Follows NOTIFY channels (see `channels`) on a connection of its own. */
   listen(channels: readonly string[], onNotify: (channel: string, payload: string) => void, onError?: (error: Error) => void): Promise<Listener> {
     return listen(this.url, channels, onNotify, onError);

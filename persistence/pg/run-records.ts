@@ -19,8 +19,8 @@ export function checkId(id: string, what = 'run'): void {
 export async function insertRun(db: pg.Pool, meta: RunMeta, packet: Record<string, unknown>, origin: 'direct' | 'submitted'): Promise<void> {
   checkId(meta.run_id);
   const inserted = await db.query(
-    `INSERT INTO runs (run_id, meta, packet, origin, updated_at, queued_at)
-     VALUES ($1, $2, $3, $4, $5, CASE WHEN $4 = 'submitted' THEN clock_timestamp() END)
+    `INSERT INTO runs (run_id, meta, packet, origin, updated_at, queued_at, state)
+     VALUES ($1, $2, $3, $4, $5, CASE WHEN $4 = 'submitted' THEN clock_timestamp() END, CASE WHEN $4 = 'submitted' THEN 'queued' ELSE 'packet_received' END)
      ON CONFLICT (run_id) DO NOTHING`,
     [meta.run_id, JSON.stringify(meta), JSON.stringify(packet), origin, meta.created_at],
   );
