@@ -142,6 +142,7 @@ export interface RunSession {
   readonly runId: string;
   /** The journal as it was when the session opened. */
   readonly existing: readonly JournalEntry[];
+  /** The last snapshot saved: the one found at opening, then each one this session saves. */
   readonly snapshot: SnapshotEnvelope | null;
   readonly lastSeq: number;
   /** Numbers and stores the drafts; resolves once they are durable. */

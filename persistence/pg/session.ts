@@ -84,9 +84,13 @@ class PgRunSession implements RunSession {
 
   constructor(
     private readonly ctx: PgContext, readonly runId: string, private readonly epoch: number,
-    readonly existing: readonly JournalEntry[], readonly snapshot: SnapshotEnvelope | null,
+    readonly existing: readonly JournalEntry[], private saved: SnapshotEnvelope | null,
   ) {
     this.last = existing.length;
+  }
+
+  get snapshot(): SnapshotEnvelope | null {
+    return this.saved;
   }
 
   get lastSeq(): number {
@@ -138,6 +142,7 @@ class PgRunSession implements RunSession {
           UPDATE runs SET state = $6, updated_at = $7, blocker = $8, cost_usd = $9 WHERE run_id = $1 AND EXISTS (SELECT 1 FROM saved))
         SELECT EXISTS (SELECT 1 FROM saved) AS landed`,
       [envelope.seq, text, summary.state, summary.updated_at, summary.blocker, summary.cost_usd]);
+      this.saved = envelope;
       return Buffer.byteLength(text);
     });
   }

@@ -119,6 +119,26 @@ describe('runner hosts on a shared registry', () => {
     expect(b![0]!.at).toBeGreaterThanOrEqual(a![1]!.at);
   });
 
+  test('SIGTERM: the host claims nothing more, stops its run (workers too) and queues it again for another host', { timeout: 120_000 }, async () => {
+    const fleet = await makeFleet();
+    fleet.touch('hold-implementer');
+    const run = await fleet.submit('t-term');
+    const first = fleet.host('h1');
+    await eventually(() => fleet.calls('implementer').some((c) => c.run === run), 'the implementer started');
+    const worker = fleet.calls('implementer').find((c) => c.run === run)!;
+    first.signal('SIGTERM');
+    expect(await first.exited).toBe(0);
+    expect(first.events.find((e) => e.event === 'parked'), JSON.stringify(first.events)).toMatchObject({ run_id: run });
+    expect(processGone(worker.pid)).toBe(true);
+    expect(await fleet.waitForState(run, (s) => s !== '', 'listed')).toBe('running');
+    fleet.touch('release-implementer');
+    const second = fleet.host('h2');
+    const claim = await second.waitFor((e) => e.event === 'claimed' && e.run_id === run, 'claim');
+    expect(claim.kind).toBe('queued');
+    await fleet.waitForState(run, ready, 'ready');
+    expect(fleet.calls('implementer').filter((c) => c.what === 'start').map((c) => c.host)).toEqual(['h1', 'h2']);
+  });
+
   test('cancel from another host stops the workers on the driving host', { timeout: 120_000 }, async () => {
     const fleet = await makeFleet();
     fleet.touch('hold-implementer');

@@ -137,8 +137,11 @@ export function registryContract(name: string, factory: RegistryFactory): void {
       const session = await registry.openRun('r1');
       await session.append([created()], at(1));
       const first = envelopeFor('r1', 1, 'running', at(1).toISOString(), { cost_usd: 0.25 });
+      expect(session.snapshot).toBeNull();
       expect(await session.saveSnapshot(first)).toBeGreaterThan(0);
       expect(await registry.readSnapshot('r1')).toEqual(first);
+      // The session's snapshot is the last it saved (a deliberate stop reports it).
+      expect(session.snapshot).toEqual(first);
       await session.append([moved('packet_received', 'blocked_needs_human')], at(2));
       const second = envelopeFor('r1', 2, 'blocked_needs_human', at(2).toISOString(), { cost_usd: 1.5, blocker: { code: 'review_failed', message: 'm' } });
       await session.saveSnapshot(second);
