@@ -24,6 +24,7 @@ import { runWorkspaceSetup } from '../adapters/workspace-setup.ts';
 import { scanChange } from '../adapters/change-scan.ts';
 import { join } from 'node:path';
 import { sleepUntil } from './sleep-until.ts';
+import { pushCheckpoint, type CheckpointContext } from '../adapters/checkpoint.ts';
 
 /**
  * Signals both the run's deliberate stop and xstate's own stop of the child, for as long as
@@ -81,7 +82,7 @@ export function provideRunMachine(deps: RunDeps) {
         return effect(deps, withEitherSignal(signal, deps.stopSignal, (either) => dispatchWorker({
           registryId: deps.registry.location, records: deps.records, taskDir: deps.layout.taskDir(input.task.task_id), workspace: deps.meta.workspace,
           worker: config, packet: deps.packet, plan: deps.plan, env: deps.env, secrets: deps.secrets, killGraceMs: deps.killGraceMs,
-          record: deps.record, signal: either, agentHoldDir: join(deps.registry.workRoot, 'agents'),
+          record: deps.record, signal: either, agentHoldDir: join(deps.registry.workRoot, 'agents'), checkpoint: checkpointOf(deps),
         }, input)));
       }),
     },
@@ -129,6 +130,24 @@ export function provideRunMachine(deps: RunDeps) {
       }),
     },
   });
+}
+
+/** A fleet's run with fleet.remote pushes a checkpoint after each accepted completion; a failure is journalled, not fatal. */
+function checkpointOf(deps: RunDeps): ((taskId: string) => Promise<void>) | undefined {
+  const remote = deps.meta.config.fleet.remote;
+  if (deps.meta.runner !== true || remote === undefined) return undefined;
+  return async (taskId) => {
+    try {
+      const commit = await pushCheckpoint(checkpointContext(deps, remote), taskId);
+      deps.record({ type: 'fleet.checkpoint', task_id: taskId, commit });
+    } catch (error) {
+      deps.record({ type: 'fleet.checkpoint_failed', task_id: taskId, message: redact(error instanceof Error ? error.message : String(error), deps.secrets) });
+    }
+  };
+}
+
+export function checkpointContext(deps: Pick<RunDeps, 'meta' | 'env' | 'secrets'>, remote: string): CheckpointContext {
+  return { workspace: deps.meta.workspace, remote, runId: deps.meta.run_id, env: deps.env, passEnv: deps.meta.config.handoff.env, secrets: deps.secrets };
 }
 
 async function performHandoff(deps: RunDeps, runId: string, epoch: number): Promise<HandoffRecord> {

@@ -7,7 +7,8 @@ import { runLayout, worktreeMutexPath, worktreePath } from '../persistence/layou
 import { withFileMutex } from '../persistence/file-mutex.ts';
 import { prepareWorktree } from '../adapters/worktree.ts';
 import { runWorkspaceSetup } from '../adapters/workspace-setup.ts';
-import { readSetup } from '../adapters/dispatch-records.ts';
+import { readOutcome, readSetup } from '../adapters/dispatch-records.ts';
+import { restoreCheckpoint } from '../adapters/checkpoint.ts';
 
 /** Where a runner host (`buran worker`) drives a submitted run: a worktree of its own clone. */
 export interface RunnerPlacement {
@@ -59,6 +60,7 @@ export async function placeTakenOverRun(ctx: TakeoverContext): Promise<void> {
     ...(worktree.continued ? { continued: worktree.continued } : {}),
   });
   const records = runRecords(registry, meta.run_id);
+  await restoreLastCheckpoint(ctx, records);
   if (meta.config.workspace.setup.length === 0 || (await readSetup(records)) === null) return;
   // The setup already ran on the first host (its report stands for the run): here it is run for
   // this host's worktree, recorded under this host's name.
@@ -67,6 +69,36 @@ export async function placeTakenOverRun(ctx: TakeoverContext): Promise<void> {
     workspace: meta.workspace, commands: meta.config.workspace.setup, timeoutMs: meta.config.workspace.setup_timeout_ms,
     env: ctx.env, secrets: ctx.secrets, killGraceMs: ctx.killGraceMs, record: ctx.record, signal: ctx.signal,
   });
+}
+
+/**
+ * With fleet.remote, the fresh workspace gets the files of the run's last accepted implementer or
+ * fixer completion (its checkpoint); without one, the work since the branch was last pushed is gone
+ * with the dead host, and the current stage starts again from the branch.
+ */
+async function restoreLastCheckpoint(ctx: TakeoverContext, records: RunRecords): Promise<void> {
+  const remote = ctx.meta.config.fleet.remote;
+  if (remote === undefined) return;
+  const taskId = await lastAcceptedWork(records);
+  if (taskId === null) return;
+  const commit = await restoreCheckpoint({
+    workspace: ctx.meta.workspace, remote, runId: ctx.meta.run_id, env: ctx.env, passEnv: ctx.meta.config.handoff.env, secrets: ctx.secrets,
+  }, taskId);
+  ctx.record({ type: 'fleet.restored', task_id: taskId, commit });
+}
+
+/** The latest implementer or fixer task whose recorded outcome is a completed completion (tasks are numbered in order: t3-fixer). */
+async function lastAcceptedWork(records: RunRecords): Promise<string | null> {
+  let best: { n: number; taskId: string } | null = null;
+  for (const key of await records.keys('tasks/')) {
+    const match = /^tasks\/(t(\d+)-(?:implementer|fixer))\/outcome$/.exec(key);
+    if (match === null || (best !== null && Number(match[2]) <= best.n)) continue;
+    const outcome = await readOutcome(records, match[1]!);
+    if (outcome?.kind === 'exited' && outcome.completion.kind === 'present' && outcome.completion.completion.status === 'completed') {
+      best = { n: Number(match[2]), taskId: match[1]! };
+    }
+  }
+  return best?.taskId ?? null;
 }
 
 /** A run's records as one host's own (`hosts/<host>/…`). */

@@ -49,6 +49,8 @@ export interface DispatchContext {
   killGraceMs: number;
   record: (draft: JournalDraft) => void;
   signal?: AbortSignal;
+  /** A fleet's run with fleet.remote: pushes the workspace after an accepted implementer or fixer completion. */
+  checkpoint?: (taskId: string) => Promise<void>;
   /** Where agents' quota holds are kept (registry-wide: one run's quota stop holds back the others'). */
   agentHoldDir?: string;
 }
@@ -230,6 +232,11 @@ async function finish(ctx: DispatchContext, req: DispatchRequest, finished: Work
   const agent = ctx.worker.preset === undefined ? null : await agentRecord(ctx, req.task.task_id).read();
   // The agent's own report travels with the run to the machine, which decides on its kind.
   const run: WorkerRun = finished.kind === 'exited' && agent !== null ? { ...finished, agent: agentFacts(agent) } : finished;
+  // Before the outcome is recorded: a host that dies in between leaves a task to start again, never
+  // a recorded completion whose work is nowhere.
+  if (ctx.checkpoint && req.task.role !== 'reviewer' && run.kind === 'exited' && run.completion.kind === 'present' && run.completion.completion.status === 'completed') {
+    await ctx.checkpoint(req.task.task_id);
+  }
   await ctx.records.write(EFFECTS.taskOutcome(req.task.task_id), run);
   ctx.record({
     type: 'worker.finished', task_id: req.task.task_id, kind: run.kind,

@@ -31,6 +31,11 @@ const shapes = {
   'agent.pause': { until: text },
   /** A runner host took the run: from the queue, or over from a host that stopped heartbeating. */
   'fleet.claimed': { host: text, kind: text },
+  /** The workspace after an accepted completion, pushed to fleet.remote (or why it could not be). */
+  'fleet.checkpoint': { task_id: text, commit: text },
+  'fleet.checkpoint_failed': { task_id: text, message: text },
+  /** A taken-over run's fresh workspace got the checkpoint of its last accepted completion (commit null: none on the remote). */
+  'fleet.restored': { task_id: text, commit: nullableText },
   /** A taken-over run's task whose worker ran on another host: started again here, no retry spent. */
   'worker.restarted_elsewhere': { task_id: text, previous_host: text },
   'verification.command': { epoch: int, index: int, command: text },

@@ -161,6 +161,8 @@ export const ConfigSchema = z.strictObject({
       '//': note,
       /** A runner host whose heartbeat is older than this is dead: another host takes its runs over. */
       dead_after_ms: z._default(durationMs(1, 3_600_000).check(about("A runner host whose heartbeat is older than this is dead, and a live host takes its runs over (buran worker's own config).")), 30_000),
+      /** The git remote (a name in the runner hosts' clones, or a URL) a fleet's runs push checkpoints to. */
+      remote: z.optional(z.string().check(z.minLength(1), about('Git remote (a name in the runner hosts\' clones, or a URL) a submitted run pushes a checkpoint to after each accepted implementer or fixer completion; a host that takes the run over starts from it.'))),
     }),
     { dead_after_ms: 30_000 },
   ),

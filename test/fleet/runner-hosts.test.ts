@@ -1,5 +1,8 @@
 // A fleet on one machine (CONTRACT 9): `buran worker` processes, each its own --host-id, clone of a
 // shared bare origin and work root, on one PostgreSQL registry; runs queued by `buran submit`.
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import pg from 'pg';
 import { describe, expect, onTestFinished, test } from 'vitest';
 import { eventually, makeFleet, type Fleet } from '../helpers/fleet.ts';
@@ -63,6 +66,32 @@ describe('runner hosts on a shared registry', () => {
     const status = JSON.parse((await fleet.buran(['status', run, '--json'])).stdout) as { budgets?: unknown; tasks: Array<{ role: string; attempt: number }> };
     // No retry was spent on the takeover: every task is attempt 1.
     expect(status.tasks.every((t) => t.attempt === 1)).toBe(true);
+  });
+
+  test('with fleet.remote, the taken-over run continues from the checkpoint of its last accepted completion', { timeout: 120_000 }, async () => {
+    const fleet = await makeFleet({ fleet: { dead_after_ms: 1500, remote: 'origin' } });
+    fleet.touch('hold-reviewer');
+    const run = await fleet.submit('t-checkpoint');
+    const first = fleet.host('h1');
+    await eventually(() => fleet.calls('reviewer').some((c) => c.what === 'start' && c.host === 'h1'), 'the reviewer started on h1');
+    first.signal('SIGKILL');
+    await first.exited;
+    fleet.touch('release-reviewer-h2');
+    fleet.host('h2');
+    await fleet.waitForState(run, ready, 'ready');
+
+    const entries = await journal(fleet, run);
+    expectContiguous(entries);
+    const pushed = entries.find((e) => e.type === 'fleet.checkpoint');
+    expect(pushed).toMatchObject({ task_id: 't1-implementer' });
+    expect(entries.find((e) => e.type === 'fleet.restored')).toMatchObject({ task_id: 't1-implementer', commit: pushed!.commit });
+    // The implementer ran once, on h1; its edit reached the handoff made on h2.
+    expect(fleet.calls('implementer').filter((c) => c.what === 'start').map((c) => c.host)).toEqual(['h1']);
+    const patch = readFileSync(join(fleet.dir, 'work-h2', 'runs', run, 'handoff', 'patch.diff'), 'utf8');
+    expect(patch).toContain('+implementer on h1');
+    // The checkpoint is a ref of Buran's own on the remote; no branch of it moved.
+    const refs = execFileSync('git', ['for-each-ref', '--format=%(refname)'], { cwd: join(fleet.dir, 'origin.git'), encoding: 'utf8' }).split('\n').filter(Boolean);
+    expect(refs.sort()).toEqual([`refs/buran/checkpoints/${run}/t1-implementer`, 'refs/heads/main']);
   });
 
   test('a paused owner (SIGSTOP past dead_after, then SIGCONT) cannot write after the takeover', { timeout: 120_000 }, async () => {
