@@ -4,6 +4,8 @@ import { quote, type ActionFacts } from '../machines/next-safe-action.ts';
 import type { Registry } from '../persistence/port.ts';
 import type { RunMeta } from '../persistence/records.ts';
 import { isDatabaseUrl, redactedUrl } from '../persistence/open-registry.ts';
+import { hostName } from '../persistence/host.ts';
+import { isAlive } from '../persistence/process-identity.ts';
 
 /** ` --registry DIR` unless a command run from `cwd` would find this registry by default. */
 export function registryFlag(registry: string, cwd: string): string {
@@ -23,5 +25,14 @@ export async function actionFactsOf(meta: RunMeta, registry: Registry, cwd: stri
     placeFlag: meta.repo !== null ? ` --repo ${quote(meta.repo)}` : ` --workspace ${quote(meta.workspace)}`,
     worktreeKept: meta.repo !== null && existsSync(meta.workspace),
     retriedBy: await registry.readRetries(meta.run_id),
+    drivenBy: await drivenBy(registry, meta.run_id),
   };
+}
+
+// A driver on another host cannot be checked from here: its ownership is its registry's word.
+async function drivenBy(registry: Registry, runId: string): Promise<string | null> {
+  const holder = await registry.readOwner(runId);
+  if (holder === null || holder.pid <= 0 || holder.pid === process.pid) return null;
+  if (holder.host === hostName()) return isAlive(holder) ? `process ${holder.pid}` : null;
+  return `process ${holder.pid} on host ${holder.host}`;
 }

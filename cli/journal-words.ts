@@ -111,7 +111,7 @@ const WORDS: { [T in JournalEntryType]: (e: JournalEntryOf<T> & Record<string, u
   'worker.finished': workerFinished,
   'worker.adopted': (e) => `${str(e.task_id)} still running after a restart (pid ${str(e.pid)}): adopted, not started again`,
   'worker.ingested': (e) => `${str(e.task_id)}: completion found after a restart (${str(e.completion)}), not started again`,
-  'worker.interrupted': (e) => `${str(e.task_id)} stopped by a deliberate stop${e.pid ? ` (pid ${str(e.pid)})` : ''}; it starts again on resume`,
+  'worker.interrupted': (e) => `${str(e.task_id)} stopped on purpose${e.pid ? ` (pid ${str(e.pid)})` : ''}; it starts again if the run is resumed`,
   'worker.lingered': (e) => `${str(e.task_id)} kept running after its final result: stopped after ${ms(e.grace_ms)}`,
   'worker.held': (e) => `${str(e.task_id)} held back until ${str(e.until)}: task ${str(e.by)} hit this agent's quota`,
   'worker.strays_stopped': (e) => `${str(e.task_id)}: stopped ${(e.pids as unknown[] | undefined)?.length ?? 0} process(es) it left behind`,

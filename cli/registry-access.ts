@@ -2,6 +2,8 @@ import type { Registry } from '../persistence/port.ts';
 import { openRegistry } from '../persistence/open-registry.ts';
 import { runLayout, type RunLayout } from '../persistence/layout.ts';
 import { BatchNotFoundError, RegistryCorruptError, RunNotFoundError } from '../persistence/errors.ts';
+import { hostName } from '../persistence/host.ts';
+import { UsageError } from './errors.ts';
 
 /** Opens the registry at `location` for one command and lets go of it after (a database pool). */
 export async function withRegistry<T>(location: string, work: (registry: Registry) => Promise<T>): Promise<T> {
@@ -37,4 +39,16 @@ export async function batchExists(registry: Registry, batchId: string): Promise<
     if (error instanceof RegistryCorruptError) return true;
     throw error;
   }
+}
+
+/**
+ * A fleet's run keeps its logs, patch and summary on the disk of the runner host that drove it
+ * (the last to claim it): read from another host they would look empty. Refused there, naming it.
+ */
+export async function refuseFilesOfAnotherHost(registry: Registry, runId: string, what: string): Promise<void> {
+  if ((await registry.readMeta(runId)).runner !== true) return;
+  const claims = (await registry.readJournal(runId)).filter((e) => e.type === 'fleet.claimed');
+  const host = claims.at(-1)?.host;
+  if (host === undefined || host === hostName()) return;
+  throw new UsageError(`run ${runId}'s ${what} are files on runner host ${host}, under its work root ($BURAN_WORK_ROOT there): run this command on that host`);
 }

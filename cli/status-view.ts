@@ -1,3 +1,4 @@
+import { hostName } from '../persistence/host.ts';
 import { TERMINAL_STATES } from '../machines/states.ts';
 import { NO_FACTS, nextSafeAction, type ActionFacts, type NextSafeAction } from '../machines/next-safe-action.ts';
 import type { RunContext } from '../machines/run-rules.ts';
@@ -22,7 +23,8 @@ export interface StatusView {
   verification: RunContext['verification'];
   review: RunContext['review'];
   /** Where the workers run; `repo` is the checkout a worktree was made from (--repo), else null; `present`: still on disk. */
-  workspace: { path: string; repo: string | null; branch: string | null; present: boolean } | null;
+  /** `host`: a fleet's run, whose workspace is on that runner host's disk (not checked from here). */
+  workspace: { path: string; repo: string | null; branch: string | null; present: boolean; host?: string } | null;
   /** Claims the run holds now (CONTRACT 8 leases). */
   leases: { resource: string; mode: string; expires_at: string }[];
   /** Totals over every preset agent task that reported them. */
@@ -131,8 +133,9 @@ export function formatStatus(view: StatusView): string {
   field('state', `${view.state}${view.terminal ? ' (terminal)' : ''}`);
   field('epoch', String(view.epoch));
   if (view.workspace) {
-    const gone = view.workspace.present ? '' : view.workspace.repo && view.handoff ? '; removed after the handoff' : '; no longer on disk';
-    field('workspace', `${view.workspace.path}${view.workspace.repo ? ` (worktree of ${view.workspace.repo}, branch ${view.workspace.branch}${gone})` : gone ? ` (${gone.slice(2)})` : ''}`);
+    const elsewhere = view.workspace.host !== undefined && view.workspace.host !== hostName();
+    const gone = view.workspace.present || elsewhere ? '' : view.workspace.repo && view.handoff ? '; removed after the handoff' : '; no longer on disk';
+    field('workspace', `${view.workspace.path}${view.workspace.host !== undefined ? ` on host ${view.workspace.host}` : ''}${view.workspace.repo ? ` (worktree of ${view.workspace.repo}, branch ${view.workspace.branch}${gone})` : gone ? ` (${gone.slice(2)})` : ''}`);
   }
   field('budgets', view.budgets.map((b) => `${b.name} ${b.used}/${b.limit}`).join(', ') || '-');
   const current = view.current_task;

@@ -23,6 +23,8 @@ export interface ActionFacts {
   worktreeKept: boolean;
   /** Runs started from this one by `buran retry`. */
   retriedBy: string[];
+  /** The live process that drives the run now ("process 123 on host b"), if one does. */
+  drivenBy?: string | null;
 }
 
 /** Facts that add nothing (a run whose records are not at hand). */
@@ -37,6 +39,9 @@ const CONFIG_PROBLEMS = new Set(['adapter_unavailable', 'policy_denied', 'verifi
 /** The one safe thing to do next for a run in this state with this blocker. */
 export function nextSafeAction(runId: string, state: string, blocker: Blocker | null, terminal: boolean, facts: ActionFacts = NO_FACTS): NextSafeAction {
   const buran = (args: string) => `buran ${args}${facts.registryFlag}`;
+  if (!terminal && facts.drivenBy) {
+    return { kind: 'wait', reason: `the run is being driven by ${facts.drivenBy}: follow it with ${buran(`events ${runId}`)}, or stop it with ${buran(`cancel ${runId}`)}` };
+  }
   if (!terminal) {
     return { kind: 'resume', command: buran(`resume ${runId}`), reason: `the run stopped in ${state} and can continue from there` };
   }

@@ -2,7 +2,7 @@
 import { secretValues } from '../../adapters/redact.ts';
 import { readRunChange } from '../../adapters/run-output.ts';
 import { isValidRunId } from '../../persistence/layout.ts';
-import { withRegistry } from '../registry-access.ts';
+import { refuseFilesOfAnotherHost, withRegistry } from '../registry-access.ts';
 import { UsageError } from '../errors.ts';
 import { EXIT } from '../exit-codes.ts';
 import type { Output } from '../output.ts';
@@ -12,6 +12,7 @@ export async function diffCommand(runId: string, opts: { registry: string; json:
   if (!isValidRunId(runId)) throw new UsageError(`${runId}: not a run id (letters, digits, dot, dash, underscore)`);
   const change = await withRegistry(opts.registry, async (registry) => {
     const meta = await registry.readMeta(runId);
+    await refuseFilesOfAnotherHost(registry, runId, 'patch and workspace');
     return readRunChange(registry, runId, meta.workspace, secretValues(process.env));
   });
   if (opts.json) {

@@ -3,7 +3,7 @@ import { secretValues } from '../../adapters/redact.ts';
 import { logTitle, readRunLogs, type LogSection } from '../../adapters/run-output.ts';
 import { isValidRunId } from '../../persistence/layout.ts';
 import type { Registry } from '../../persistence/port.ts';
-import { withRegistry } from '../registry-access.ts';
+import { refuseFilesOfAnotherHost, withRegistry } from '../registry-access.ts';
 import { UsageError } from '../errors.ts';
 import { EXIT } from '../exit-codes.ts';
 import type { Output } from '../output.ts';
@@ -25,6 +25,7 @@ export async function logsCommand(runId: string, opts: LogsOptions, output: Outp
 
 async function printLogs(registry: Registry, runId: string, opts: LogsOptions, output: Output): Promise<number> {
   await registry.assertRun(runId);
+  await refuseFilesOfAnotherHost(registry, runId, 'logs');
   const stop = new AbortController();
   const onSignal = () => stop.abort();
   process.once('SIGINT', onSignal);

@@ -38,7 +38,8 @@ async function status(registry: Registry, runId: string, json: boolean, output: 
     checkRecords({ snapshot: registry.recordName(runId, 'snapshot'), journal: registry.recordName(runId, 'journal') }, runId, stored, entries);
     const meta = await registry.readMeta(runId);
     const tasks = taskHistory(entries);
-    const extras = await statusExtras(registry, runnerPlaced(meta, entries), stored, tasks);
+    const placed = runnerPlaced(meta, entries);
+    const extras = await statusExtras(registry, placed.meta, stored, tasks, placed.host);
     const journalState = stored === null ? lastRunState(entries) : null;
     view = journalState === null
       ? statusView(stored ?? notYetDriven(meta), tasks, extras, await actionFactsOf(meta, registry, process.cwd()))
@@ -86,18 +87,18 @@ const LEASE_PROBLEM = 'the lease table is damaged';
  * A submitted run's workspace is where its runner host put it, as the journal says: the last
  * worktree made, on the last host that claimed the run (a path of that host's disk).
  */
-function runnerPlaced(meta: RunMeta, entries: readonly JournalEntry[]): RunMeta {
-  if (meta.runner !== true) return meta;
+function runnerPlaced(meta: RunMeta, entries: readonly JournalEntry[]): { meta: RunMeta; host?: string } {
+  if (meta.runner !== true) return { meta };
   const last = <T extends JournalEntry['type']>(type: T) =>
     [...entries].reverse().find((e): e is Extract<JournalEntry, { type: T }> => e.type === type);
   const ready = last('workspace.ready');
   const claimed = last('fleet.claimed');
-  if (ready === undefined) return meta;
-  return { ...meta, workspace: claimed === undefined ? ready.path : `${claimed.host}:${ready.path}` };
+  if (ready === undefined) return { meta };
+  return { meta: { ...meta, workspace: ready.path }, ...(claimed ? { host: claimed.host } : {}) };
 }
 
 async function statusExtras(
-  registry: Registry, meta: RunMeta, stored: SnapshotEnvelope | null, tasks: TaskRecord[],
+  registry: Registry, meta: RunMeta, stored: SnapshotEnvelope | null, tasks: TaskRecord[], host?: string,
 ): Promise<StatusExtras & { problem?: string }> {
   const layout = hostFiles(registry, meta.run_id);
   const current = (stored?.snapshot.context as { current?: { task_id: string } | null } | undefined)?.current;
@@ -115,7 +116,7 @@ async function statusExtras(
   }
   const branch = meta.repo === null ? null : meta.input.plan.intended_branch || `buran/${meta.run_id}`;
   return {
-    workspace: { path: meta.workspace, repo: meta.repo, branch, present: existsSync(meta.workspace) }, leases, lastOutputAt,
+    workspace: { path: meta.workspace, repo: meta.repo, branch, present: existsSync(meta.workspace), ...(host ? { host } : {}) }, leases, lastOutputAt,
     logs: await runLogs(layout, tasks), ...(problem ? { problem } : {}),
   };
 }

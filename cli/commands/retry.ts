@@ -6,6 +6,10 @@ import { withRegistry } from '../registry-access.ts';
 import { acceptPacket, loadIntakeBase, runMetaFor } from '../intake.ts';
 import type { Output } from '../output.ts';
 import { checkDriveFlags, drive, openInspector, type DriveFlags } from './run.ts';
+import { loadConfig } from '../load-config.ts';
+import { intakeSecrets } from '../secret-check.ts';
+import type { PgRegistry } from '../../persistence/pg/index.ts';
+import { RUNNER_WORKSPACE } from './submit.ts';
 
 /** `buran retry` flags. */
 export interface RetryFlags extends DriveFlags {
@@ -32,6 +36,8 @@ export async function retryCommand(oldRunId: string, flags: RetryFlags, output: 
     const packet = await registry.readPacket(oldRunId);
     acceptPacket(packet, `${registry.recordName(oldRunId, 'packet')} (frozen from ${old.packet_source})`, output.err);
     const configFlag = flags.config ?? (old.config_source !== null && existsSync(old.config_source) ? old.config_source : undefined);
+    // A fleet's run is retried as one: queued again for the runner hosts, not driven here.
+    if (old.runner === true) return resubmit(registry as PgRegistry, oldRunId, packet, old.packet_source, { ...flags, config: configFlag }, output);
     const base = await loadIntakeBase({
       registry: flags.registry, cwd: flags.cwd, config: configFlag,
       ...(old.repo !== null ? { repo: old.repo } : { workspace: old.workspace }),
@@ -48,4 +54,15 @@ export async function retryCommand(oldRunId: string, flags: RetryFlags, output: 
       await inspector?.finish();
     }
   });
+}
+
+async function resubmit(registry: PgRegistry, oldRunId: string, packet: Record<string, unknown>, packetSource: string, flags: RetryFlags, output: Output): Promise<number> {
+  const { config, source } = await loadConfig(flags.config, flags.cwd);
+  const base = { config, source, workRoot: '', repo: null, workspace: RUNNER_WORKSPACE, secrets: intakeSecrets(config) };
+  const meta = { ...runMetaFor(base, packet, packetSource, undefined, oldRunId), runner: true };
+  await registry.submitRun(meta, packet);
+  await registry.linkRetry(oldRunId, meta.run_id);
+  output.out(flags.json ? JSON.stringify({ run_id: meta.run_id, state: 'queued', retry_of: oldRunId }) : meta.run_id);
+  output.err(`retrying run ${oldRunId} as run ${meta.run_id}, config ${source ?? '(defaults: no buran.config.json)'}: queued for the runner hosts`);
+  return 0;
 }

@@ -14,6 +14,8 @@ import { isValidRunId } from '../../persistence/layout.ts';
 import { InvalidIdError } from '../../persistence/errors.ts';
 import type { RunInspector } from './inspect.ts';
 import type { HandoffRecord } from '../../machines/types.ts';
+import type { PgRegistry } from '../../persistence/pg/index.ts';
+import { TERMINAL_STATES } from '../../machines/states.ts';
 
 /** Flags of `run` and `resume` that bound a drive. */
 export interface DriveFlags {
@@ -46,11 +48,25 @@ export async function resumeCommand(runId: string, flags: DriveFlags, output: Ou
   checkDriveFlags(flags);
   const inspector = await openInspector(flags, output);
   try {
-    if (!flags.json) output.out(runId);
-    return await withRegistry(flags.registry, (registry) => drive(registry, runId, flags, output, inspector));
+    return await withRegistry(flags.registry, async (registry) => {
+      // A fleet's run is driven by a runner host (its workspace is theirs): resuming it queues it again.
+      if ((await registry.readMeta(runId)).runner === true) return requeue(registry as PgRegistry, runId, flags, output);
+      if (!flags.json) output.out(runId);
+      return drive(registry, runId, flags, output, inspector);
+    });
   } finally {
     await inspector?.finish();
   }
+}
+
+async function requeue(registry: PgRegistry, runId: string, flags: DriveFlags, output: Output): Promise<number> {
+  const queued = await registry.park(runId, [...TERMINAL_STATES]);
+  const state = (await registry.readSnapshot(runId))?.state ?? 'queued';
+  if (flags.json) output.out(JSON.stringify({ run_id: runId, state, queued }));
+  else output.out(queued
+    ? `run ${runId} (a fleet's run, in ${state}) is queued again: a runner host (buran worker) picks it up`
+    : `run ${runId} (a fleet's run, in ${state}) was not queued again: it is finished, queued already, or being driven (see buran status ${runId})`);
+  return queued || !TERMINAL_STATES.has(state) ? 0 : exitForState(state);
 }
 
 // Started before intake, so a busy port is a usage error with nothing written.

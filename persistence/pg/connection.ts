@@ -27,7 +27,9 @@ export async function openPool(url: string, location: string, max = 8): Promise<
     await pool.query('SELECT 1');
   } catch (error) {
     await pool.end().catch(() => {});
-    const detail = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    const { code, message } = error as NodeJS.ErrnoException;
+    // The server's own words ("password authentication failed for user …") with its code; never the password.
+    const detail = [message, code].filter((part) => part !== undefined && part !== '').join(', ');
     throw new RegistryUnusableError(location, `cannot use the database (${detail}): check that the server runs, that the URL (user, password, database) is right, and that this host may connect`);
   }
   return pool;

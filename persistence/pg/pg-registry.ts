@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import type pg from 'pg';
 import type { BatchProgress, BatchRecord } from '../batch-store.ts';
 import type { CancelRequest } from '../cancel-request.ts';
-import type { RegistryCorruptError } from '../errors.ts';
+import { RegistryUnusableError, type RegistryCorruptError } from '../errors.ts';
 import type { HolderIsLive, Lease, LeaseClaim, LeaseOutcome } from '../lease.ts';
 import type { EffectKey, Registry, RunOwner, RunSession, RunSummary } from '../port.ts';
 import type { QuarantineRecord } from '../quarantine.ts';
@@ -54,6 +54,11 @@ export class PgRegistry implements Registry {
       schema = (await pool.query<{ schema: string }>('SELECT current_schema() AS schema')).rows[0]!.schema;
     } catch (error) {
       await pool.end().catch(() => {});
+      // The server refused what opening asks of it (no schema to create in, no right to): said as such, not as a bug.
+      const code = (error as { code?: unknown }).code;
+      if (!(error instanceof RegistryUnusableError) && typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) {
+        throw new RegistryUnusableError(location, `the database refused to set up the registry: ${(error as Error).message} (SQLSTATE ${code})`);
+      }
       throw error;
     }
     return new PgRegistry(url, location, pool, schema, options);

@@ -160,6 +160,13 @@ describe('runner hosts on a shared registry', () => {
     expect(first.events.find((e) => e.event === 'parked'), JSON.stringify(first.events)).toMatchObject({ run_id: run });
     expect(processGone(worker.pid)).toBe(true);
     expect(await fleet.waitForState(run, (s) => s !== '', 'listed')).toBe('running');
+    // Taken out of the queue (as a host that failed to park it would leave it), `buran resume` puts it back.
+    const db = new pg.Client({ connectionString: fleet.url });
+    await db.connect();
+    onTestFinished(() => db.end());
+    await db.query('UPDATE runs SET queued_at = NULL WHERE run_id = $1', [run]);
+    const resumed = await fleet.buran(['resume', run]);
+    expect([resumed.code, resumed.stdout]).toEqual([0, expect.stringContaining('is queued again')]);
     fleet.touch('release-implementer');
     const second = fleet.host('h2');
     const claim = await second.waitFor((e) => e.event === 'claimed' && e.run_id === run, 'claim');
@@ -175,6 +182,14 @@ describe('runner hosts on a shared registry', () => {
     const host = fleet.host('h1');
     await eventually(() => fleet.calls('implementer').some((c) => c.run === run), 'the implementer started');
     const worker = fleet.calls('implementer').find((c) => c.run === run)!;
+    // From another host: the run is h1's to drive, and its files are on h1's disk.
+    const status = JSON.parse((await fleet.buran(['status', run, '--json'])).stdout) as { next_safe_action: { kind: string; reason: string }; workspace: { host?: string } };
+    expect(status.next_safe_action.kind).toBe('wait');
+    expect(status.next_safe_action.reason).toMatch(/on host h1/);
+    expect(status.workspace.host).toBe('h1');
+    const logs = await fleet.buran(['logs', run]);
+    expect(logs.code).toBe(2);
+    expect(logs.stderr).toContain('runner host h1');
     const cancelled = await fleet.buran(['cancel', run], { BURAN_HOST_ID: 'elsewhere' });
     expect(cancelled.stderr).toBe('');
     await eventually(() => processGone(worker.pid), 'the implementer stopped');
