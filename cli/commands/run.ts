@@ -50,7 +50,9 @@ export async function resumeCommand(runId: string, flags: DriveFlags, output: Ou
   try {
     return await withRegistry(flags.registry, async (registry) => {
       // A fleet's run is driven by a runner host (its workspace is theirs): resuming it queues it again.
-      if ((await registry.readMeta(runId)).runner === true) return requeue(registry as PgRegistry, runId, flags, output);
+      // A record that cannot be read is the drive's to quarantine (exit 5), as for any run.
+      const runner = await registry.readMeta(runId).then((meta) => meta.runner === true, () => false);
+      if (runner) return requeue(registry as PgRegistry, runId, flags, output);
       if (!flags.json) output.out(runId);
       return drive(registry, runId, flags, output, inspector);
     });

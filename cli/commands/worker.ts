@@ -139,7 +139,12 @@ class Runner {
       this.say({ event: 'ended', run_id: runId, state: result.state, blocker: result.blocker?.code ?? null, cost_usd: result.cost_usd });
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      this.say(error instanceof RunOwnershipLostError ? { event: 'lost', run_id: runId, message } : { event: 'failed', run_id: runId, message });
+      if (error instanceof RunOwnershipLostError) {
+        this.say({ event: 'lost', run_id: runId, message });
+        return;
+      }
+      await this.registry.letGoOfClaim(runId).catch(() => {});
+      this.say({ event: 'failed', run_id: runId, message });
     }
   }
 

@@ -29,7 +29,7 @@ export async function submitRun(ctx: PgContext, meta: RunMeta, packet: Record<st
 export async function claimNext(ctx: PgContext): Promise<Claim | null> {
   const ownerId = await ctx.owner.id();
   const queued = await ctx.pool.query<Omit<Claim, 'kind'>>(
-    `WITH next AS (SELECT run_id, queued_at FROM runs WHERE queued_at IS NOT NULL ORDER BY queued_at, run_id FOR UPDATE SKIP LOCKED LIMIT 1)
+    `WITH next AS (SELECT run_id, queued_at FROM runs WHERE queued_at IS NOT NULL AND NOT quarantined ORDER BY queued_at, run_id FOR UPDATE SKIP LOCKED LIMIT 1)
      UPDATE runs r SET owner_id = $1, owner_epoch = r.owner_epoch + 1, queued_at = NULL
        FROM next WHERE r.run_id = next.run_id
      RETURNING r.run_id, next.queued_at, clock_timestamp() AS claimed_at`,
@@ -40,7 +40,7 @@ export async function claimNext(ctx: PgContext): Promise<Claim | null> {
     // Candidates by the database's view of heartbeats; each is checked like openRun checks a holder.
     const dead = await client.query<{ run_id: string } & Parameters<Ownership['isLive']>[0]>(
       `SELECT r.run_id, ${Ownership.holderColumns('$2')} FROM runs r LEFT JOIN hosts h ON h.id = r.owner_id
-        WHERE r.origin = 'submitted' AND r.owner_id IS NOT NULL AND r.owner_id <> $1
+        WHERE r.origin = 'submitted' AND NOT r.quarantined AND r.owner_id IS NOT NULL AND r.owner_id <> $1
           AND (h.id IS NULL OR h.stopped_at IS NOT NULL OR h.heartbeat_at < clock_timestamp() - $2 * interval '1 millisecond')
         ORDER BY r.run_id FOR UPDATE OF r SKIP LOCKED LIMIT 1`,
       [ownerId, ctx.owner.deadAfterMs],
@@ -84,4 +84,15 @@ export async function park(ctx: PgContext, runId: string, terminalStates: readon
     [runId, terminalStates, ctx.channels.queue],
   );
   return (parked.rowCount ?? 0) > 0;
+}
+
+/**
+ * Lets go of a run this host claimed but could not drive (its records failed a check, its workspace
+ * could not be made): no longer held by a live host, it is not taken over again and again; it waits,
+ * unqueued, for a person (`buran status` says why, `buran resume` queues it again).
+ */
+export async function letGoOfClaim(ctx: PgContext, runId: string): Promise<void> {
+  const ownerId = await ctx.owner.idIfRegistered();
+  if (ownerId === null) return;
+  await ctx.pool.query('UPDATE runs SET owner_id = NULL WHERE run_id = $1 AND owner_id = $2', [runId, ownerId]);
 }

@@ -215,6 +215,11 @@ export class PgRegistry implements Registry {
     return queue.requeue(this.ctx, runId);
   }
 
+  /** Lets go of a claimed run this host could not drive (see fleet-queue.ts letGoOfClaim). */
+  letGoOfClaim(runId: string): Promise<void> {
+    return queue.letGoOfClaim(this.ctx, runId);
+  }
+
   /** Queues again a submitted, unfinished run nobody holds (see fleet-queue.ts park). */
   park(runId: string, terminalStates: readonly string[]): Promise<boolean> {
     return queue.park(this.ctx, runId, terminalStates);

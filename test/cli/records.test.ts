@@ -179,7 +179,8 @@ setInterval(() => {}, 1000);
     const packet = writePacket(sb, { verification: { commands: ['node escape.mjs'] } });
     const driver = spawn(process.execPath, [CLI, 'run', packet, '--config', config, '--workspace', sb.workspace, '--registry', sb.registry, '--run-id', 'verify'], { stdio: 'ignore' });
     const probe = join(sb.workspace, 'escape.json');
-    await until(() => existsSync(probe));
+    // Written by the command as it starts: read once it is whole.
+    await until(() => existsSync(probe) && readFileSync(probe, 'utf8').endsWith('}'));
     const seen = JSON.parse(readFileSync(probe, 'utf8'));
     alive.push(seen.command, seen.escaped);
     expect(seen).toMatchObject({ run: 'verify', task: 'verify-e1-c1' });
