@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import type { Registry } from '../persistence/port.ts';
 import { openRegistry } from '../persistence/open-registry.ts';
 import { runLayout, type RunLayout } from '../persistence/layout.ts';
@@ -49,6 +50,7 @@ export async function refuseFilesOfAnotherHost(registry: Registry, runId: string
   if ((await registry.readMeta(runId)).runner !== true) return;
   const claims = (await registry.readJournal(runId)).filter((e) => e.type === 'fleet.claimed');
   const host = claims.at(-1)?.host;
-  if (host === undefined || host === hostName()) return;
-  throw new UsageError(`run ${runId}'s ${what} are files on runner host ${host}, under its work root ($BURAN_WORK_ROOT there): run this command on that host`);
+  // Read here when they are here: the host's own shell may not carry the worker's --host-id.
+  if (host === undefined || host === hostName() || existsSync(hostFiles(registry, runId).dir)) return;
+  throw new UsageError(`run ${runId}'s ${what} are files on runner host ${host}, under its work root ($BURAN_WORK_ROOT there), not under ${registry.workRoot}: run this command on that host, with its BURAN_WORK_ROOT`);
 }
