@@ -14,7 +14,9 @@ import { parseSnapshot } from './snapshot-store.ts';
  * newest first by the snapshot file's time and only as many are read as the listing needs.
  */
 export async function listSummaries(root: string, query: { state?: string; limit?: number }): Promise<RunSummary[]> {
-  const ids = newestFirst(root, await listRunIds(root));
+  // Ordered by file times only to stop early: a full listing is sorted by its rows' own times.
+  const all = await listRunIds(root);
+  const ids = query.limit === undefined ? all : newestFirst(root, all);
   const rows: RunSummary[] = [];
   const want = query.limit ?? Infinity;
   for (let i = 0; i < ids.length && rows.length < want; i++) {
