@@ -1,32 +1,14 @@
 // What runner hosts get from the PostgreSQL registry beyond the port: a queue that hands each run
 // to exactly one host, takeover of a dead host's runs, requeue, and NOTIFY for live views.
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import { describe, expect, onTestFinished, test } from 'vitest';
 import { RunOwnershipLostError } from '../../persistence/errors.ts';
-import { openPgRegistry, type PgRegistry, type PgRegistryOptions } from '../../persistence/pg/index.ts';
 import { freshDatabase } from '../helpers/postgres.ts';
 import { created, metaFor, moved, packetFor } from './registry-fixtures.ts';
+import { pause, registryOn, sql } from './pg-helpers.ts';
 import { RegistryProcess } from './registry-process.ts';
 
 const PG_MODULE = fileURLToPath(new URL('../../persistence/pg/index.ts', import.meta.url));
-
-async function registryOn(url: string, options: PgRegistryOptions = {}): Promise<PgRegistry> {
-  const registry = await openPgRegistry(url, options);
-  onTestFinished(() => registry.close());
-  return registry;
-}
-
-async function sql(url: string): Promise<pg.Client> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  onTestFinished(() => client.end());
-  return client;
-}
-
-async function pause(db: pg.Client, registry: PgRegistry): Promise<void> {
-  await db.query("UPDATE hosts SET heartbeat_at = clock_timestamp() - interval '1 hour' WHERE id = $1", [await registry.owner.id()]);
-}
 
 describe('postgres registry: the queue of runner hosts', () => {
   test('several processes claiming at once: every queued run is claimed, each by exactly one of them', async () => {

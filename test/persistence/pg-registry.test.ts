@@ -2,11 +2,12 @@
 // writes after a takeover, schema migrations, and its records checked when read.
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { describe, expect, onTestFinished, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { InvalidIdError, RegistryCorruptError, RegistrySchemaNewerError, RegistryUnusableError, RunLockedError, RunOwnershipLostError } from '../../persistence/errors.ts';
 import { EFFECTS } from '../../persistence/port.ts';
-import { openPgRegistry, PgRegistry, SCHEMA_LATEST, type PgRegistryOptions } from '../../persistence/pg/index.ts';
+import { openPgRegistry, SCHEMA_LATEST } from '../../persistence/pg/index.ts';
 import { freshDatabase } from '../helpers/postgres.ts';
+import { pause, registryOn, sql } from './pg-helpers.ts';
 import { registryContract } from './registry-contract.ts';
 import { created, envelopeFor, metaFor, moved, packetFor } from './registry-fixtures.ts';
 
@@ -20,27 +21,6 @@ registryContract('postgres', {
   open: (address) => openPgRegistry(address),
   opener: { module: PG_MODULE, exportName: 'openPgRegistry' },
 });
-
-/** A registry on `url`, closed when the test ends. */
-async function registryOn(url: string, options: PgRegistryOptions = {}): Promise<PgRegistry> {
-  const registry = await openPgRegistry(url, options);
-  onTestFinished(() => registry.close());
-  return registry;
-}
-
-/** A plain connection to the database, to look at rows and to act as a stuck or paused host. */
-async function sql(url: string): Promise<pg.Client> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  onTestFinished(() => client.end());
-  return client;
-}
-
-/** Makes `registry`'s host look dead to the others: its heartbeat is an hour old. */
-async function pause(db: pg.Client, registry: PgRegistry): Promise<void> {
-  const id = await registry.owner.id();
-  await db.query("UPDATE hosts SET heartbeat_at = clock_timestamp() - interval '1 hour' WHERE id = $1", [id]);
-}
 
 const count = async (db: pg.Client, table: string, runId: string) =>
   Number((await db.query(`SELECT count(*) AS n FROM ${table} WHERE run_id = $1`, [runId])).rows[0].n);
