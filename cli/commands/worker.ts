@@ -29,6 +29,7 @@ type WorkerEvent =
   | { event: 'parked'; run_id: string; state: string }
   | { event: 'lost'; run_id: string; message: string }
   | { event: 'failed'; run_id: string; message: string }
+  | { event: 'claim_failed'; message: string }
   | { event: 'stopping'; reason: string }
   | { event: 'stopped'; host: string };
 
@@ -76,6 +77,7 @@ class Runner {
   private readonly stop = new AbortController();
   private wake: () => void = () => {};
   private lostRegistry = false;
+  private lastClaimError: string | null = null;
 
   constructor(private readonly registry: PgRegistry, private readonly settings: RunnerSettings, private readonly say: (event: WorkerEvent) => void) {}
 
@@ -94,7 +96,14 @@ class Runner {
     try {
       while (!this.stop.signal.aborted) {
         if (this.active.size < concurrency) {
-          const claim = await this.registry.claimNext().catch(() => null);
+          const claim = await this.registry.claimNext().catch((error: unknown) => {
+            // Said once per distinct failure, then tried again at every poll.
+            const message = error instanceof Error ? error.message : String(error);
+            if (message !== this.lastClaimError) this.say({ event: 'claim_failed', message });
+            this.lastClaimError = message;
+            return null;
+          });
+          if (claim !== null) this.lastClaimError = null;
           if (claim !== null && !this.stop.signal.aborted) {
             this.start(claim);
             continue;
@@ -185,6 +194,7 @@ function words(event: WorkerEvent): string {
     case 'parked': return `${event.run_id}: stopped in ${event.state} and queued again for another host`;
     case 'lost': return `${event.run_id}: taken over by another host; its workers here were stopped (${event.message})`;
     case 'failed': return `${event.run_id}: not driven further here: ${event.message} (see buran status ${event.run_id})`;
+    case 'claim_failed': return `could not claim a run (trying again): ${event.message}`;
     case 'stopping': return `stopping: ${event.reason}`;
     case 'stopped': return `runner host ${event.host} stopped`;
   }
