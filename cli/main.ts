@@ -4,7 +4,8 @@ import { Command, CommanderError, Option } from 'commander';
 import { UsageError } from './errors.ts';
 import { processOutput, redactOutput, type Output } from './output.ts';
 import { packageVersion } from './package-root.ts';
-import { isDatabaseUrl } from '../persistence/open-registry.ts';
+// The registry's kind is told from its name alone: no registry code loads before a command needs it.
+import { isDatabaseUrl } from '../persistence/database-url.ts';
 
 const output = processOutput();
 const cwd = process.cwd();

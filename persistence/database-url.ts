@@ -11,3 +11,6 @@ export function redactedLocation(url: string): string {
     return 'postgres://(an unreadable URL)';
   }
 }
+
+/** A `postgres://` or `postgresql://` URL (a registry in a database), not a folder. */
+export const isDatabaseUrl = (location: string): boolean => /^postgres(ql)?:\/\//i.test(location);

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import type { Registry } from './port.ts';
 import { DirectoryRegistry } from './directory-registry.ts';
+import { isDatabaseUrl } from './database-url.ts';
 
 /**
  * The registry at a location: a folder (the directory registry, the default), or a
@@ -24,8 +25,7 @@ export interface DatabaseOptions {
 /** A database URL as messages show it: never its password (the same text as the registry's `location`). */
 export { redactedLocation as redactedUrl } from './database-url.ts';
 
-/** A `postgres://` or `postgresql://` URL (a registry in a database), not a folder. */
-export const isDatabaseUrl = (location: string): boolean => /^postgres(ql)?:\/\//i.test(location);
+export { isDatabaseUrl } from './database-url.ts';
 
 /**
  * Where this host keeps runs' worktrees, task files and logs: a directory registry's own folder;
