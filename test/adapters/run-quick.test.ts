@@ -12,7 +12,8 @@ describe('runQuick (git and other helper programs)', () => {
 
   it('reports exit codes and output, and a program that cannot start', async () => {
     expect(await runQuick('sh', ['-c', 'echo out; echo err >&2; exit 3'], process.cwd(), process.env)).toMatchObject({ code: 3, stdout: 'out\n', stderr: 'err\n' });
-    const missing = await runQuick('no-such-program-here', [], process.cwd(), process.env);
+    // A PATH of readable folders: one this user may not search (/root/… as another user) makes it EACCES.
+    const missing = await runQuick('no-such-program-here', [], process.cwd(), { ...process.env, PATH: '/usr/bin:/bin' });
     expect(missing.code).toBeNull();
     expect(missing.error).toContain('ENOENT');
   });
