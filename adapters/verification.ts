@@ -1,4 +1,3 @@
-import type { JournalDraft } from '../persistence/journal-entries.ts';
 import { join } from 'node:path';
 import type { VerificationReport } from '../machines/types.ts';
 import { clipText } from '../schemas/completion.ts';
@@ -12,26 +11,15 @@ import { buildChildEnv, runIdentity } from './worker-env.ts';
 import { redact } from './redact.ts';
 import { readRunningCommand, readVerification } from './dispatch-records.ts';
 import { EFFECTS } from '../persistence/port.ts';
-import type { RunRecords } from '../persistence/run-records.ts';
 import { judgeCommand, verificationReport, type CommandFacts, type CommandJudgement } from '../machines/verification-rules.ts';
+import type { CommandContext } from './command-context.ts';
 
 
 /** What verification needs from the run. */
-export interface VerificationContext {
-  /** Names the registry in the commands' environment (BURAN_REGISTRY). */
-  registryId: string;
-  runId: string;
-  /** The run's effect records (the report, the running command). */
-  records: RunRecords;
+export interface VerificationContext extends CommandContext {
   /** This host's folder of the epoch's command logs. */
   epochDir: string;
-  workspace: string;
   timeoutMs: number;
-  env: NodeJS.ProcessEnv;
-  secrets: readonly string[];
-  killGraceMs: number;
-  record: (draft: JournalDraft) => void;
-  signal?: AbortSignal;
 }
 
 // A fixer needs both where the failures are named (often the head) and the summary (the tail).

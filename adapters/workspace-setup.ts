@@ -1,34 +1,22 @@
-import type { JournalDraft } from '../persistence/journal-entries.ts';
 import { join } from 'node:path';
 import type { SetupCommandResult, SetupReport } from '../machines/workspace-rules.ts';
 import { readIfExists } from '../persistence/durable-file.ts';
 import { isAlive } from '../persistence/process-identity.ts';
 import { hostName, recordedHere } from '../persistence/host.ts';
 import { EFFECTS } from '../persistence/port.ts';
-import type { RunRecords } from '../persistence/run-records.ts';
 import { readRunningSetup, readSetup } from './dispatch-records.ts';
 import { runInGroup, signalGroup } from './process-group.ts';
 import { redact } from './redact.ts';
 import { buildChildEnv, runIdentity } from './worker-env.ts';
+import type { CommandContext } from './command-context.ts';
 
 /** What workspace.setup needs from the run. */
-export interface SetupContext {
-  /** Names the registry in the commands' environment (BURAN_REGISTRY). */
-  registryId: string;
-  runId: string;
-  /** The run's effect records (the report, the running command). */
-  records: RunRecords;
+export interface SetupContext extends CommandContext {
   /** This host's folder of the setup logs. */
   setupDir: string;
-  workspace: string;
   commands: string[][];
   /** The setup commands together may take this long. */
   timeoutMs: number;
-  env: NodeJS.ProcessEnv;
-  secrets: readonly string[];
-  killGraceMs: number;
-  record: (draft: JournalDraft) => void;
-  signal?: AbortSignal;
 }
 
 const TAIL_LINES = 40;

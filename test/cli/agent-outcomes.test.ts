@@ -1,20 +1,12 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { agentSandbox, flagOf, runAgents, type AgentRunSpec, type AgentSandbox } from '../helpers/agents.ts';
+import { describe, expect, it } from 'vitest';
+import { agentSandbox, flagOf, runAgents } from '../helpers/agents.ts';
 import { buran, eventsOf, statusOf } from '../helpers/sandbox.ts';
 
 // CONTRACT 4's agent outcome table, row by row, through the built CLI with stand-in agents that print
 // the real stream shapes (keys in any order, noise lines, unknown types).
 
-let open: AgentSandbox[] = [];
-afterEach(() => {
-  for (const a of open) a.cleanup();
-  open = [];
-});
-const setup = (spec: AgentRunSpec) => {
-  const a = agentSandbox(spec);
-  open.push(a);
-  return a;
-};
+// Each sandbox is removed when its test ends (makeSandbox), with any process still using it.
+const setup = agentSandbox;
 const implementerTasks = (status: Record<string, any>) => status.tasks.filter((t: any) => t.role === 'implementer');
 
 describe('success: the completion, with cost and turns recorded', () => {

@@ -1,20 +1,12 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { agentSandbox, flagOf, runAgents, type AgentRunSpec, type AgentSandbox } from '../helpers/agents.ts';
+import { describe, expect, it } from 'vitest';
+import { agentSandbox, flagOf, runAgents } from '../helpers/agents.ts';
 import { buran, CLI, eventsOf, processGone, statusOf, until } from '../helpers/sandbox.ts';
 
-let open: AgentSandbox[] = [];
-afterEach(() => {
-  for (const a of open) a.cleanup();
-  open = [];
-});
-const setup = (spec: AgentRunSpec) => {
-  const a = agentSandbox(spec);
-  open.push(a);
-  return a;
-};
+// Each sandbox is removed when its test ends (makeSandbox), with any process still using it.
+const setup = agentSandbox;
 // Dead: gone, or a zombie nobody reaps (this machine's PID 1 does not reap orphans).
 const dead = (pid: number) => {
   if (processGone(pid)) return true;

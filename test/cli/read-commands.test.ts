@@ -1,16 +1,11 @@
-import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { agentSandbox } from '../helpers/agents.ts';
 import { buran, eventsOf, makeSandbox, runIn, statusOf, writeConfig, writePacket, type Sandbox } from '../helpers/sandbox.ts';
 
-const cleanups: Array<() => void> = [];
-afterEach(() => { for (const c of cleanups.splice(0)) c(); });
-function sandbox(): Sandbox {
-  const sb = makeSandbox();
-  cleanups.push(() => rmSync(sb.dir, { recursive: true, force: true }));
-  return sb;
-}
+// Each sandbox is removed when its test ends (makeSandbox), with any process still using it.
+const sandbox = (): Sandbox => makeSandbox();
 
 /** The column each header word starts at, and each row's cell starts there too. */
 function columnsAligned(lines: string[], header: string[]): boolean {
@@ -22,7 +17,6 @@ describe('buran list', () => {
   it('newest first under an aligned header, with relative times, cost, --state and --limit; --json keeps every field', async () => {
     // A run whose claude stand-in reports $0.0246, then two plain ones: ready, then blocked.
     const agent = agentSandbox({ preset: 'claude', modes: { implementer: 'success', reviewer: 'review_pass' }, runId: 'paid' });
-    cleanups.push(agent.cleanup);
     const sb = agent.sb;
     const paid = await buran(['run', agent.packet, '--repo', agent.repo.repo, '--config', agent.config, '--registry', sb.registry, '--run-id', 'paid'], { env: agent.env });
     expect(paid.code, paid.stderr).toBe(0);

@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buran, eventsOf, makeSandbox, ROOT, statusOf, writePacket, type Sandbox } from './sandbox.ts';
 import { makeRepo, type FixtureRepo } from './git-repo.ts';
@@ -33,7 +33,6 @@ export interface AgentSandbox {
   env: Record<string, string>;
   /** Every invocation of the stand-in, in order: [role-less argv]. */
   argv: () => string[][];
-  cleanup: () => void;
 }
 
 export function agentSandbox(spec: AgentRunSpec): AgentSandbox {
@@ -54,7 +53,6 @@ export function agentSandbox(spec: AgentRunSpec): AgentSandbox {
   return {
     sb, repo, config, packet: writePacket(sb), env,
     argv: () => (existsSync(argsLog) ? readFileSync(argsLog, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as string[]) : []),
-    cleanup: () => rmSync(sb.dir, { recursive: true, force: true }),
   };
 }
 
