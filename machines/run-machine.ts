@@ -22,6 +22,20 @@ const dispatching = (role: Role) => ({
 const effectFailed = (code: EffectFailureCode, stage: string) =>
   ({ target: BLOCKED, actions: { type: 'blockEffect', params: { code, stage } } }) as const;
 
+/** A step that runs one effect, then stops the run on what the effect found or goes on to `next`. */
+const checkedEffect = <const Src extends string, const Guard extends string, const Block extends string, const Next extends string>(step: {
+  description: string; id: string; src: Src; found: Guard; block: Block; next: Next; code: EffectFailureCode; stage: string;
+}) => ({
+  description: step.description,
+  invoke: {
+    id: step.id,
+    src: step.src,
+    input: ({ context }: { context: { run_id: string } }) => ({ run_id: context.run_id }),
+    onDone: [{ guard: step.found, target: BLOCKED, actions: step.block }, { target: step.next }],
+    onError: effectFailed(step.code, step.stage),
+  },
+}) as const;
+
 /** A stale settlement changes nothing but the cost it reports; recorded as a duplicate. */
 const ignoreStale = { guard: 'staleTask', actions: ['noteAgent', 'noteDuplicate', 'pruneTask'] } as const;
 
@@ -148,19 +162,11 @@ export const runMachine = runSetup.createMachine({
             { target: 'dispatching' },
           ],
         },
-        setting_up: {
+        setting_up: checkedEffect({
           description: 'workspace.setup commands run once in the workspace before the first worker (dependencies, generated files).',
-          invoke: {
-            id: 'setup',
-            src: 'setUpWorkspace',
-            input: ({ context }) => ({ run_id: context.run_id }),
-            onDone: [
-              { guard: 'setupFailed', target: BLOCKED, actions: 'blockSetup' },
-              { target: 'dispatching' },
-            ],
-            onError: effectFailed('workspace_setup_failed', 'setting up the workspace'),
-          },
-        },
+          id: 'setup', src: 'setUpWorkspace', found: 'setupFailed', block: 'blockSetup', next: 'dispatching',
+          code: 'workspace_setup_failed', stage: 'setting up the workspace',
+        }),
         dispatching: dispatching('implementer'),
         agent_pause: agentPause,
         awaiting: {
@@ -255,19 +261,11 @@ export const runMachine = runSetup.createMachine({
             { target: 'handing_off' },
           ],
         },
-        scanning: {
+        scanning: checkedEffect({
           description: 'Before anything is committed or pushed, the change is scanned for secrets: a hit stops the run with nothing committed.',
-          invoke: {
-            id: 'scan',
-            src: 'scanChange',
-            input: ({ context }) => ({ run_id: context.run_id }),
-            onDone: [
-              { guard: 'secretsInChange', target: BLOCKED, actions: 'blockSecrets' },
-              { target: 'handing_off' },
-            ],
-            onError: effectFailed('adapter_unavailable', 'scanning the change for secrets'),
-          },
-        },
+          id: 'scan', src: 'scanChange', found: 'secretsInChange', block: 'blockSecrets', next: 'handing_off',
+          code: 'adapter_unavailable', stage: 'scanning the change for secrets',
+        }),
         handing_off: {
           invoke: {
             id: 'handoff',
