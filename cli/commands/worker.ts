@@ -141,7 +141,12 @@ class Runner {
       });
       if (result.stopped !== null && !result.terminal) {
         // Released by the drive: queued again unless someone else took it meanwhile.
-        await this.registry.park(runId, [...TERMINAL_STATES]).catch(() => false);
+        const parked = await this.registry.park(runId, [...TERMINAL_STATES]).catch((error: unknown) => error as Error);
+        if (parked instanceof Error) {
+          // Not queued again: it waits for a person (`buran resume` queues it), and this says so.
+          this.say({ event: 'failed', run_id: runId, message: `stopped in ${result.state} but not queued again: ${parked.message}` });
+          return;
+        }
         this.say({ event: 'parked', run_id: runId, state: result.state });
         return;
       }
