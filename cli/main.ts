@@ -293,4 +293,5 @@ async function failure(error: unknown, json: boolean, out: Output): Promise<numb
   return exit;
 }
 
-await main();
+// No top-level await: the bundle is CommonJS (see cli/boot.ts); main() reports its own failures.
+void main();

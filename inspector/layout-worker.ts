@@ -3,4 +3,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { layoutChart } from './chart-layout.ts';
 
-parentPort!.postMessage(await layoutChart(workerData.graph));
+// No top-level await: the bundle is CommonJS.
+void layoutChart(workerData.graph).then((layout) => parentPort!.postMessage(layout));
