@@ -30,6 +30,8 @@ export const doneMarker = (log: string) => `${log}.done`;
 
 let relay: ChildProcess | null = null;
 const awaitingOpen = new Map<string, (ok: boolean) => void>();
+// Waiting for a log to be whole: woken by the relay's `done` message (the marker file is what counts).
+const awaitingDone = new Map<string, () => void>();
 let counter = 0;
 
 /**
@@ -104,7 +106,15 @@ export async function awaitLogComplete(log: string, ms: number, key?: string): P
     const grown = sizeOf(log);
     if (grown !== size) { size = grown; until = Math.max(until, now + ms); }
     if (now >= Math.min(until, hardStop)) return false;
-    await new Promise((resolve) => setTimeout(resolve, pause));
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(wake, pause);
+      function wake() {
+        clearTimeout(timer);
+        if (key !== undefined) awaitingDone.delete(key);
+        resolve();
+      }
+      if (key !== undefined) awaitingDone.set(key, wake);
+    });
   }
 }
 
@@ -153,6 +163,7 @@ function startRelay(): ChildProcess {
   });
   child.on('message', (message: { type?: string; key?: string }) => {
     if ((message.type === 'opened' || message.type === 'failed') && message.key) opened(message.key, message.type === 'opened');
+    if (message.type === 'done' && message.key) awaitingDone.get(message.key)?.();
   });
   const forget = () => {
     if (relay === child) relay = null;

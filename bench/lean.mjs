@@ -5,6 +5,7 @@
 //   3. `buran list` on a registry of 10,000 runs;
 //   4. the driver's own CPU per run in a `buran batch` (its process only, children excluded).
 // Prints figures only (no pass/fail). Usage: node bench/lean.mjs [--runs N] [--events N] [--list N] [--batch N]
+// (--events 0, --list 0 or --batch 0 leaves that part out; BURAN_CLI=path measures another build).
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,7 +13,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const CLI = join(ROOT, 'dist', 'cli', 'main.js');
+const CLI = process.env.BURAN_CLI ?? join(ROOT, 'dist', 'cli', 'main.js');
 const arg = (name, fallback) => { const i = process.argv.indexOf(`--${name}`); return i === -1 ? fallback : Number(process.argv[i + 1]); };
 const RUNS = arg('runs', 10);
 const EVENTS = arg('events', 10_000);
@@ -76,6 +77,7 @@ row('buran run overhead beyond node -e 0 and its children', median(overhead), '�
 const statusShort = [];
 for (let i = 0; i < RUNS; i++) statusShort.push(buran(['status', finished, '--registry', finishedRegistry]).ms - nodeBare());
 row('buran status (short run) beyond node -e 0', median(statusShort), '≤ 40 ms');
+if (EVENTS > 0) {
 const longRegistry = join(dir, 'reg-long');
 const longConfig = join(dir, 'long.json');
 writeFileSync(longConfig, JSON.stringify({
@@ -112,8 +114,10 @@ for (let i = 0; i < Math.min(RUNS, 5); i++) {
   statusLong.push(r.ms - nodeBare());
 }
 row(`buran status (${joined.length} events) beyond node -e 0`, median(statusLong), '≤ 40 ms');
+}
 
 // 3. list on LIST runs: one finished run's folder copied under LIST ids.
+if (LIST > 0) {
 const listRegistry = join(dir, 'reg-list');
 mkdirSync(join(listRegistry, 'runs'), { recursive: true });
 const source = join(finishedRegistry, 'runs', finished);
@@ -125,8 +129,10 @@ for (let i = 0; i < 3; i++) {
   listTimes.push(r.ms);
 }
 row(`buran list (${LIST} runs), wall`, median(listTimes), '≤ 300 ms');
+}
 
 // 4. the driver's own CPU per run in a batch (read from /proc while it runs: its own utime+stime).
+if (BATCH > 0) {
 const tick = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' })) || 100;
 const repo = join(dir, 'repo');
 mkdirSync(repo);
@@ -153,6 +159,7 @@ clearInterval(poll);
 if (code !== 0) throw new Error(`batch exited ${code}`);
 row(`driver CPU per run, batch of ${BATCH} (concurrency 4)`, (cpuTicks / tick) * 1000 / BATCH, '≤ 60 ms');
 row(`  batch wall per run`, ms(batchStart) / BATCH, '');
+}
 
 console.log(`lean host figures (node ${process.version}, ${process.platform}; medians; children excluded where said)`);
 for (const [what, value, aim] of rows) console.log(`${what.padEnd(58)} ${value.toFixed(1).padStart(8)} ms   ${aim}`);

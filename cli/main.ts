@@ -74,6 +74,15 @@ interface InspectOpts {
 const inspectFlag = (opts: InspectOpts) =>
   opts.inspect || opts.inspectPort !== undefined || opts.inspectWait ? { port: opts.inspectPort ?? 4777, wait: opts.inspectWait === true } : undefined;
 
+/**
+ * A command that drives a run starts its log relay before loading the driver: the relay's own Node
+ * start then overlaps that load instead of delaying the first worker.
+ */
+async function relayAhead(): Promise<void> {
+  const { startRelayEarly } = await import('../adapters/output-relay.ts');
+  startRelayEarly();
+}
+
 function program(): Command {
   const cli = new Command('buran')
     .description('Drives an approved work-item packet through implementation, verification, review and a bounded fix loop.')
@@ -115,6 +124,7 @@ function program(): Command {
         registry: registryOf(opts), until: opts.until as string | undefined, maxSteps: opts.maxSteps as number | undefined, json: opts.json === true,
         inspect: inspectFlag(opts as InspectOpts),
       };
+      await relayAhead();
       const { runCommand, resumeCommand } = await import('./commands/run.ts');
       if (opts.run !== undefined) {
         if (packet !== undefined) throw new UsageError('give either a packet or --run ID, not both');
@@ -174,6 +184,7 @@ function program(): Command {
     .option('--until <state>', 'stop (exit 6) once the new run enters this state')
     .addOption(new Option('--max-steps <n>', 'stop (exit 6) after this many run transitions').argParser(parseSteps))
     .action(async (id: string, opts: Common & InspectOpts & { config?: string; until?: string; maxSteps?: number }) => {
+      await relayAhead();
       const { retryCommand } = await import('./commands/retry.ts');
       exitCode = await retryCommand(id, {
         registry: registryOf(opts), until: opts.until, maxSteps: opts.maxSteps, json: opts.json === true, inspect: inspectFlag(opts), config: opts.config, cwd,
@@ -185,6 +196,7 @@ function program(): Command {
     .option('--until <state>', 'stop (exit 6) once the run enters this state')
     .addOption(new Option('--max-steps <n>', 'stop (exit 6) after this many run transitions').argParser(parseSteps))
     .action(async (id: string, opts: Common & InspectOpts & { until?: string; maxSteps?: number }) => {
+      await relayAhead();
       const { resumeCommand } = await import('./commands/run.ts');
       exitCode = await resumeCommand(id, { registry: registryOf(opts), until: opts.until, maxSteps: opts.maxSteps, json: opts.json === true, inspect: inspectFlag(opts) }, output);
     });
