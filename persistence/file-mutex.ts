@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
+import { linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { isAlive, selfIdentity, type ProcessIdentity } from './process-identity.ts';
 
@@ -34,29 +34,32 @@ export async function withFileMutex<T>(path: string, work: () => Promise<T>, wai
 async function holdFile<T>(path: string, work: () => Promise<T>, waitMs: number): Promise<T> {
   const me = selfIdentity();
   // A host's work root (a database registry's) may not exist yet.
-  await mkdir(dirname(path), { recursive: true });
+  // Small, quick calls, made in place (see durable-file.ts).
+  mkdirSync(dirname(path), { recursive: true });
   const until = Date.now() + waitMs;
   for (let pause = 1; ; pause = Math.min(pause * 2, 25)) {
     // Written aside, then linked into place: the lock file never exists half-written.
     const staged = `${path}.${process.pid}.${randomBytes(3).toString('hex')}`;
     // A write that fails (a full disk) leaves no stray staged file.
-    await writeFile(staged, JSON.stringify(me)).catch(async (error: unknown) => {
-      await unlink(staged).catch(() => {});
-      throw error;
-    });
     try {
-      await link(staged, path);
+      writeFileSync(staged, JSON.stringify(me));
+    } catch (error) {
+      removeQuietly(staged);
+      throw error;
+    }
+    try {
+      linkSync(staged, path);
       break;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     } finally {
-      await unlink(staged).catch(() => {});
+      removeQuietly(staged);
     }
     const holder = await readHolder(path);
     if (holder !== null && !isAlive(holder)) {
       // Remove only the stale file we read (a fresh holder's file has another identity).
       const again = await readHolder(path);
-      if (again !== null && again.pid === holder.pid && again.start === holder.start) await unlink(path).catch(() => {});
+      if (again !== null && again.pid === holder.pid && again.start === holder.start) removeQuietly(path);
       continue;
     }
     if (Date.now() > until) throw new MutexTimeoutError(path, holder?.pid ?? -1);
@@ -65,13 +68,21 @@ async function holdFile<T>(path: string, work: () => Promise<T>, waitMs: number)
   try {
     return await work();
   } finally {
-    await unlink(path).catch(() => {});
+    removeQuietly(path);
+  }
+}
+
+function removeQuietly(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // already gone
   }
 }
 
 async function readHolder(path: string): Promise<ProcessIdentity | null> {
   try {
-    const raw = JSON.parse(await readFile(path, 'utf8')) as Partial<ProcessIdentity>;
+    const raw = JSON.parse(readFileSync(path, 'utf8')) as Partial<ProcessIdentity>;
     return typeof raw.pid === 'number' ? { pid: raw.pid, start: raw.start ?? null } : null;
   } catch {
     return null;

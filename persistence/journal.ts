@@ -1,9 +1,12 @@
-import { open, type FileHandle } from 'node:fs/promises';
+import { closeSync, fdatasync, fstatSync, ftruncateSync, openSync, writeSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { readRecordText } from './record-file.ts';
 import { RegistryCorruptError } from './errors.ts';
 import { JournalEntrySchema, isJournalEntryType, type JournalDraft, type JournalEntry } from './journal-entries.ts';
 
 export type { JournalDraft } from './journal-entries.ts';
+
+const flushData = promisify(fdatasync);
 
 /** Append-only, fsync'd event journal of one run, with contiguous sequence numbers. */
 export interface Journal {
@@ -65,7 +68,8 @@ function hasEnvelope(raw: unknown): raw is JournalEntry {
 export async function openJournal(path: string): Promise<Journal> {
   const existing = await readJournal(path, { full: true });
   let lastSeq = existing.length;
-  const handle: FileHandle = await open(path, 'a');
+  // Appends in place; only the flush leaves the thread (see durable-file.ts).
+  const fd = openSync(path, 'a');
   return {
     existing,
     get lastSeq() {
@@ -77,19 +81,20 @@ export async function openJournal(path: string): Promise<Journal> {
       const first = lastSeq + 1;
       // seq and at lead the entry and a draft cannot change them.
       const entries = drafts.map((d, i) => Object.assign({ seq: first + i, at }, d, { seq: first + i, at }) as JournalEntry);
-      const size = (await handle.stat()).size;
+      const size = fstatSync(fd).size;
       try {
-        await handle.write(entries.map((e) => `${JSON.stringify(e)}\n`).join(''));
-        await handle.datasync();
+        const bytes = Buffer.from(entries.map((e) => `${JSON.stringify(e)}\n`).join(''));
+        for (let done = 0; done < bytes.length;) done += writeSync(fd, bytes, done);
+        await flushData(fd);
       } catch (error) {
         // A write cut short (a full disk) must not leave half a line: the journal goes back to
         // where it ended, so a later resume reads it whole.
-        await handle.truncate(size).catch(() => {});
+        try { ftruncateSync(fd, size); } catch { /* reported by the error itself */ }
         throw error;
       }
       lastSeq += entries.length;
       return entries;
     },
-    close: () => handle.close(),
+    close: async () => closeSync(fd),
   };
 }

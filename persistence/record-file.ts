@@ -1,5 +1,5 @@
-import { existsSync } from 'node:fs';
-import { lstat, mkdir, readFile, rename, rm } from 'node:fs/promises';
+import { closeSync, constants, existsSync, fstatSync, lstatSync, openSync, readFileSync } from 'node:fs';
+import { mkdir, rename, rm } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { ensureRegistryRoot } from './registry-root.ts';
@@ -13,18 +13,36 @@ import { RegistryCorruptError } from './errors.ts';
  * where) is RegistryCorruptError naming the file: the run is quarantined, never read through it.
  */
 export async function readRecordText(path: string): Promise<string | null> {
-  let kind: string;
+  // Read in place (small files; see durable-file.ts). Opened without following a link and without
+  // blocking on a FIFO, then checked by what was opened, so nothing swapped in between is read.
+  let fd: number;
   try {
-    const stats = await lstat(path);
-    if (stats.isFile()) return await readFile(path, 'utf8');
-    kind = stats.isDirectory() ? 'a folder' : stats.isSymbolicLink() ? 'a symbolic link' : stats.isFIFO() ? 'a FIFO' : 'not a regular file';
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return null;
-    if (code === 'EISDIR') kind = 'a folder';
-    else throw error;
+    if (code === 'ELOOP') throw new RegistryCorruptError(path, 'is a symbolic link, not a file');
+    if (code === 'EISDIR') throw new RegistryCorruptError(path, 'is a folder, not a file');
+    if (code === 'ENXIO') throw new RegistryCorruptError(path, `is ${kindOf(path)}, not a file`);
+    throw error;
   }
-  throw new RegistryCorruptError(path, `is ${kind}, not a file`);
+  try {
+    const stats = fstatSync(fd);
+    if (!stats.isFile()) throw new RegistryCorruptError(path, `is ${stats.isDirectory() ? 'a folder' : stats.isFIFO() ? 'a FIFO' : 'not a regular file'}, not a file`);
+    return readFileSync(fd, 'utf8');
+  } finally {
+    closeSync(fd);
+  }
+}
+
+// What a path that could not be opened for reading is (a socket, say), for the message.
+function kindOf(path: string): string {
+  try {
+    const stats = lstatSync(path);
+    return stats.isFIFO() ? 'a FIFO' : stats.isSocket() ? 'a socket' : 'not a regular file';
+  } catch {
+    return 'not a regular file';
+  }
 }
 
 /**
