@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ScanReport, SecretFinding } from '../machines/workspace-rules.ts';
 import { isGitWorkTree } from './git.ts';
-import { hardenedGitIn } from './git-hardening.ts';
+import { hardenedGitSteps } from './git-hardening.ts';
 import { findSecrets } from './redact.ts';
 
 /**
@@ -16,10 +16,11 @@ export async function scanChange(workspace: string, secrets: readonly string[], 
   const scratch = await mkdtemp(join(tmpdir(), 'buran-scan-'));
   try {
     const index = { GIT_INDEX_FILE: join(scratch, 'index') };
-    const head = await hardenedGitIn(env, workspace, ['rev-parse', '--verify', '--quiet', 'HEAD^{commit}']);
-    if (head.ok) await must(env, workspace, ['read-tree', 'HEAD'], index);
-    await must(env, workspace, ['add', '-A'], index);
-    const diff = await must(env, workspace, [
+    const git = hardenedGitSteps(env, workspace);
+    const head = await git(['rev-parse', '--verify', '--quiet', 'HEAD^{commit}']);
+    if (head.ok) await must(git, workspace, ['read-tree', 'HEAD'], index);
+    await must(git, workspace, ['add', '-A'], index);
+    const diff = await must(git, workspace, [
       '-c', 'core.quotePath=false', 'diff', '--cached', '--no-color', '--no-ext-diff', '--no-textconv', '--no-renames', '-U0', '--diff-filter=ACMRT',
       ...(head.ok ? ['HEAD'] : []),
     ], index);
@@ -29,8 +30,8 @@ export async function scanChange(workspace: string, secrets: readonly string[], 
   }
 }
 
-async function must(env: NodeJS.ProcessEnv, cwd: string, args: string[], extra: Record<string, string>): Promise<string> {
-  const outcome = await hardenedGitIn(env, cwd, args, extra);
+async function must(git: ReturnType<typeof hardenedGitSteps>, cwd: string, args: string[], extra: Record<string, string>): Promise<string> {
+  const outcome = await git(args, extra);
   if (!outcome.ok) throw new Error(`git ${args.find((a) => !a.startsWith('-') && !a.includes('=')) ?? ''} failed in ${cwd}: ${outcome.stderr || 'no output'}`);
   return outcome.stdout;
 }

@@ -78,6 +78,35 @@ async function configEntries(env: NodeJS.ProcessEnv, cwd: string, pattern: strin
 }
 
 /**
+ * Git for a sequence of steps in one workspace with nothing else of ours running in between (a
+ * scan, a diff): the repository's filter drivers are looked up once, at the first step, instead of
+ * once per step.
+ */
+export function hardenedGitSteps(env: NodeJS.ProcessEnv, cwd: string): (args: string[], extra?: Record<string, string>) => Promise<GitOutcome> {
+  const base = buildChildEnv(env, [], {});
+  let hardening: Promise<Record<string, string>> | null = null;
+  return async (args, extra = {}) => {
+    hardening ??= hardenedGitEnv(base, cwd);
+    return gitIn(base, cwd, args, { ...(await hardening), ...extra });
+  };
+}
+
+/**
+ * Runs a git command that reads no file's content (rev-parse, symbolic-ref, rev-list, worktree
+ * remove --force --force, worktree prune): no filter or diff program can come into play, so the
+ * repository's filter drivers are not looked up (one git process fewer); hooks and the fsmonitor
+ * stay off, with a worker's short environment.
+ */
+export async function metadataGitIn(env: NodeJS.ProcessEnv, cwd: string, args: string[]): Promise<GitOutcome> {
+  const pairs: Record<string, string> = { GIT_CONFIG_COUNT: String(ALWAYS.length) };
+  ALWAYS.forEach(([key, value], i) => {
+    pairs[`GIT_CONFIG_KEY_${i}`] = key;
+    pairs[`GIT_CONFIG_VALUE_${i}`] = value;
+  });
+  return gitIn(buildChildEnv(env, [], {}), cwd, args, pairs);
+}
+
+/**
  * Runs git in a workspace workers have written to, as the handoff does: with the short environment
  * a worker gets (never the driver's whole one) and every program the repository's config could
  * make git run turned off. For the steps around the handoff too: the pre-commit secret scan, the

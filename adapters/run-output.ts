@@ -14,7 +14,7 @@ import type { Registry } from '../persistence/port.ts';
 import { runRecords, type RunRecords } from '../persistence/run-records.ts';
 import { hostName } from '../persistence/host.ts';
 import { isGitWorkTree } from './git.ts';
-import { hardenedGitIn, PLAIN_DIFF_FLAGS } from './git-hardening.ts';
+import { hardenedGitSteps, PLAIN_DIFF_FLAGS } from './git-hardening.ts';
 import { readHandoff, readVerification } from './dispatch-records.ts';
 import { redact } from './redact.ts';
 
@@ -215,7 +215,8 @@ async function workspaceDiff(workspace: string, registry: string): Promise<strin
   try {
     const index = { GIT_INDEX_FILE: join(scratch, 'index') };
     // Workers wrote this workspace: git runs as the handoff runs it (no hook, filter or external diff of theirs).
-    const git = (args: string[]) => hardenedGitIn(process.env, workspace, args, index);
+    const steps = hardenedGitSteps(process.env, workspace);
+    const git = (args: string[]) => steps(args, index);
     if (!(await git(['read-tree', 'HEAD'])).ok && !(await git(['read-tree', '--empty'])).ok) return null;
     const inside = relative(workspace, registry);
     const exclude = inside !== '' && !inside.startsWith('..') && !isAbsolute(inside) ? [`:(exclude)${inside}`] : [];

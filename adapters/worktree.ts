@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, realpath, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { GitOutcome } from './git.ts';
-import { hardenedGitIn } from './git-hardening.ts';
+import { hardenedGitIn, metadataGitIn } from './git-hardening.ts';
 
 /** A run's own worktree: where it is, which checkout it belongs to, its branch and base. */
 export interface WorktreeSpec {
@@ -26,6 +26,8 @@ const CHECKED_OUT = /is already (checked out|used by worktree) at/;
 // Worktrees share their checkout's config, which a worker of an earlier run could have written:
 // git runs here as it does for the handoff (no hooks, filters or fsmonitor; a worker's environment).
 const run = (cwd: string, args: string[]): Promise<GitOutcome> => hardenedGitIn(process.env, cwd, args);
+// Commands that check nothing out (see metadataGitIn).
+const ask = (cwd: string, args: string[]): Promise<GitOutcome> => metadataGitIn(process.env, cwd, args);
 
 /**
  * Makes (or finds again) the run's worktree on its intended branch: a new branch from the
@@ -72,7 +74,7 @@ export interface PreparedWorktree {
 async function divergence(spec: WorktreeSpec): Promise<{ ahead: number; behind: number; base: string }> {
   const base = await baseRef(spec).catch(() => null);
   if (base === null) return { ahead: -1, behind: -1, base: spec.base };
-  const counts = await run(spec.repo, ['rev-list', '--left-right', '--count', `${base}...refs/heads/${spec.branch}`]);
+  const counts = await ask(spec.repo, ['rev-list', '--left-right', '--count', `${base}...refs/heads/${spec.branch}`]);
   const [behind, ahead] = counts.ok ? counts.stdout.trim().split(/\s+/).map(Number) : [-1, -1];
   return { ahead: ahead ?? -1, behind: behind ?? -1, base: spec.base };
 }
@@ -85,40 +87,41 @@ async function divergence(spec: WorktreeSpec): Promise<{ ahead: number; behind: 
 export async function removeWorktree(repo: string, path: string, options: { prune?: boolean } = {}): Promise<void> {
   // git removes the folder and its records in one go; what it refuses (a folder it does not
   // know as a worktree, say one a crash left half-made) is removed by hand and pruned.
-  if ((await run(repo, ['worktree', 'remove', '--force', '--force', path])).ok) return;
+  // Forced twice, git checks nothing in the worktree (no status, so no filter) before removing it.
+  if ((await ask(repo, ['worktree', 'remove', '--force', '--force', path])).ok) return;
   await rm(path, { recursive: true, force: true });
   if (options.prune !== false) await pruneWorktrees(repo);
 }
 
 /** Drops git's records of worktrees whose folders are gone. */
 export async function pruneWorktrees(repo: string): Promise<void> {
-  await run(repo, ['worktree', 'prune']);
+  await ask(repo, ['worktree', 'prune']);
 }
 
 /** The checkout's top folder, resolved; a folder that is not in a git work tree is an error. */
 export async function checkoutRoot(dir: string): Promise<string> {
-  const top = await run(dir, ['rev-parse', '--show-toplevel']);
+  const top = await ask(dir, ['rev-parse', '--show-toplevel']);
   if (!top.ok) throw new WorktreeError(`${dir} is not a git checkout: --repo (or workspace.repo) needs one`);
   return realpath(top.stdout.trim());
 }
 
 async function isOurWorktree(spec: WorktreeSpec): Promise<boolean> {
   if (!existsSync(spec.path)) return false;
-  const top = await run(spec.path, ['rev-parse', '--show-toplevel']);
+  const top = await ask(spec.path, ['rev-parse', '--show-toplevel']);
   if (!top.ok || (await realpath(top.stdout.trim()).catch(() => '')) !== (await realpath(spec.path))) return false;
-  const branch = await run(spec.path, ['symbolic-ref', '--quiet', '--short', 'HEAD']);
+  const branch = await ask(spec.path, ['symbolic-ref', '--quiet', '--short', 'HEAD']);
   return branch.ok && branch.stdout.trim() === spec.branch;
 }
 
 // The base may be a local branch, a remote-tracking one, or any commit-ish.
 async function baseRef(spec: WorktreeSpec): Promise<string> {
   for (const ref of [`refs/heads/${spec.base}`, `refs/remotes/origin/${spec.base}`, spec.base]) {
-    const found = await run(spec.repo, ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`]);
+    const found = await ask(spec.repo, ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`]);
     if (found.ok) return found.stdout.trim();
   }
   throw new WorktreeError(`base branch ${JSON.stringify(spec.base)} (scm_target.base_branch) is not in ${spec.repo}, locally or as origin/${spec.base}: fetch it or fix the packet`);
 }
 
 async function head(path: string): Promise<string> {
-  return (await run(path, ['rev-parse', 'HEAD'])).stdout.trim();
+  return (await ask(path, ['rev-parse', 'HEAD'])).stdout.trim();
 }
