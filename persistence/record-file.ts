@@ -6,6 +6,7 @@ import { ensureRegistryRoot } from './registry-root.ts';
 import type { z } from '../schemas/zod.ts';
 import { fsyncDir, writeJsonDurable } from './durable-file.ts';
 import { RegistryCorruptError } from './errors.ts';
+import { UNSURE } from './record-prechecks.ts';
 
 /**
  * Reads a registry record's text, or null when it does not exist. Anything there that is not a
@@ -46,12 +47,31 @@ export async function readJsonRecord<T>(path: string, valid: (value: unknown) =>
 
 /** Parses a registry record's text against its schema; anything else is RegistryCorruptError naming the file. */
 export function parseRecord<S extends z.ZodMiniType>(path: string, text: string, schema: S): z.infer<S> {
-  let raw: unknown;
+  return checkRecord(path, parseJson(path, text), schema);
+}
+
+/**
+ * parseRecord for a reader that should not pay for zod: a plain precheck (record-prechecks.ts)
+ * accepts what is certainly valid, with the value the schema would give; anything it is unsure
+ * of goes to the schema, loaded only then, which decides as it always has.
+ */
+export async function parseRecordQuickly<T>(
+  path: string, text: string, precheck: (raw: unknown) => T | typeof UNSURE, schema: () => Promise<z.ZodMiniType>,
+): Promise<T> {
+  const raw = parseJson(path, text);
+  const quick = precheck(raw);
+  return quick !== UNSURE ? quick : (checkRecord(path, raw, await schema()) as T);
+}
+
+function parseJson(path: string, text: string): unknown {
   try {
-    raw = JSON.parse(text);
+    return JSON.parse(text);
   } catch (error) {
     throw new RegistryCorruptError(path, `not valid JSON (${(error as Error).message})`);
   }
+}
+
+function checkRecord<S extends z.ZodMiniType>(path: string, raw: unknown, schema: S): z.infer<S> {
   const parsed = schema.safeParse(raw);
   if (!parsed.success) throw new RegistryCorruptError(path, parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
   return parsed.data;

@@ -1,9 +1,10 @@
 import { mkdir, readdir, stat } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { InvalidIdError, RegistryCorruptError, RegistryUnusableError, RunExistsError, RunNotFoundError } from './errors.ts';
-import { createRecordFolder, parseRecord, readRecordText } from './record-file.ts';
+import { createRecordFolder, parseRecordQuickly, readRecordText } from './record-file.ts';
 import { isValidRunId, runLayout, runsDir, type RunLayout } from './layout.ts';
-import { RunMetaSchema, type RunMeta } from './records.ts';
+import type { RunMeta } from './records.ts';
+import { precheckRunMeta } from './record-prechecks.ts';
 
 /**
  * Creates a run's folder with its write-once records, all or nothing (staged, then renamed into
@@ -65,7 +66,7 @@ async function makeFolder(path: string, depth: number): Promise<void> {
 export async function readRunMeta(layout: RunLayout): Promise<RunMeta> {
   const text = await readRecordText(layout.meta);
   if (text === null) throw new RegistryCorruptError(layout.meta, 'missing');
-  return parseRecord(layout.meta, text, RunMetaSchema);
+  return parseRecordQuickly(layout.meta, text, precheckRunMeta, async () => (await import('./records.ts')).RunMetaSchema);
 }
 
 /** Every run id in the registry, sorted. */

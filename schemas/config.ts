@@ -1,14 +1,9 @@
 import { z } from './zod.ts';
+import { ENV_NAME, HANDOFF_KINDS, MAX_TIMER_MS, PRESETS, PRESET_ONLY, REPO_NAME, ROLES, WEEK_MS } from './config-limits.ts';
 
-/** The three worker roles of CONTRACT 4. */
-export const ROLES = ['implementer', 'fixer', 'reviewer'] as const;
-export type Role = (typeof ROLES)[number];
+export { MAX_TIMER_MS, ROLES, type Role } from './config-limits.ts';
 
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const positiveInt = (max?: number) => z.int().check(z.positive(), ...(max ? [z.maximum(max)] : []));
-
-/** The longest delay a Node timer can wait: anything larger fires after 1 ms (setTimeout's 32-bit limit). */
-export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * A duration in ms, bounded so it can reach a timer: `min` (0 or 1) to `max` (at most MAX_TIMER_MS),
@@ -25,7 +20,6 @@ function describeMs(ms: number): string {
   if (days >= 1) return `about ${Math.floor(days * 10) / 10} days`;
   return ms >= 60_000 ? `${ms / 60_000} minutes` : `${ms / 1000} seconds`;
 }
-const WEEK_MS = 7 * 24 * 3600_000;
 const budget = () => z.int().check(z.minimum(0), z.maximum(100));
 const about = z.describe;
 
@@ -42,7 +36,7 @@ const WorkerSchema = z
       z.minLength(1, 'command needs the program and its arguments, e.g. ["node", "worker.mjs"]'),
       about('The program and its arguments, started with no shell in the workspace (relative paths resolve there).'),
     )),
-    preset: z.optional(z.enum(['claude', 'codex'], 'preset is "claude" or "codex"').check(about('A built-in agent invocation instead of a command.'))),
+    preset: z.optional(z.enum(PRESETS, 'preset is "claude" or "codex"').check(about('A built-in agent invocation instead of a command.'))),
     timeout_ms: z._default(durationMs(1, WEEK_MS).check(about('A task running longer is killed with its process group (worker_timeout).')), 1_800_000),
     /** Output is the heartbeat: a worker silent for this long is killed as timed out. */
     idle_timeout_ms: z.optional(durationMs(1, WEEK_MS).check(about('A worker that prints nothing for this long is killed (worker_timeout).'))),
@@ -70,14 +64,10 @@ const WorkerSchema = z
     }),
   ).check(z.meta({ id: 'worker', description: 'One role\'s worker: a "command" or a "preset", never both.' }));
 
-const PRESET_ONLY = ['program', 'model', 'max_turns', 'max_budget_usd', 'extra_args', 'continue_session'] as const;
-
-const REPO_NAME = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;
-
 const HandoffSchema = z
   .strictObject({
     '//': note,
-    kind: z._default(z.enum(['local', 'git-branch', 'github-pr'], 'handoff.kind is "local", "git-branch" or "github-pr"').check(
+    kind: z._default(z.enum(HANDOFF_KINDS, 'handoff.kind is "local", "git-branch" or "github-pr"').check(
       about('local: a patch and summary in the registry; git-branch: also a commit on the intended branch; github-pr: also a push and a draft pull request.'),
     ), 'local'),
     remote: z._default(z.string().check(z.minLength(1), about('github-pr: the git remote pushed to (never forced).')), 'origin'),
