@@ -16,7 +16,7 @@ import { RegistryCorruptError, SharedRecordCorruptError } from '../../persistenc
 import { actionFactsOf, registryFlag } from '../action-facts.ts';
 import { describeEntry } from '../journal-words.ts';
 import { TERMINAL_STATES } from '../../machines/states.ts';
-import { redactDeep, secretValues } from '../../adapters/redact.ts';
+import { mayHoldSecrets, redactDeep, secretValues } from '../../adapters/redact.ts';
 import type { JournalEntry } from '../../persistence/records.ts';
 
 /**
@@ -52,8 +52,10 @@ async function status(registry: Registry, runId: string, json: boolean, output: 
     view = quarantinedView(runId, error);
   }
   // Redacted again with this process's secrets, as the inspector does: records written before a
-  // secret was known (or by an older version) are not printed as they are.
-  view = redactDeep(view, secretValues(process.env));
+  // secret was known (or by an older version) are not printed as they are. A report with nothing
+  // to redact (most) is not rebuilt.
+  const secrets = secretValues(process.env);
+  if (mayHoldSecrets(view, secrets)) view = redactDeep(view, secrets);
   output.out(json ? JSON.stringify(view) : formatStatus(view));
   return view.state === 'quarantined' || view.problems?.some((p) => p.startsWith(LEASE_PROBLEM)) ? 5 : 0;
 }
