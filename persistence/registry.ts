@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { mkdir, readdir, stat } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { InvalidIdError, RegistryCorruptError, RegistryUnusableError, RunExistsError, RunNotFoundError } from './errors.ts';
@@ -22,7 +23,7 @@ export async function findRun(root: string, runId: string): Promise<RunLayout> {
   if (!isValidRunId(runId)) throw new InvalidIdError(runId);
   const layout = runLayout(root, runId);
   try {
-    if ((await stat(layout.dir)).isDirectory()) return layout;
+    if (statSync(layout.dir).isDirectory()) return layout;
   } catch {
     // fall through
   }
