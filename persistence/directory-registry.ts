@@ -5,7 +5,7 @@ import type { Registry, RunOwner, RunSession, RunSummary } from './port.ts';
 import { runLayout, type RunLayout } from './layout.ts';
 import { createRunRecord, ensureRegistry, findRun, listRunIds, readRunMeta } from './registry.ts';
 import { readJournal, openJournal } from './journal.ts';
-import { openSnapshotStore, readSnapshot } from './snapshot-store.ts';
+import { readSnapshot } from './snapshot-file.ts';
 import { acquireRunLock, readLockHolder } from './run-lock.ts';
 import { readJsonRecord } from './record-file.ts';
 import { writeJsonDurable } from './durable-file.ts';
@@ -14,8 +14,6 @@ import { quarantineRun, readQuarantine, refuseIfQuarantined } from './quarantine
 import { cancelRequested, readCancelRequest, requestCancel } from './cancel-request.ts';
 import { linkRetry, readRetries } from './retry-links.ts';
 import { acquireLeases, allLeases, leasesHeldBy, releaseLeases, renewLeases } from './lease.ts';
-import { appendBatchProgress, createBatch, readBatch, readBatchProgress } from './batch-store.ts';
-import { listSummaries } from './run-summaries.ts';
 import { hostName } from './host.ts';
 import { ensureRegistryRoot } from './registry-root.ts';
 
@@ -66,8 +64,8 @@ export class DirectoryRegistry implements Registry {
     return packet;
   }
 
-  listRuns(query: { state?: string; limit?: number } = {}): Promise<RunSummary[]> {
-    return listSummaries(this.root, query);
+  async listRuns(query: { state?: string; limit?: number } = {}): Promise<RunSummary[]> {
+    return (await import('./run-summaries.ts')).listSummaries(this.root, query);
   }
 
   runIds(): Promise<string[]> {
@@ -106,6 +104,8 @@ export class DirectoryRegistry implements Registry {
     await ensureRegistryRoot(this.root);
     const lock = await acquireRunLock(layout.lock, runId);
     try {
+      // The snapshot store (lowdb, the record schemas) is loaded by a driver, not by every reader.
+      const { openSnapshotStore } = await import('./snapshot-store.ts');
       const store = await openSnapshotStore(layout.snapshot);
       const journal = await openJournal(layout.journal);
       return {
@@ -170,16 +170,19 @@ export class DirectoryRegistry implements Registry {
   leasesHeldBy(runId: string) { return leasesHeldBy(this.root, runId); }
   allLeases() { return allLeases(this.root); }
 
+  // Batches (their records hold a config, checked with its schema) are loaded when a batch is used.
   async createBatch(...args: Parameters<Registry['createBatch']>) {
     await ensureRegistry(this.root);
-    await createBatch(this.root, ...args);
+    await (await batches()).createBatch(this.root, ...args);
   }
-  readBatch(batchId: string) { return readBatch(this.root, batchId); }
-  appendBatchProgress(...args: Parameters<Registry['appendBatchProgress']>) { return appendBatchProgress(this.root, ...args); }
-  readBatchProgress(batchId: string) { return readBatchProgress(this.root, batchId); }
+  async readBatch(batchId: string) { return (await batches()).readBatch(this.root, batchId); }
+  async appendBatchProgress(...args: Parameters<Registry['appendBatchProgress']>) { return (await batches()).appendBatchProgress(this.root, ...args); }
+  async readBatchProgress(batchId: string) { return (await batches()).readBatchProgress(this.root, batchId); }
 
   async close(): Promise<void> {}
 }
+
+const batches = () => import('./batch-store.ts');
 
 /** The folder of a run's registry, from the folder of the run (the directory registry's layout). */
 export const registryOfRunDir = (runDir: string) => dirname(dirname(runDir));

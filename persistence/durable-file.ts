@@ -29,7 +29,7 @@ export async function fsyncDir(dir: string): Promise<void> {
  * a unique temp file beside it, fdatasync, rename over, fsync the directory.
  */
 export async function writeFileDurable(path: string, data: string, options: { syncDir?: boolean } = {}): Promise<void> {
-  const temp = join(dirname(path), `.${basename(path)}.${TEMP_PREFIX}${++tempCounter}.tmp`);
+  const temp = join(dirname(path), `.${basename(path)}.${tempPrefix()}${++tempCounter}.tmp`);
   const fd = openSync(temp, 'wx');
   try {
     writeFileSync(fd, data);
@@ -44,7 +44,9 @@ export async function writeFileDurable(path: string, data: string, options: { sy
 }
 
 // Unique per process (pid + a random tag, in case a pid is reused) and per write (a counter).
-const TEMP_PREFIX = `${process.pid}.${randomBytes(3).toString('hex')}.`;
+// Made at the first write: a process that only reads (status) does not start the random source.
+let prefix: string | undefined;
+const tempPrefix = () => (prefix ??= `${process.pid}.${randomBytes(3).toString('hex')}.`);
 let tempCounter = 0;
 
 /** Writes JSON durably, creating the parent folder. */

@@ -1,4 +1,7 @@
 import { z } from '../schemas/zod.ts';
+import { JOURNAL_ENTRY_TYPES, type JournalEntryType } from './journal-entry-types.ts';
+
+export { JOURNAL_ENTRY_TYPES, STATE_ENTRY_TYPES, isJournalEntryType, type JournalEntryType } from './journal-entry-types.ts';
 
 /**
  * The run journal's entries: one closed union, written and read only through it. Every writer
@@ -49,13 +52,9 @@ const shapes = {
   'workspace.setup_orphan_killed': { pid: int, index: int },
   'lease.renew_failed': { message: text },
   'lease.release_failed': { message: text },
-} as const;
+} as const satisfies { [T in JournalEntryType]: Record<string, z.ZodMiniType> };
 
 type Shapes = typeof shapes;
-/** Every journal entry type. */
-export type JournalEntryType = keyof Shapes;
-export const JOURNAL_ENTRY_TYPES = Object.keys(shapes) as JournalEntryType[];
-const KNOWN: ReadonlySet<string> = new Set(JOURNAL_ENTRY_TYPES);
 
 const envelope = { seq: int.check(z.minimum(1)), at: text };
 const variant = <T extends JournalEntryType>(type: T) => z.looseObject({ ...envelope, type: z.literal(type), ...shapes[type] });
@@ -72,11 +71,5 @@ export type JournalEntryOf<T extends JournalEntryType> = Extract<JournalEntry, {
 /** An entry before the journal numbers and stamps it. */
 export type JournalDraft = { [T in JournalEntryType]: Body<T> }[JournalEntryType];
 
-/** A known entry type (the cheap check a hot reader makes per line). */
-export const isJournalEntryType = (type: unknown): type is JournalEntryType => typeof type === 'string' && KNOWN.has(type);
-
 /** Narrows an entry to one type. */
 export const isEntry = <T extends JournalEntryType>(entry: JournalEntry, type: T): entry is JournalEntryOf<T> => entry.type === type;
-
-/** The entries that record a state change of the run or a task: replayable, so comparable. */
-export const STATE_ENTRY_TYPES: ReadonlySet<JournalEntryType> = new Set(['run.created', 'run.transition', 'task.transition', 'task.duplicate']);

@@ -1,6 +1,6 @@
 import type { JournalEntry } from './journal-entries.ts';
 
-export { STATE_ENTRY_TYPES } from './journal-entries.ts';
+export { STATE_ENTRY_TYPES } from './journal-entry-types.ts';
 
 /** What two state entries must agree on to describe the same step. */
 export function sameStep(a: { type: string; [k: string]: unknown }, b: { type: string; [k: string]: unknown }): boolean {

@@ -2,7 +2,8 @@ import { closeSync, fdatasync, fstatSync, ftruncateSync, openSync, writeSync } f
 import { promisify } from 'node:util';
 import { readRecordText } from './record-file.ts';
 import { RegistryCorruptError } from './errors.ts';
-import { JournalEntrySchema, isJournalEntryType, type JournalDraft, type JournalEntry } from './journal-entries.ts';
+import { isJournalEntryType } from './journal-entry-types.ts';
+import type { JournalDraft, JournalEntry } from './journal-entries.ts';
 
 export type { JournalDraft } from './journal-entries.ts';
 
@@ -29,6 +30,9 @@ export async function readJournal(path: string, options: { whileWritten?: boolea
   if (text === null) return [];
   // A reader following a live run may catch an append half-way: it reads up to the last full line.
   if (options.whileWritten) text = text.slice(0, text.lastIndexOf('\n') + 1);
+  // The entry shapes (zod) are loaded only for a full check or to say what is wrong with a line:
+  // a reader of a sound journal never builds them.
+  const full = options.full === true ? await entrySchema() : null;
   const entries: JournalEntry[] = [];
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
@@ -45,8 +49,8 @@ export async function readJournal(path: string, options: { whileWritten?: boolea
     }
     // The hot loop of status: a direct check of the envelope and the type costs a fraction of a
     // schema parse per line on a long journal.
-    if (!hasEnvelope(raw) || (options.full === true && !JournalEntrySchema.safeParse(raw).success)) {
-      const parsed = JournalEntrySchema.safeParse(raw);
+    if (!hasEnvelope(raw) || (full !== null && !full.safeParse(raw).success)) {
+      const parsed = (full ?? (await entrySchema())).safeParse(raw);
       const issue = parsed.success ? 'invalid entry' : parsed.error.issues.map((x) => `${x.path.join('.') || 'entry'}: ${x.message}`)[0];
       throw new RegistryCorruptError(path, `line ${i + 1}: ${issue}`);
     }
@@ -57,6 +61,8 @@ export async function readJournal(path: string, options: { whileWritten?: boolea
   }
   return entries;
 }
+
+const entrySchema = async () => (await import('./journal-entries.ts')).JournalEntrySchema;
 
 function hasEnvelope(raw: unknown): raw is JournalEntry {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return false;

@@ -64,12 +64,23 @@ export async function readJsonRecord<T>(path: string, valid: (value: unknown) =>
 
 /** Parses a registry record's text against its schema; anything else is RegistryCorruptError naming the file. */
 export function parseRecord<S extends z.ZodMiniType>(path: string, text: string, schema: S): z.infer<S> {
-  let raw: unknown;
+  return checkRecord(path, parseJson(path, text), schema);
+}
+
+/** parseRecord with the schema loaded only when a record is read (a reading command need not load every schema up front). */
+export async function parseRecordLoading<S extends z.ZodMiniType>(path: string, text: string, schema: () => Promise<S>): Promise<z.infer<S>> {
+  return checkRecord(path, parseJson(path, text), await schema());
+}
+
+function parseJson(path: string, text: string): unknown {
   try {
-    raw = JSON.parse(text);
+    return JSON.parse(text);
   } catch (error) {
     throw new RegistryCorruptError(path, `not valid JSON (${(error as Error).message})`);
   }
+}
+
+function checkRecord<S extends z.ZodMiniType>(path: string, raw: unknown, schema: S): z.infer<S> {
   const parsed = schema.safeParse(raw);
   if (!parsed.success) throw new RegistryCorruptError(path, parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
   return parsed.data;

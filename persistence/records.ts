@@ -1,9 +1,9 @@
 import { z } from '../schemas/zod.ts';
 import { ConfigSchema } from '../schemas/config.ts';
 import type { Plan } from '../schemas/packet.ts';
+import { SCHEMA_VERSION } from './schema-version.ts';
 
-/** The version of every record this build writes; anything else is quarantined, never rewritten. */
-export const SCHEMA_VERSION = 1;
+export { SCHEMA_VERSION } from './schema-version.ts';
 
 const version = z.literal(SCHEMA_VERSION, { message: `unknown schema_version (this build reads ${SCHEMA_VERSION})` });
 

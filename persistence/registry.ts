@@ -1,9 +1,10 @@
+import { statSync } from 'node:fs';
 import { mkdir, readdir, stat } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { InvalidIdError, RegistryCorruptError, RegistryUnusableError, RunExistsError, RunNotFoundError } from './errors.ts';
-import { createRecordFolder, parseRecord, readRecordText } from './record-file.ts';
+import { createRecordFolder, parseRecordLoading, readRecordText } from './record-file.ts';
 import { isValidRunId, runLayout, runsDir, type RunLayout } from './layout.ts';
-import { RunMetaSchema, type RunMeta } from './records.ts';
+import type { RunMeta } from './records.ts';
 
 /**
  * Creates a run's folder with its write-once records, all or nothing (staged, then renamed into
@@ -21,7 +22,7 @@ export async function findRun(root: string, runId: string): Promise<RunLayout> {
   if (!isValidRunId(runId)) throw new InvalidIdError(runId);
   const layout = runLayout(root, runId);
   try {
-    if ((await stat(layout.dir)).isDirectory()) return layout;
+    if (statSync(layout.dir).isDirectory()) return layout;
   } catch {
     // fall through
   }
@@ -65,7 +66,7 @@ async function makeFolder(path: string, depth: number): Promise<void> {
 export async function readRunMeta(layout: RunLayout): Promise<RunMeta> {
   const text = await readRecordText(layout.meta);
   if (text === null) throw new RegistryCorruptError(layout.meta, 'missing');
-  return parseRecord(layout.meta, text, RunMetaSchema);
+  return parseRecordLoading(layout.meta, text, async () => (await import('./records.ts')).RunMetaSchema);
 }
 
 /** Every run id in the registry, sorted. */

@@ -53,8 +53,4 @@ export async function openSnapshotStore(path: string): Promise<SnapshotStore> {
   };
 }
 
-/** Reads a snapshot without opening it for writing (status, list). */
-export async function readSnapshot(path: string): Promise<SnapshotEnvelope | null> {
-  const text = await readRecordText(path);
-  return text === null ? null : parseSnapshot(path, text);
-}
+export { readSnapshot } from './snapshot-file.ts';

@@ -2,11 +2,12 @@ import { taskHistory } from '../../persistence/task-history.ts';
 import type { Registry } from '../../persistence/port.ts';
 import { hostFiles, withRegistry } from '../registry-access.ts';
 import { initialContext } from '../../machines/run-rules.ts';
-import { SCHEMA_VERSION, type RunMeta, type SnapshotEnvelope } from '../../persistence/records.ts';
+import { SCHEMA_VERSION } from '../../persistence/schema-version.ts';
+import type { RunMeta, SnapshotEnvelope } from '../../persistence/records.ts';
 import type { RunLayout } from '../../persistence/layout.ts';
-import { existsSync } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { existsSync, readdirSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import type { Output } from '../output.ts';
 import { formatStatus, quarantinedView, statusView, type RunLog, type StatusExtras, type StatusView } from '../status-view.ts';
 import type { TaskRecord } from '../../machines/types.ts';
@@ -15,7 +16,7 @@ import { RegistryCorruptError, SharedRecordCorruptError } from '../../persistenc
 import { actionFactsOf, registryFlag } from '../action-facts.ts';
 import { describeEntry } from '../journal-words.ts';
 import { TERMINAL_STATES } from '../../machines/states.ts';
-import { redactDeep, secretValues } from '../../adapters/redact.ts';
+import { mayHoldSecrets, redactDeep, secretValues } from '../../adapters/redact.ts';
 import type { JournalEntry } from '../../persistence/records.ts';
 
 /**
@@ -51,8 +52,10 @@ async function status(registry: Registry, runId: string, json: boolean, output: 
     view = quarantinedView(runId, error);
   }
   // Redacted again with this process's secrets, as the inspector does: records written before a
-  // secret was known (or by an older version) are not printed as they are.
-  view = redactDeep(view, secretValues(process.env));
+  // secret was known (or by an older version) are not printed as they are. A report with nothing
+  // to redact (most) is not rebuilt.
+  const secrets = secretValues(process.env);
+  if (mayHoldSecrets(view, secrets)) view = redactDeep(view, secrets);
   output.out(json ? JSON.stringify(view) : formatStatus(view));
   return view.state === 'quarantined' || view.problems?.some((p) => p.startsWith(LEASE_PROBLEM)) ? 5 : 0;
 }
@@ -117,30 +120,44 @@ async function statusExtras(
   const branch = meta.repo === null ? null : meta.input.plan.intended_branch || `buran/${meta.run_id}`;
   return {
     workspace: { path: meta.workspace, repo: meta.repo, branch, present: existsSync(meta.workspace), ...(host ? { host } : {}) }, leases, lastOutputAt,
-    logs: await runLogs(layout, tasks), ...(problem ? { problem } : {}),
+    logs: runLogs(layout, tasks), ...(problem ? { problem } : {}),
   };
 }
 
-/** The run's logs as they are on disk: setup commands, then each task's output, each epoch's verification after the work it judged. */
-async function runLogs(layout: RunLayout, tasks: TaskRecord[]): Promise<RunLog[]> {
-  const commandLogs = async (dir: string) =>
-    (await readdir(dir).catch(() => [] as string[]))
+/**
+ * The run's logs as they are on disk: setup commands, then each task's output, each epoch's
+ * verification after the work it judged. Read with sync calls (a long run has hundreds of small
+ * folders: the promise API's round trips cost more than the reads); the folders of tasks and
+ * epochs are listed once, so a task or epoch without one costs no further call.
+ */
+function runLogs(layout: RunLayout, tasks: TaskRecord[]): RunLog[] {
+  const list = (dir: string) => { try { return readdirSync(dir); } catch { return []; } };
+  const commandLogs = (dir: string) =>
+    list(dir)
       .map((name) => /^command-(\d+)\.log$/.exec(name))
       .filter((m): m is RegExpExecArray => m !== null)
       .map((m) => ({ index: Number(m[1]), path: join(dir, m[0]) }))
       .sort((a, b) => a.index - b.index);
-  const logs: RunLog[] = (await commandLogs(layout.setupDir)).map((l) => ({ kind: 'setup', ...l }));
+  const logs: RunLog[] = commandLogs(layout.setupDir).map((l) => ({ kind: 'setup', ...l }));
+  const taskDirs = new Set(list(dirname(layout.taskDir('t'))));
+  const epochDirs = new Set(list(dirname(layout.epochDir(0))));
+  // A task id that is a plain folder name has its output only in a folder of that name; any other is looked up as it is.
+  const mayHaveFolder = (name: string, folders: Set<string>) => !isPlainName(name) || folders.has(name);
   // An epoch's verification judges the last implementer or fixer task of that epoch.
   const judged = new Map<number, string>();
   for (const task of tasks) if (task.role !== 'reviewer') judged.set(task.epoch, task.task_id);
   for (const task of tasks) {
-    const path = join(layout.taskDir(task.task_id), 'output.log');
-    if (existsSync(path)) logs.push({ kind: 'task', task_id: task.task_id, path });
-    if (judged.get(task.epoch) !== task.task_id) continue;
-    for (const l of await commandLogs(layout.epochDir(task.epoch))) logs.push({ kind: 'verification', epoch: task.epoch, ...l });
+    if (mayHaveFolder(task.task_id, taskDirs)) {
+      const path = join(layout.taskDir(task.task_id), 'output.log');
+      if (existsSync(path)) logs.push({ kind: 'task', task_id: task.task_id, path });
+    }
+    if (judged.get(task.epoch) !== task.task_id || !mayHaveFolder(String(task.epoch), epochDirs)) continue;
+    for (const l of commandLogs(layout.epochDir(task.epoch))) logs.push({ kind: 'verification', epoch: task.epoch, ...l });
   }
   return logs;
 }
+
+const isPlainName = (name: string) => /^[A-Za-z0-9_-][A-Za-z0-9._-]*$/.test(name) && name !== '.' && name !== '..';
 
 /** The state the journal last recorded for the run (its top state path), or null before its first step. */
 function lastRunState(entries: readonly JournalEntry[]): string | null {

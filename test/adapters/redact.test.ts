@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { redact, secretValues } from '../../adapters/redact.ts';
+import { mayHoldSecrets, redact, redactDeep, secretValues } from '../../adapters/redact.ts';
 
 describe('redaction', () => {
   it('hides values of variables whose names look secret, and token-shaped strings', () => {
@@ -73,5 +73,28 @@ describe('redaction cost on hostile text', () => {
     ['many BEGIN lines', '-----BEGIN PRIVATE KEY-----\n'.repeat(20_000)],
   ])('%s', (_name, text) => {
     expect(typeof redact(text, ['planted-secret-value'])).toBe('string');
+  });
+});
+
+describe('mayHoldSecrets (whether a report needs redacting at all)', () => {
+  const SHAPED = [
+    'ghp_abcdefghijklmnopqrstuvwxyz0123456789', 'postgres://u:pa55word@h/db', 'Authorization: Basic dXNlcjpwYXNz', 'DB_PASSWORD=hunter2hunter2',
+    '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA', 'AIzaSyA1234567890abcdefghijklmnopqrstuv', 'Bearer abcdefghijklmnopqrstuvwxyz', 'k3y-value-long',
+  ];
+  const plain = fc.oneof(fc.string({ maxLength: 30 }), fc.constantFrom('task t1', 'a/b/c', 'https://github.com/acme/widgets/pull/3', 'tokens used=12', 'max_tokens: 4096'));
+  const piece = fc.oneof({ weight: 3, arbitrary: plain }, { weight: 1, arbitrary: fc.constantFrom(...SHAPED) }, { weight: 1, arbitrary: fc.tuple(plain, fc.constantFrom(...SHAPED), plain).map((p) => p.join('')) });
+  const doc = fc.letrec((tie) => ({
+    node: fc.oneof({ depthSize: 'small' }, piece, fc.integer(), fc.constant(null), fc.array(tie('node'), { maxLength: 4 }), fc.dictionary(fc.string({ maxLength: 6 }), tie('node'), { maxKeys: 4 })),
+  })).node;
+
+  it('is false only when redactDeep changes nothing', () => {
+    fc.assert(fc.property(doc, (value) => {
+      if (!mayHoldSecrets(value, ['k3y-value-long'])) expect(redactDeep(value, ['k3y-value-long'])).toEqual(value);
+    }), { numRuns: 2000 });
+  });
+
+  it('is true for a secret value or shape in any string, however deep; false for a report with none', () => {
+    for (const s of SHAPED) expect(mayHoldSecrets({ a: [{ b: `x ${s} y` }] }, ['k3y-value-long']), s).toBe(true);
+    expect(mayHoldSecrets({ run_id: 'r1', logs: [{ path: '/tmp/r1/tasks/t1/output.log' }], n: 3 }, ['k3y-value-long'])).toBe(false);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { buran, makeSandbox, runIn, writeConfig, writePacket } from '../helpers/sandbox.ts';
 
@@ -32,5 +32,32 @@ describe('secrets', () => {
       expect(out.stdout + out.stderr).not.toContain(SECRET);
     }
     expect(run.stdout + run.stderr).not.toContain(SECRET);
+  });
+
+  it('status hides a secret that a record holds from before it was known, also where JSON escapes its characters', async () => {
+    // A workspace path that holds what is later a secret's value, with a quote and a backslash
+    // (written \" and \\ in --json output: the value as it is would not be found there).
+    const value = 'se"cr\\et-77310';
+    const sb = makeSandbox();
+    const workspace = sb.path(`ws-${value}`);
+    mkdirSync(workspace);
+    const config = writeConfig(sb, { implementer: ['ok'], reviewer: ['pass'] });
+    // How the run ends does not matter here (its check may not run from such a folder): it is recorded.
+    await buran(['run', writePacket(sb), '--config', config, '--workspace', workspace, '--registry', sb.registry, '--run-id', 'r1']);
+    const env = { BURAN_TEST_LATER_TOKEN: value };
+    const escaped = JSON.stringify(value).slice(1, -1);
+    expect(escaped).not.toBe(value);
+
+    const json = await buran(['status', 'r1', '--json', '--registry', sb.registry], { env });
+    expect(json.code, json.stderr).toBe(0);
+    expect(json.stdout).not.toContain(value);
+    expect(json.stdout).not.toContain(escaped);
+    expect(JSON.parse(json.stdout).workspace.path).toBe(sb.path('ws-[REDACTED]'));
+    const human = await buran(['status', 'r1', '--registry', sb.registry], { env });
+    expect(human.code, human.stderr).toBe(0);
+    expect(human.stdout).not.toContain(value);
+    expect(human.stdout).toContain(sb.path('ws-[REDACTED]'));
+    // Without the secret, the same report shows the path as it is.
+    expect((await buran(['status', 'r1', '--json', '--registry', sb.registry])).stdout).toContain(escaped);
   });
 });
