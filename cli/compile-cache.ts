@@ -34,8 +34,8 @@ export function compileCacheDir(env: NodeJS.ProcessEnv): string | null {
 }
 
 /**
- * Compiles the files under `bundleDir` with a code cache from `cacheDir`, keyed by their content
- * (V8 itself checks only a source's length). A cache V8 rejects, or none, is written when the
+ * Compiles the files under `bundleDir` with a code cache from `cacheDir`, keyed by their path and
+ * content (V8 itself checks only a source's length). A cache V8 rejects, or none, is written when the
  * process exits, holding what this command compiled. Anything that fails falls back to a plain compile.
  */
 export function installCompileCache(bundleDir: string, cacheDir: string): void {
@@ -45,7 +45,9 @@ export function installCompileCache(bundleDir: string, cacheDir: string): void {
   const dynamicImport = constants?.USE_MAIN_CONTEXT_DEFAULT_LOADER;
   proto._compile = function compileCached(this: CompilingModule, content: string, filename: string) {
     if (!filename.startsWith(bundleDir)) return plain.call(this, content, filename);
-    const key = createHash('sha256').update(content).digest('hex').slice(0, 32);
+    // The path is part of the key: a cache made for the same code at another path would give the
+    // functions that other path (stack traces and profiles would name the wrong file).
+    const key = createHash('sha256').update(filename).update('\0').update(content).digest('hex').slice(0, 32);
     const path = join(cacheDir, `${basename(filename)}-${key}`);
     let cachedData: Buffer | undefined;
     try {
