@@ -1,5 +1,4 @@
-import { closeSync, fstatSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync, type Stats } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { closeSync, constants, fstatSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import type { RunSummary } from './port.ts';
 
@@ -97,10 +96,16 @@ export class ListCache {
  */
 export function readListCache(root: string): ListCache {
   let parsed: unknown;
+  let fd: number | undefined;
   try {
-    parsed = JSON.parse(readFileSync(join(root, LIST_CACHE_FILE), 'utf8'));
+    // Non-blocking and no symlink: a FIFO or a link in its place is no cache, and never hangs `list`.
+    fd = openSync(join(root, LIST_CACHE_FILE), constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW);
+    if (!fstatSync(fd).isFile()) return new ListCache();
+    parsed = JSON.parse(readFileSync(fd, 'utf8'));
   } catch {
     return new ListCache();
+  } finally {
+    if (fd !== undefined) closeQuietly(fd);
   }
   if (typeof parsed !== 'object' || parsed === null) return new ListCache();
   const { format, version, runs } = parsed as Record<string, unknown>;
@@ -125,7 +130,9 @@ export interface ListCacheWriter {
  * another user's): `list` then works without one.
  */
 export function startListCache(root: string): ListCacheWriter | null {
-  const temp = join(root, `.${LIST_CACHE_FILE}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  // Unique enough without node:crypto (a module `list` would load for this alone): a name taken
+  // already fails the exclusive create, and that list just keeps no cache.
+  const temp = join(root, `.${LIST_CACHE_FILE}.${process.pid}.${Date.now().toString(36)}.tmp`);
   let fd: number;
   let since: number;
   try {

@@ -3,7 +3,7 @@
 // cache is ignored and rebuilt, a read-only registry lists without one, and the run folders are
 // never written.
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buran, CLI, makeSandbox, runIn, writeConfig, writePacket, type Sandbox } from '../helpers/sandbox.ts';
@@ -175,6 +175,27 @@ describe('the list cache', () => {
     expect(await listJson(sb, '--limit', '1')).toEqual(truth.slice(0, 1));
     // No temp file is left behind.
     expect(readdirSync(sb.registry).filter((n) => n.endsWith('.tmp'))).toEqual([]);
+  }, 60_000);
+
+  it('a FIFO or a symlink where the cache belongs is no cache: list neither hangs nor follows it, and puts a cache there', async () => {
+    const { sb } = await registryOf(2);
+    const truth = await listJson(sb);
+    const path = join(sb.registry, CACHE);
+    rmSync(path);
+    expect(spawnSync('mkfifo', [path]).status).toBe(0);
+    expect(await listJson(sb)).toEqual(truth);
+    expect(statSync(path).isFile()).toBe(true);
+
+    // A link to a file that reads as a valid cache of other rows: not followed, replaced.
+    const elsewhere = sb.path('elsewhere.json');
+    const cache = cacheFile(sb);
+    cache.runs[cache.runs.indexOf('r1') + 5] = 'failed_execution';
+    writeFileSync(elsewhere, JSON.stringify(cache));
+    rmSync(path);
+    symlinkSync(elsewhere, path);
+    expect(await listJson(sb)).toEqual(truth);
+    expect(lstatSync(path).isFile()).toBe(true);
+    expect(JSON.parse(readFileSync(elsewhere, 'utf8'))).toEqual(cache);
   }, 60_000);
 
   it('--state, --limit and --json give from the cache exactly what they give without it', async () => {
