@@ -73,10 +73,11 @@ export class ListCache {
     return typeof cost === 'number' && Number.isFinite(cost) ? i : -1;
   }
 
-  /** The row of the entry `find` found at `i`. */
-  rowAt(i: number): CachedRow {
+  /** The run's summary from the entry `find` found at `i`. */
+  summaryAt(i: number): RunSummary {
     const f = this.flat;
-    return { state: f[i + 5] as string, updated_at: f[i + 6] as string | null, blocker: f[i + 7] as string | null, cost_usd: f[i + 8] as number };
+    const state = f[i + 5] as string;
+    return { run_id: f[i] as string, state, updated_at: f[i + 6] as string | null, blocker: f[i + 7] as string | null, cost_usd: f[i + 8] as number, quarantined: state === 'quarantined' };
   }
 
   /** The run id of the entry at `i`. */

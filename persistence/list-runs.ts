@@ -1,5 +1,6 @@
 import { isDatabaseUrl } from './database-url.ts';
 import type { RunSummary } from './port.ts';
+import { listSummaries } from './run-summaries.ts';
 
 /**
  * `list`'s rows from the registry at `location` (a folder, or a `postgres://` URL). A directory
@@ -17,6 +18,5 @@ export async function listRunsAt(location: string, query: { state?: string; limi
       await registry.close();
     }
   }
-  const { listSummaries } = await import('./run-summaries.ts');
   return listSummaries(location, query);
 }

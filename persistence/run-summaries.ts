@@ -3,7 +3,7 @@ import { runLayout, runsDir } from './layout.ts';
 import { entryOf, QUARANTINED_ROW, readListCache, startListCache, summaryOf, type CacheEntry } from './list-cache.ts';
 import type { RunSummary } from './port.ts';
 import { ensureRegistryRoot } from './registry-root.ts';
-import { listRunIds } from './run-ids.ts';
+import { listRunIdsSync } from './run-ids.ts';
 
 /**
  * Every run of a directory registry as `list` shows it, newest update first, read from each run's
@@ -15,7 +15,7 @@ import { listRunIds } from './run-ids.ts';
  * first by their snapshot file's time, only as many as the listing needs.
  */
 export async function listSummaries(root: string, query: { state?: string; limit?: number }): Promise<RunSummary[]> {
-  const ids = await listRunIds(root);
+  const ids = listRunIdsSync(root);
   if (ids.length === 0) return [];
   const cached = readListCache(root);
   const runs = runsDir(root);
@@ -26,16 +26,15 @@ export async function listSummaries(root: string, query: { state?: string; limit
   // cost several times more than the calls themselves. Paths are joined by hand: runLayout's
   // dozen joins per run cost more than the stat.
   for (const id of ids) {
-    const dir = `${runs}/${id}`;
     // The quarantine marker is checked for every run, cached or not: it sets the run aside whatever its snapshot says.
-    if (existsSync(`${dir}/quarantine.json`)) {
+    if (existsSync(`${runs}/${id}/quarantine.json`)) {
       rows.push(summaryOf(id, QUARANTINED_ROW));
       continue;
     }
-    const info = lstatSync(`${dir}/snapshot.json`, { throwIfNoEntry: false });
+    const info = lstatSync(`${runs}/${id}/snapshot.json`, { throwIfNoEntry: false });
     const at = info !== undefined && info.isFile() ? cached.find(id, info) : -1;
     if (at !== -1) {
-      rows.push(summaryOf(id, cached.rowAt(at)));
+      rows.push(cached.summaryAt(at));
       kept.push(at);
     } else {
       misses.push({ id, info });
