@@ -1,7 +1,7 @@
 import { closeSync, constants, fstatSync, openSync, readFileSync, type Stats } from 'node:fs';
 import { RegistryCorruptError } from './errors.ts';
 import { readJournal } from './journal.ts';
-import { runLayout, type RunLayout } from './layout.ts';
+import { runLayout, runsDir, type RunLayout } from './layout.ts';
 import { identityOf, QUARANTINED_ROW, summaryOf, type CachedRow, type FileIdentity } from './list-cache.ts';
 import type { RunSummary } from './port.ts';
 import { readRunMeta } from './registry.ts';
@@ -13,14 +13,15 @@ import { parseSnapshot } from './snapshot-store.ts';
  * if any: a snapshot that is no regular file is never opened.
  */
 export async function readRunSummary(root: string, runId: string, seen: Stats | undefined): Promise<{ row: RunSummary; identity: FileIdentity | null }> {
-  const layout = runLayout(root, runId);
+  // One path, not runLayout's dozen joins: a first listing reads every run of the registry.
+  const snapshot = `${runsDir(root)}/${runId}/snapshot.json`;
   try {
-    if (seen !== undefined && !seen.isFile()) throw new RegistryCorruptError(layout.snapshot, 'not a regular file');
-    const read = readSnapshotFile(layout.snapshot);
-    if (read === null) return { row: await unsnapshotted(layout, runId), identity: null };
+    if (seen !== undefined && !seen.isFile()) throw new RegistryCorruptError(snapshot, 'not a regular file');
+    const read = readSnapshotFile(snapshot);
+    if (read === null) return { row: await unsnapshotted(runLayout(root, runId), runId), identity: null };
     let row: CachedRow;
     try {
-      const envelope = parseSnapshot(layout.snapshot, read.text);
+      const envelope = parseSnapshot(snapshot, read.text);
       const context = envelope.snapshot.context as { blocker?: { code: string } | null; cost_usd?: number };
       row = { state: envelope.state, updated_at: envelope.updated_at, blocker: context.blocker?.code ?? null, cost_usd: context.cost_usd ?? 0 };
     } catch (error) {
