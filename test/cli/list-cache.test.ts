@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { makeFleet } from '../helpers/fleet.ts';
 import { buran, CLI, makeSandbox, runIn, writeConfig, writePacket, type Sandbox } from '../helpers/sandbox.ts';
 
 const CACHE = 'list-cache.json';
@@ -267,6 +268,22 @@ describe('the list cache', () => {
     expect(readFileSync(join(sb.registry, CACHE), 'utf8')).toBe(cacheBefore);
     expect(readdirSync(sb.registry).filter((n) => n.endsWith('.tmp'))).toEqual([]);
   }, 60_000);
+});
+
+describe('list on a PostgreSQL registry', () => {
+  it('lists through the database registry as before: every run, --state, --limit, --json; no cache file anywhere', async () => {
+    const fleet = await makeFleet();
+    const first = await fleet.submit('t-a');
+    const second = await fleet.submit('t-b');
+    const rows = (await fleet.buran(['list', '--json'])).stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Row);
+    expect(rows.map((r) => r.run_id).sort()).toEqual([first, second].sort());
+    expect(rows.every((r) => r.state === 'queued')).toBe(true);
+    expect((await fleet.buran(['list', '--json', '--state', 'queued', '--limit', '1'])).stdout.trim().split('\n')).toHaveLength(1);
+    const human = await fleet.buran(['list', '--state', 'failed_execution']);
+    expect(human).toMatchObject({ code: 0 });
+    expect(human.stdout).toMatch(/^no failed_execution runs in postgres:/);
+    expect(readdirSync(fleet.dir, { recursive: true }).filter((n) => String(n).endsWith(CACHE))).toEqual([]);
+  }, 120_000);
 });
 
 /**
