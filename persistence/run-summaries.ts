@@ -50,12 +50,18 @@ export async function listSummaries(root: string, query: { state?: string; limit
   let wanted = 0;
   // Loaded only when a run must be read: its record schemas cost more to load than a cached listing.
   const reader = misses.length > 0 ? await import('./run-summary-read.ts') : null;
-  for (const miss of readAll ? misses : newestFirst(root, misses)) {
-    if (!readAll && wanted >= query.limit!) break;
-    const { row, identity } = await reader!.readRunSummary(root, miss.id, miss.info);
-    rows.push(row);
-    if (query.state === undefined || row.state === query.state) wanted++;
-    if (writer !== null && identity !== null && identity[3] < writer.since) fresh.push([row.run_id, entryOf(identity, row)]);
+  try {
+    for (const miss of readAll ? misses : newestFirst(root, misses)) {
+      if (!readAll && wanted >= query.limit!) break;
+      const { row, identity } = await reader!.readRunSummary(root, miss.id, miss.info);
+      rows.push(row);
+      if (query.state === undefined || row.state === query.state) wanted++;
+      if (writer !== null && identity !== null && identity[3] < writer.since) fresh.push([row.run_id, entryOf(identity, row)]);
+    }
+  } catch (error) {
+    // No temp file is left behind by a listing that fails.
+    writer?.abandon();
+    throw error;
   }
   if (writer !== null) {
     if (fresh.length > 0 || kept.length !== cached.size) writer.commit([...kept.map((at): [string, CacheEntry] => [cached.idAt(at), cached.entryAt(at)]), ...fresh]);
