@@ -68,7 +68,10 @@ export class ListCache {
     if (i === undefined) return -1;
     const f = this.flat;
     if (f[i + 1] !== info.ino || f[i + 2] !== info.size || f[i + 3] !== info.mtimeMs || f[i + 4] !== info.ctimeMs) return -1;
-    const [state, updatedAt, blocker, cost] = [f[i + 5], f[i + 6], f[i + 7], f[i + 8]];
+    const state = f[i + 5];
+    const updatedAt = f[i + 6];
+    const blocker = f[i + 7];
+    const cost = f[i + 8];
     if (typeof state !== 'string' || (updatedAt !== null && typeof updatedAt !== 'string') || (blocker !== null && typeof blocker !== 'string')) return -1;
     return typeof cost === 'number' && Number.isFinite(cost) ? i : -1;
   }
