@@ -1,7 +1,9 @@
 // `buran list` on a large registry: one real run copied N times (each copy with its own id, time
 // and state; journals included, which list must not read), then the wall time of list, list
-// --limit 20 and list --state. Prints figures only.
-// Usage: node bench/list.mjs [runs=10000]
+// --limit 20, list --state and list --json. With --against OTHER_CLI, the same commands of that
+// build too, interleaved with this one's on the same registry (a shared machine's load falls on
+// both alike), `--rounds` times each (default 5); medians. Prints figures only.
+// Usage: node bench/list.mjs [runs=10000] [--against PATH/TO/main.js] [--rounds N]
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,7 +12,10 @@ import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const cli = process.env.BURAN_CLI ?? join(root, 'dist', 'cli', 'main.js');
-const count = Number(process.argv[2] ?? 10_000);
+const option = (name) => { const i = process.argv.indexOf(`--${name}`); return i === -1 ? undefined : process.argv[i + 1]; };
+const against = option('against');
+const rounds = Number(option('rounds') ?? (against === undefined ? 1 : 5));
+const count = Number(process.argv[2] !== undefined && !process.argv[2].startsWith('--') ? process.argv[2] : 10_000);
 const dir = mkdtempSync(join(tmpdir(), 'buran-bench-list-'));
 const registry = join(dir, 'registry');
 try {
@@ -48,19 +53,37 @@ try {
   rmSync(template, { recursive: true });
   if (process.env.BURAN_BENCH_KEEP) { console.log(registry); process.exit(0); }
 
-  const time = (args) => {
+  const time = (build, args) => {
     const t = process.hrtime.bigint();
-    const result = spawnSync(process.execPath, [cli, 'list', '--registry', registry, ...args], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+    const result = spawnSync(process.execPath, [build, 'list', '--registry', registry, ...args], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
     const ms = Number(process.hrtime.bigint() - t) / 1e6;
     if (result.status !== 0) throw new Error(result.stderr);
-    return { ms: Math.round(ms), lines: result.stdout.trimEnd().split('\n').length };
+    return { ms, lines: result.stdout.trimEnd().split('\n').length };
   };
-  time([]); // warm the page cache
-  console.log(`registry: ${count} runs`);
+  const builds = against === undefined ? [['this', cli]] : [['this', cli], ['against', resolve(against)]];
+  // The first list warms the page cache, and builds whatever the build keeps (this one: its list cache).
+  const first = builds.map(([name, build]) => `${name} ${String(Math.round(time(build, []).ms)).padStart(6)} ms`).join('   ');
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  console.log(`registry: ${count} runs${against === undefined ? '' : `; medians of ${rounds} interleaved rounds; this = ${cli}, against = ${resolve(against)}`}`);
+  console.log(`first list, once${' '.repeat(30)}${first}`);
+  const nodeTimes = [];
   for (const args of [[], ['--limit', '20'], ['--state', 'failed_execution'], ['--state', 'failed_execution', '--limit', '20'], ['--json']]) {
-    const { ms, lines } = time(args);
-    console.log(`list ${args.join(' ').padEnd(40)} ${String(ms).padStart(6)} ms  ${lines} lines`);
+    const seen = builds.map(() => []);
+    let lines = 0;
+    for (let r = 0; r < rounds; r++) {
+      builds.forEach(([, build], i) => {
+        const { ms, lines: n } = time(build, args);
+        seen[i].push(ms);
+        lines = n;
+      });
+      const t = process.hrtime.bigint();
+      spawnSync(process.execPath, ['-e', '0']);
+      nodeTimes.push(Number(process.hrtime.bigint() - t) / 1e6);
+    }
+    const figures = builds.map(([name], i) => `${name} ${String(Math.round(median(seen[i]))).padStart(6)} ms`).join('   ');
+    console.log(`list ${args.join(' ').padEnd(40)} ${figures}  ${lines} lines`);
   }
+  console.log(`node -e 0 (beside them)${' '.repeat(22)}${String(Math.round(median(nodeTimes))).padStart(6)} ms`);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

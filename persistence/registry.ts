@@ -1,5 +1,5 @@
 import { statSync } from 'node:fs';
-import { mkdir, readdir, stat } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { InvalidIdError, RegistryCorruptError, RegistryUnusableError, RunExistsError, RunNotFoundError } from './errors.ts';
 import { createRecordFolder, parseRecordLoading, readRecordText } from './record-file.ts';
@@ -69,15 +69,5 @@ export async function readRunMeta(layout: RunLayout): Promise<RunMeta> {
   return parseRecordLoading(layout.meta, text, async () => (await import('./records.ts')).RunMetaSchema);
 }
 
-/** Every run id in the registry, sorted. */
-export async function listRunIds(root: string): Promise<string[]> {
-  try {
-    const entries = await readdir(runsDir(root), { withFileTypes: true });
-    return entries.filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name).sort();
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return [];
-    if (code === 'ENOTDIR') throw new RegistryUnusableError(root, 'is a file, not a folder');
-    throw error;
-  }
-}
+// Kept in a module of its own, free of record schemas: `list` needs it and little else.
+export { listRunIds } from './run-ids.ts';
