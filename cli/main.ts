@@ -2,6 +2,7 @@ import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { UsageError } from './errors.ts';
+import { parseCount, parsePort, parseSteps, parseUsd } from './flag-values.ts';
 import { processOutput, redactOutput, type Output } from './output.ts';
 import { packageVersion } from './package-root.ts';
 // The registry's kind is told from its name alone: no registry code loads before a command needs it.
@@ -36,26 +37,6 @@ function common(command: Command): Command {
     .option('--registry <dir>', 'registry folder or postgres:// URL (default: $BURAN_REGISTRY, else ./.buran)')
     .option('--json', 'machine output on stdout, nothing else');
 }
-
-const parseSteps = (value: string) => {
-  if (!/^\d+$/.test(value)) throw new UsageError(`--max-steps ${value}: needs a whole number of at least 1`);
-  return Number(value);
-};
-
-const parseCount = (value: string) => {
-  if (!/^\d+$/.test(value)) throw new UsageError(`--concurrency ${value}: needs a whole number from 1 to 256`);
-  return Number(value);
-};
-
-const parseUsd = (value: string) => {
-  if (!/^\d+(\.\d+)?$/.test(value) || Number(value) <= 0) throw new UsageError(`--max-cost-usd ${value}: needs a positive amount in USD, e.g. 20`);
-  return Number(value);
-};
-
-const parsePort = (value: string) => {
-  if (!/^\d+$/.test(value) || Number(value) > 65535) throw new UsageError(`port ${value}: needs a whole number from 0 to 65535 (0 = any free port)`);
-  return Number(value);
-};
 
 /** --inspect flags of run/resume (CONTRACT 7); --inspect-port or --inspect-wait imply --inspect. */
 function inspectable(command: Command): Command {

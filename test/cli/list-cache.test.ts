@@ -7,7 +7,8 @@ import { cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, re
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { makeFleet } from '../helpers/fleet.ts';
-import { buran, CLI, makeSandbox, runIn, writeConfig, writePacket, type Sandbox } from '../helpers/sandbox.ts';
+import { buran, makeSandbox, runIn, writeConfig, writePacket, type Sandbox } from '../helpers/sandbox.ts';
+import { listReadOnly as readOnly } from '../helpers/read-only-registry.ts';
 
 const CACHE = 'list-cache.json';
 
@@ -285,32 +286,3 @@ describe('list on a PostgreSQL registry', () => {
     expect(readdirSync(fleet.dir, { recursive: true }).filter((n) => String(n).endsWith(CACHE))).toEqual([]);
   }, 120_000);
 });
-
-/**
- * Runs `buran list ARGS` for each of `lists` with the registry mounted read-only: a bind mount in
- * mount and user namespaces of the test's own (`unshare -rm`, util-linux; no root needed, nothing
- * mounted outside). Even root cannot write through it.
- */
-function readOnly(sb: Sandbox, lists: string[][]): Array<{ code: number; stdout: string; stderr: string }> {
-  const script = [
-    'set -e',
-    `mount --bind "$REG" "$REG"`,
-    `mount -o remount,bind,ro "$REG"`,
-    // The mount holds: a write is refused.
-    `if touch "$REG/.probe" 2>/dev/null; then echo "registry still writable" >&2; exit 9; fi`,
-    ...lists.map((args, i) => `"$NODE" "$CLI" list --registry "$REG" ${args.join(' ')} > "$OUT/${i}.out" 2> "$OUT/${i}.err"; echo $? > "$OUT/${i}.code"`),
-  ].join('\n');
-  const out = sb.path('read-only');
-  mkdirSync(out);
-  const run = spawnSync('unshare', ['-rm', 'sh', '-c', script], {
-    encoding: 'utf8', env: { ...process.env, REG: sb.registry, NODE: process.execPath, CLI, OUT: out }, timeout: 60_000,
-  });
-  if (run.status !== 0) {
-    throw new Error(`this test mounts the registry read-only in namespaces of its own (unshare -rm, util-linux; unprivileged user namespaces): ${run.error?.message ?? run.stderr}`);
-  }
-  return lists.map((_, i) => ({
-    code: Number(readFileSync(join(out, `${i}.code`), 'utf8')),
-    stdout: readFileSync(join(out, `${i}.out`), 'utf8'),
-    stderr: readFileSync(join(out, `${i}.err`), 'utf8'),
-  }));
-}
