@@ -1,4 +1,4 @@
-import { closeSync, constants, existsSync, fstatSync, lstatSync, openSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
@@ -6,6 +6,7 @@ import { ensureRegistryRoot } from './registry-root.ts';
 import type { z } from '../schemas/zod.ts';
 import { fsyncDir, writeJsonDurable } from './durable-file.ts';
 import { RegistryCorruptError } from './errors.ts';
+import { readRecordFile } from './record-read.ts';
 
 /**
  * Reads a registry record's text, or null when it does not exist. Anything there that is not a
@@ -13,36 +14,7 @@ import { RegistryCorruptError } from './errors.ts';
  * where) is RegistryCorruptError naming the file: the run is quarantined, never read through it.
  */
 export async function readRecordText(path: string): Promise<string | null> {
-  // Read in place (small files; see durable-file.ts). Opened without following a link and without
-  // blocking on a FIFO, then checked by what was opened, so nothing swapped in between is read.
-  let fd: number;
-  try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return null;
-    if (code === 'ELOOP') throw new RegistryCorruptError(path, 'is a symbolic link, not a file');
-    if (code === 'EISDIR') throw new RegistryCorruptError(path, 'is a folder, not a file');
-    if (code === 'ENXIO') throw new RegistryCorruptError(path, `is ${kindOf(path)}, not a file`);
-    throw error;
-  }
-  try {
-    const stats = fstatSync(fd);
-    if (!stats.isFile()) throw new RegistryCorruptError(path, `is ${stats.isDirectory() ? 'a folder' : stats.isFIFO() ? 'a FIFO' : 'not a regular file'}, not a file`);
-    return readFileSync(fd, 'utf8');
-  } finally {
-    closeSync(fd);
-  }
-}
-
-// What a path that could not be opened for reading is (a socket, say), for the message.
-function kindOf(path: string): string {
-  try {
-    const stats = lstatSync(path);
-    return stats.isFIFO() ? 'a FIFO' : stats.isSocket() ? 'a socket' : 'not a regular file';
-  } catch {
-    return 'not a regular file';
-  }
+  return readRecordFile(path)?.text ?? null;
 }
 
 /**

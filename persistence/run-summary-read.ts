@@ -1,6 +1,7 @@
-import { closeSync, constants, fstatSync, openSync, readFileSync, type Stats } from 'node:fs';
+import type { Stats } from 'node:fs';
 import { RegistryCorruptError } from './errors.ts';
 import { readJournal } from './journal.ts';
+import { readRecordFile } from './record-read.ts';
 import { runLayout, runsDir, type RunLayout } from './layout.ts';
 import { identityOf, QUARANTINED_ROW, summaryOf, type CachedRow, type FileIdentity } from './list-cache.ts';
 import type { RunSummary } from './port.ts';
@@ -56,22 +57,11 @@ async function unsnapshotted(layout: RunLayout, runId: string): Promise<RunSumma
  * FIFO that would block the read, a symlink) is a damaged record.
  */
 function readSnapshotFile(path: string): { text: string; identity: FileIdentity } | null {
-  let fd: number;
   try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return null;
-    throw new RegistryCorruptError(path, code === 'ELOOP' ? 'not a regular file' : `unreadable (${code ?? String(error)})`);
-  }
-  try {
-    const info = fstatSync(fd);
-    if (!info.isFile()) throw new RegistryCorruptError(path, 'not a regular file');
-    return { text: readFileSync(fd, 'utf8'), identity: identityOf(info) };
+    const read = readRecordFile(path);
+    return read === null ? null : { text: read.text, identity: identityOf(read.stats) };
   } catch (error) {
     if (error instanceof RegistryCorruptError) throw error;
     throw new RegistryCorruptError(path, `unreadable (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
-  } finally {
-    closeSync(fd);
   }
 }
