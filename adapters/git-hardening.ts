@@ -35,6 +35,11 @@ export async function hardenedGitEnv(env: NodeJS.ProcessEnv, cwd: string, option
     pairs.push([`filter.${driver}.required`, 'false']);
   }
   if (options.push) pairs.push(...(await pushSettings(env, cwd)));
+  return configEnv(pairs);
+}
+
+/** Settings as the environment variables git reads like `-c` (GIT_CONFIG_COUNT / KEY_n / VALUE_n). */
+function configEnv(pairs: ReadonlyArray<readonly [string, string]>): Record<string, string> {
   const out: Record<string, string> = { GIT_CONFIG_COUNT: String(pairs.length) };
   pairs.forEach(([key, value], i) => {
     out[`GIT_CONFIG_KEY_${i}`] = key;
@@ -98,12 +103,7 @@ export function hardenedGitSteps(env: NodeJS.ProcessEnv, cwd: string): (args: st
  * stay off, with a worker's short environment.
  */
 export async function metadataGitIn(env: NodeJS.ProcessEnv, cwd: string, args: string[]): Promise<GitOutcome> {
-  const pairs: Record<string, string> = { GIT_CONFIG_COUNT: String(ALWAYS.length) };
-  ALWAYS.forEach(([key, value], i) => {
-    pairs[`GIT_CONFIG_KEY_${i}`] = key;
-    pairs[`GIT_CONFIG_VALUE_${i}`] = value;
-  });
-  return gitIn(buildChildEnv(env, [], {}), cwd, args, pairs);
+  return gitIn(buildChildEnv(env, [], {}), cwd, args, configEnv(ALWAYS));
 }
 
 /**
