@@ -22,6 +22,16 @@ function expectContiguous(entries: Entry[]): void {
 
 const ready = (state: string) => state === 'ready_for_manual_review';
 
+/** A fleet with one submitted run whose reviewer is started, and held, on host h1. */
+async function reviewerHeldOnH1(taskId: string, config?: Parameters<typeof makeFleet>[0]) {
+  const fleet = await makeFleet(config);
+  fleet.touch('hold-reviewer');
+  const run = await fleet.submit(taskId);
+  const first = fleet.host('h1');
+  await eventually(() => fleet.calls('reviewer').some((c) => c.what === 'start' && c.host === 'h1'), 'the reviewer started on h1');
+  return { fleet, run, first };
+}
+
 describe('runner hosts on a shared registry', () => {
   test('every queued run is claimed by exactly one host, and each is finished', { timeout: 120_000 }, async () => {
     const fleet = await makeFleet();
@@ -43,12 +53,8 @@ describe('runner hosts on a shared registry', () => {
   });
 
   test('SIGKILL of the driving host: another host takes the run over and finishes it; the recorded completion is not dispatched again', { timeout: 120_000 }, async () => {
-    const fleet = await makeFleet();
-    fleet.touch('hold-reviewer');
-    const run = await fleet.submit('t-kill');
-    const first = fleet.host('h1');
     // The implementer's completion is recorded; the reviewer is mid-task when its host dies.
-    await eventually(() => fleet.calls('reviewer').some((c) => c.what === 'start' && c.host === 'h1'), 'the reviewer started on h1');
+    const { fleet, run, first } = await reviewerHeldOnH1('t-kill');
     first.signal('SIGKILL');
     await first.exited;
     fleet.touch('release-reviewer-h2');
@@ -69,11 +75,7 @@ describe('runner hosts on a shared registry', () => {
   });
 
   test('with fleet.remote, the taken-over run continues from the checkpoint of its last accepted completion', { timeout: 120_000 }, async () => {
-    const fleet = await makeFleet({ fleet: { dead_after_ms: 1500, remote: 'origin' } });
-    fleet.touch('hold-reviewer');
-    const run = await fleet.submit('t-checkpoint');
-    const first = fleet.host('h1');
-    await eventually(() => fleet.calls('reviewer').some((c) => c.what === 'start' && c.host === 'h1'), 'the reviewer started on h1');
+    const { fleet, run, first } = await reviewerHeldOnH1('t-checkpoint', { fleet: { dead_after_ms: 1500, remote: 'origin' } });
     first.signal('SIGKILL');
     await first.exited;
     fleet.touch('release-reviewer-h2');
@@ -95,11 +97,7 @@ describe('runner hosts on a shared registry', () => {
   });
 
   test('a paused owner (SIGSTOP past dead_after, then SIGCONT) cannot write after the takeover', { timeout: 120_000 }, async () => {
-    const fleet = await makeFleet();
-    fleet.touch('hold-reviewer');
-    const run = await fleet.submit('t-pause');
-    const first = fleet.host('h1');
-    await eventually(() => fleet.calls('reviewer').some((c) => c.what === 'start' && c.host === 'h1'), 'the reviewer started on h1');
+    const { fleet, run, first } = await reviewerHeldOnH1('t-pause');
     first.signal('SIGSTOP');
     const second = fleet.host('h2');
     await second.waitFor((e) => e.event === 'claimed' && e.run_id === run && e.kind === 'takeover', 'takeover');
