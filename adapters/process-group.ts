@@ -23,6 +23,13 @@ export interface GroupSpec {
   signal?: AbortSignal;
   /** Called once the process exists, before it is awaited: record its identity durably here. */
   onStarted?: (identity: ProcessIdentity) => Promise<void>;
+  /** The relay's hold on the output, asked for ahead (while the caller records its intent); else asked for here. */
+  output?: Promise<RelayedOutput>;
+  /**
+   * Called once the group is gone, while the relay finishes the log: stop what escaped the group
+   * here (its output then ends too), without waiting on the log first.
+   */
+  afterExit?: () => Promise<void>;
   /**
    * Done means done: once this sees the worker's terminal line (an agent's final event), the
    * group gets `killGraceMs` to exit by itself, then is stopped; the result stands.
@@ -68,7 +75,7 @@ export async function runInGroup(spec: GroupSpec): Promise<GroupResult> {
   mkdirSync(dirname(spec.logFile), { recursive: true });
   let output: RelayedOutput;
   try {
-    output = await relayOutput(spec.logFile, spec.secrets, spec.killGraceMs);
+    output = await (spec.output ?? relayOutput(spec.logFile, spec.secrets, spec.killGraceMs));
   } catch (error) {
     return { kind: 'start_failed', message: `its output cannot be captured: ${(error as Error).message}` };
   }
@@ -118,15 +125,25 @@ export async function runInGroup(spec: GroupSpec): Promise<GroupResult> {
   if (first !== 'exit') {
     await stopGroup(pid, () => exited !== null, spec.killGraceMs);
     await exit;
-    await output.complete(spec.killGraceMs + 1000);
+    await completeLog(output, spec);
     return first === 'abort' ? { kind: 'aborted' } : { kind: 'timed_out', idle: first === 'idle' };
   }
   // The leader is done; nothing it started may outlive it.
   signalGroup(pid, 'SIGKILL');
   // The log is read after this (findings, an agent's stream): it holds all the group wrote first (bounded).
-  await output.complete(spec.killGraceMs + 1000);
+  await completeLog(output, spec);
   const done = exited as unknown as { exitCode: number | null; signal: string | null };
   return { kind: 'exited', exitCode: done.exitCode, signal: done.signal };
+}
+
+/** The group is gone: `afterExit` runs while the relay writes the rest of the log, which is then whole (bounded). */
+async function completeLog(output: RelayedOutput, spec: GroupSpec): Promise<void> {
+  const whole = output.complete(spec.killGraceMs + 1000);
+  try {
+    await spec.afterExit?.();
+  } finally {
+    await whole;
+  }
 }
 
 /** Resolves 'idle' once the log has not grown for `idleMs`; checked about 4 times per idle period. */

@@ -16,7 +16,7 @@ import { awaitAdopted, runInGroup } from './process-group.ts';
 import { stopTaskProcesses } from './orphans.ts';
 import { buildChildEnv, runIdentity } from './worker-env.ts';
 import { redact } from './redact.ts';
-import { awaitLogComplete } from './output-relay.ts';
+import { awaitLogComplete, relayOutput } from './output-relay.ts';
 import { readWorkerFile } from './worker-file.ts';
 import { agentDoneWatch, agentFacts, completeFromStream, sessionToContinue, workerInvocation, type AgentRecord, type AgentReport } from './preset-worker.ts';
 import { heldUntil, holdAgent } from './agent-hold.ts';
@@ -103,14 +103,22 @@ export async function dispatchWorker(ctx: DispatchContext, req: DispatchRequest)
       // Its exit was not seen by this driver: the completion is the evidence.
       return finish(ctx, req, { kind: 'exited', exitCode: null, signal: null, unobserved: true, completion });
     case 'lost': return finish(ctx, req, step);
-    case 'start': return finish(ctx, req, await start(ctx, req, step.unrecordedStarts));
-    case 'restart_here':
+    case 'start': {
+      const swept: Swept = {};
+      return finish(ctx, req, await start(ctx, req, swept, step.unrecordedStarts), swept);
+    }
+    case 'restart_here': {
       ctx.record({ type: 'worker.restarted_elsewhere', task_id: taskId, previous_host: step.previousHost });
-      return finish(ctx, req, await start(ctx, req, 0));
+      const swept: Swept = {};
+      return finish(ctx, req, await start(ctx, req, swept, 0), swept);
+    }
   }
 }
 
-async function start(ctx: DispatchContext, req: DispatchRequest, unrecordedStarts = 0): Promise<WorkerRun> {
+/** The pids that escaped a started worker's group, once stopped (while the relay finished its log). */
+interface Swept { pids?: number[] }
+
+async function start(ctx: DispatchContext, req: DispatchRequest, swept: Swept, unrecordedStarts = 0): Promise<WorkerRun> {
   const files = taskFiles(ctx.taskDir);
   if (ctx.signal?.aborted) throw new DispatchInterrupted(req.task.task_id);
   await mkdir(ctx.taskDir, { recursive: true });
@@ -138,10 +146,19 @@ async function start(ctx: DispatchContext, req: DispatchRequest, unrecordedStart
     task_id: req.task.task_id, process: null, started_at: new Date().toISOString(), deadline, interrupted: false, starts: unrecordedStarts + 1,
     host: hostName(),
   };
-  await ctx.records.write(EFFECTS.taskIntent(req.task.task_id), starting);
+  // The relay takes the output file while the intent is made durable: neither waits on the other.
+  const output = relayOutput(files.log, ctx.secrets, ctx.killGraceMs);
+  output.catch(() => {}); // a relay that cannot take it fails the start, in runInGroup
+  try {
+    await ctx.records.write(EFFECTS.taskIntent(req.task.task_id), starting);
+  } catch (error) {
+    void output.then((held) => held.abandon(), () => {});
+    throw error;
+  }
   const result = await runInGroup({
     file, args, cwd: ctx.workspace, env, logFile: files.log, secrets: ctx.secrets, deadline, killGraceMs: ctx.killGraceMs, signal: ctx.signal,
-    idleTimeoutMs: ctx.worker.idle_timeout_ms,
+    idleTimeoutMs: ctx.worker.idle_timeout_ms, output,
+    afterExit: async () => { swept.pids = await stopTaskProcesses(runIdentity(ctx.registryId, req.run_id), req.task.task_id, ctx.killGraceMs); },
     finished: ctx.worker.preset === undefined ? undefined : agentDoneWatch(ctx.worker.preset, files.log),
     onStarted: async (process) => {
       await ctx.records.write(EFFECTS.taskIntent(req.task.task_id), { ...starting, process });
@@ -158,7 +175,7 @@ async function start(ctx: DispatchContext, req: DispatchRequest, unrecordedStart
         ? { kind: 'timed_out', timeoutMs: ctx.worker.timeout_ms, idleMs: ctx.worker.idle_timeout_ms }
         : { kind: 'timed_out', timeoutMs: ctx.worker.timeout_ms };
     case 'aborted': {
-      await stopTaskProcesses(runIdentity(ctx.registryId, req.run_id), req.task.task_id, ctx.killGraceMs);
+      if (swept.pids === undefined) await stopTaskProcesses(runIdentity(ctx.registryId, req.run_id), req.task.task_id, ctx.killGraceMs);
       const intent = await readIntent(ctx.records, req.task.task_id);
       if (intent) await ctx.records.write(EFFECTS.taskIntent(req.task.task_id), { ...intent, interrupted: true });
       ctx.record({ type: 'worker.interrupted', task_id: req.task.task_id, pid: intent?.process?.pid ?? null });
@@ -225,9 +242,9 @@ async function adopt(ctx: DispatchContext, req: DispatchRequest, intent: Dispatc
     : { kind: 'exited', exitCode: null, signal: null, unobserved: true, completion };
 }
 
-async function finish(ctx: DispatchContext, req: DispatchRequest, finished: WorkerRun): Promise<WorkerRun> {
+async function finish(ctx: DispatchContext, req: DispatchRequest, finished: WorkerRun, swept: Swept = {}): Promise<WorkerRun> {
   // No process outlives its task: what escaped the worker's group is found by the task's ids.
-  const strays = await stopTaskProcesses(runIdentity(ctx.registryId, req.run_id), req.task.task_id, ctx.killGraceMs);
+  const strays = swept.pids ?? await stopTaskProcesses(runIdentity(ctx.registryId, req.run_id), req.task.task_id, ctx.killGraceMs);
   if (strays.length > 0) ctx.record({ type: 'worker.strays_stopped', task_id: req.task.task_id, pids: strays });
   const agent = ctx.worker.preset === undefined ? null : await agentRecord(ctx, req.task.task_id).read();
   // The agent's own report travels with the run to the machine, which decides on its kind.
