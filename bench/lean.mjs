@@ -58,20 +58,31 @@ const children = () => {
   return ms(t);
 };
 const overhead = [];
+const phases = { start: [], drive: [], end: [] };
 const bare = [];
 let finished = '';
 let finishedRegistry = '';
 for (let i = 0; i < RUNS; i++) {
   finishedRegistry = join(dir, `reg-${i}`);
+  const startedAt = Date.now();
   const run = buran(['run', packet, '--config', config, '--workspace', workspace, '--registry', finishedRegistry]);
+  const endedAt = Date.now();
   if (run.result.status !== 0) throw new Error(`run failed: ${run.result.stderr}`);
   finished = run.result.stdout.split('\n')[0];
   const node = nodeBare();
   bare.push(node);
   overhead.push(run.ms - children() - node);
+  // Where the run's wall time went, by its journal's clock (ms): before the run's first entry, between its first and last, after.
+  const entries = readFileSync(join(finishedRegistry, 'runs', finished, 'journal.jsonl'), 'utf8').trim().split('\n').map((l) => Date.parse(JSON.parse(l).at));
+  phases.start.push(entries[0] - startedAt);
+  phases.drive.push(entries.at(-1) - entries[0]);
+  phases.end.push(endedAt - entries.at(-1));
 }
 row('node -e 0', median(bare), '');
 row('buran run overhead beyond node -e 0 and its children', median(overhead), '≤ 100 ms');
+row('  run: start to its first journal entry (node -e 0 included)', median(phases.start), '');
+row('  run: first to last journal entry (children included)', median(phases.drive), '');
+row('  run: last journal entry to exit', median(phases.end), '');
 
 // 2. status on the short run, then on a run with ~EVENTS journal events (a long fix loop driven in slices).
 const statusShort = [];
