@@ -1,4 +1,4 @@
-import { open } from 'node:fs/promises';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { UsageError } from './errors.ts';
 
 /** Packets and configs are small; anything larger is not one (and /dev/zero is not read forever). */
@@ -9,7 +9,7 @@ export const DOCUMENT_MAX_DEPTH = 64;
 
 /** Reads a JSON or YAML file; unreadable or unparseable input is a UsageError (exit 2). */
 export async function readDocument(path: string, what: string): Promise<unknown> {
-  const text = stripBom(await readCapped(path, what));
+  const text = stripBom(readCapped(path, what));
   const doc = /\.ya?ml$/i.test(path) ? await parseYaml(text, path, what) : await parseJsonOrYaml(text, path, what);
   const tooDeep = depthPathBeyond(doc, DOCUMENT_MAX_DEPTH);
   if (tooDeep !== null) {
@@ -18,10 +18,12 @@ export async function readDocument(path: string, what: string): Promise<unknown>
   return doc;
 }
 
-async function readCapped(path: string, what: string): Promise<string> {
-  let handle;
+// Read in place (no thread-pool round trips at a command's start); a FIFO or a pipe blocks this
+// command alone, as an asynchronous read would.
+function readCapped(path: string, what: string): string {
+  let fd: number;
   try {
-    handle = await open(path, 'r');
+    fd = openSync(path, 'r');
   } catch (error) {
     throw new UsageError(`cannot read ${what} ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
@@ -30,7 +32,7 @@ async function readCapped(path: string, what: string): Promise<string> {
     let total = 0;
     for (;;) {
       const buffer = Buffer.alloc(64 * 1024);
-      const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
+      const bytesRead = readSync(fd, buffer, 0, buffer.length, null);
       if (bytesRead === 0) break;
       total += bytesRead;
       if (total > DOCUMENT_MAX_BYTES) throw new UsageError(`${what} ${path} is larger than ${DOCUMENT_MAX_BYTES / 1024 / 1024} MiB: not a ${what}`);
@@ -41,7 +43,7 @@ async function readCapped(path: string, what: string): Promise<string> {
     if (error instanceof UsageError) throw error;
     throw new UsageError(`cannot read ${what} ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   } finally {
-    await handle.close();
+    closeSync(fd);
   }
 }
 
