@@ -17,6 +17,7 @@ export function registryFlag(registry: string, cwd: string): string {
 
 /** What the next safe action of a recorded run needs to know to give a command that works as written. */
 export async function actionFactsOf(meta: RunMeta, registry: Registry, cwd: string): Promise<ActionFacts> {
+  const [retriedBy, driver] = await Promise.all([registry.readRetries(meta.run_id), drivenBy(registry, meta.run_id)]);
   return {
     registryFlag: registryFlag(registry.location, cwd),
     configSource: meta.config_source,
@@ -24,8 +25,8 @@ export async function actionFactsOf(meta: RunMeta, registry: Registry, cwd: stri
     packetSource: meta.packet_source.includes('#packets[') ? null : meta.packet_source,
     placeFlag: meta.repo !== null ? ` --repo ${quote(meta.repo)}` : ` --workspace ${quote(meta.workspace)}`,
     worktreeKept: meta.repo !== null && existsSync(meta.workspace),
-    retriedBy: await registry.readRetries(meta.run_id),
-    drivenBy: await drivenBy(registry, meta.run_id),
+    retriedBy,
+    drivenBy: driver,
   };
 }
 
