@@ -6,6 +6,7 @@ import { runLayout, type RunLayout } from './layout.ts';
 import { createRunRecord, ensureRegistry, findRun, listRunIds, readRunMeta } from './registry.ts';
 import { readJournal, openJournal } from './journal.ts';
 import { readSnapshot } from './snapshot-file.ts';
+import { foldJournalCached } from './status-cache.ts';
 import { acquireRunLock, readLockHolder } from './run-lock.ts';
 import { readJsonRecord } from './record-file.ts';
 import { writeJsonDurable } from './durable-file.ts';
@@ -88,6 +89,11 @@ export class DirectoryRegistry implements Registry {
     const entries = await readJournal(path, { whileWritten: options.whileWritten });
     this.journalStamps.set(path, { stamp, lastSeq: entries.length });
     return after > 0 ? entries.slice(after) : entries;
+  }
+
+  /** From the run's status-cache.json while it describes the journal's first bytes (see status-cache.ts). */
+  async foldJournal(runId: string) {
+    return foldJournalCached(await findRun(this.root, runId));
   }
 
   private readonly journalStamps = new Map<string, { stamp: string; lastSeq: number }>();

@@ -1,5 +1,6 @@
 import type { Lease, LeaseClaim, LeaseOutcome, HolderIsLive } from './lease.ts';
 import type { JournalDraft } from './journal.ts';
+import type { JournalFold } from './journal-fold.ts';
 import type { JournalEntry, RunMeta, SnapshotEnvelope } from './records.ts';
 import type { BatchProgress, BatchRecord } from './batch-store.ts';
 import type { QuarantineRecord } from './quarantine.ts';
@@ -40,6 +41,12 @@ export interface Registry {
   readSnapshot(runId: string): Promise<SnapshotEnvelope | null>;
   /** Journal entries with seq > `after` (default 0), oldest first; damaged is RegistryCorruptError. */
   readJournal(runId: string, options?: { after?: number; whileWritten?: boolean }): Promise<JournalEntry[]>;
+  /**
+   * The fold of the journal's whole entries (what status needs of it; see journal-fold.ts), as a
+   * fold of readJournal's entries gives it, and a way to keep it for the next reader to fold on
+   * from (a no-op where nothing is kept). Damaged is RegistryCorruptError.
+   */
+  foldJournal(runId: string): Promise<FoldedJournal>;
 
   /** Takes the run's single-writer ownership (RunLockedError naming the holder); see RunSession. */
   openRun(runId: string): Promise<RunSession>;
@@ -115,6 +122,12 @@ export const EFFECTS = {
   setupRunning: 'setup/running',
   handoff: (kind: 'local' | 'git-branch' | 'github-pr') => (kind === 'local' ? 'handoff/handoff' : `handoff/handoff-${kind}`),
 } as const;
+
+/** A journal's fold, and `keep`: call it once the run's records proved sound (it writes nothing otherwise). */
+export interface FoldedJournal {
+  fold: JournalFold;
+  keep(): void;
+}
 
 /** The process that holds a run: its host and, on that host, its pid and kernel start time. */
 export interface RunOwner {
