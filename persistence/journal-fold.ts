@@ -1,8 +1,6 @@
 import type { TaskRecord } from '../machines/types.ts';
 import type { JournalEntry } from './journal-entries.ts';
 
-type Pair<V> = { k: unknown; v: V };
-
 /**
  * What readers need of a run's journal, folded one entry at a time in journal order: how long it
  * is and when it last changed, where it first contradicts itself, the state it last recorded, how
@@ -12,7 +10,7 @@ type Pair<V> = { k: unknown; v: V };
  * and a fold written out (`toJSON`) and read back (`fromJSON`) folds on as the one it was: so
  * status keeps the fold of a journal's prefix (status-cache.json) and reads only what came after.
  * Entries are checked only by their envelope (seq, at, type), so a field may hold any JSON value:
- * the maps are kept as `{ k, v }` pairs, which JSON gives back as they were (undefined included).
+ * JSON gives every one back as it was, but for undefined (see `keepable`).
  *
  * Everything the fold does is inside this class: the status cache is keyed by the class's own
  * source text, so a fold written by a build that folded differently is never read.
@@ -36,6 +34,7 @@ export class JournalFold {
   // Each task from its task.transition entries, and what its worker.finished entries said of its agent.
   private readonly records = new Map<unknown, TaskRecord>();
   private readonly agents = new Map<unknown, Record<string, unknown>>();
+  private exact = true;
 
   private static readonly SETTLED = new Set(['completed', 'failed', 'blocked', 'timed_out', 'cancelled', 'interrupted']);
 
@@ -59,9 +58,11 @@ export class JournalFold {
         if (e.type === 'run.transition' && top(e.to) === 'verification' && top(e.from) !== 'verification') this.epochs++;
         break;
       case 'task.transition':
+        if (e.task_id === undefined || e.to === undefined) this.exact = false;
         this.addTransition(e);
         break;
       case 'worker.finished':
+        if (e.task_id === undefined) this.exact = false;
         this.addAgent(e);
         break;
       case 'workspace.ready':
@@ -128,16 +129,30 @@ export class JournalFold {
     if (e.agent_outcome !== undefined) agent.agent_outcome = e.agent_outcome;
     if (e.session_id !== undefined) agent.session_id = e.session_id;
     if (e.resumed_session !== undefined) agent.resumed_session = e.resumed_session;
-    this.agents.set(e.task_id, agent);
+    // A report with none of these changes no task (most: a plain command reports none).
+    if (Object.keys(agent).length > 0) this.agents.set(e.task_id, agent);
   }
 
-  /** The fold as JSON-ready data. */
+  /**
+   * False once an entry left something JSON cannot give back as it was (a task id or a task's
+   * state that is undefined: a malformed entry the envelope check lets through). Such a fold is
+   * not kept: the journal is folded whole each time.
+   */
+  get keepable(): boolean {
+    return this.exact;
+  }
+
+  /**
+   * The fold as JSON-ready data, compact (a long run has thousands of tasks): flat arrays of key,
+   * value; a task as its nine fields in order (every record has exactly these, made in one place).
+   */
   toJSON(): Record<string, unknown> {
-    const pairs = <V>(map: Map<unknown, V>): Pair<V>[] => [...map].map(([k, v]) => ({ k, v }));
+    const flat = <V>(map: Map<unknown, V>, value: (v: V) => unknown = (v) => v) => [...map].flatMap(([k, v]) => [k, value(v)]);
     return {
       seq: this.seq, at: this.at, contradiction: this.contradiction, lastState: this.lastState, epochs: this.epochs,
       lastReady: this.lastReady, lastClaimed: this.lastClaimed, run: this.run,
-      taskStates: pairs(this.taskStates), records: pairs(this.records), agents: pairs(this.agents),
+      taskStates: flat(this.taskStates), agents: flat(this.agents),
+      records: [...this.records.values()].map((r) => [r.task_id, r.role, r.attempt, r.epoch, r.retry, r.status, r.decision, r.code, r.verdict]),
     };
   }
 
@@ -146,19 +161,24 @@ export class JournalFold {
     if (typeof data !== 'object' || data === null) return null;
     const d = data as Record<string, unknown>;
     const text = (v: unknown) => v === null || typeof v === 'string';
-    const entry = (v: unknown) => v === null || (typeof v === 'object' && !Array.isArray(v));
-    const count = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 0;
-    const pairs = (v: unknown, valid: (x: unknown) => boolean) =>
-      Array.isArray(v) && v.every((p) => typeof p === 'object' && p !== null && valid((p as Pair<unknown>).v));
     const object = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v);
+    const count = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 0;
+    const even = (v: unknown): v is unknown[] => Array.isArray(v) && v.length % 2 === 0;
     if (!count(d.seq) || !count(d.epochs) || !text(d.at) || !text(d.contradiction) || !text(d.lastState)) return null;
-    if (!entry(d.lastReady) || !entry(d.lastClaimed)) return null;
-    if (!pairs(d.taskStates, () => true) || !pairs(d.records, object) || !pairs(d.agents, object)) return null;
+    if ((d.lastReady !== null && !object(d.lastReady)) || (d.lastClaimed !== null && !object(d.lastClaimed))) return null;
+    const { taskStates, agents, records } = d;
+    if (!even(taskStates) || !even(agents) || !Array.isArray(records)) return null;
+    if (!records.every((r) => Array.isArray(r) && r.length === 9)) return null;
     const fold = new JournalFold();
     Object.assign(fold, { seq: d.seq, at: d.at, contradiction: d.contradiction, lastState: d.lastState, epochs: d.epochs, lastReady: d.lastReady, lastClaimed: d.lastClaimed, run: d.run });
-    for (const { k, v } of d.taskStates as Pair<unknown>[]) fold.taskStates.set(k, v);
-    for (const { k, v } of d.records as Pair<TaskRecord>[]) fold.records.set(k, v);
-    for (const { k, v } of d.agents as Pair<Record<string, unknown>>[]) fold.agents.set(k, v);
+    for (let i = 0; i < taskStates.length; i += 2) fold.taskStates.set(taskStates[i], taskStates[i + 1]);
+    for (let i = 0; i < agents.length; i += 2) {
+      if (!object(agents[i + 1])) return null;
+      fold.agents.set(agents[i], agents[i + 1] as Record<string, unknown>);
+    }
+    for (const [task_id, role, attempt, epoch, retry, status, decision, code, verdict] of records as unknown[][]) {
+      fold.records.set(task_id, { task_id, role, attempt, epoch, retry, status, decision, code, verdict } as TaskRecord);
+    }
     return fold;
   }
 }

@@ -52,6 +52,7 @@ export async function foldJournalCached(layout: RunLayout): Promise<FoldedJourna
   const fold = cached?.fold ?? new JournalFold();
   if (from === whole) return { fold, keep: () => {} };
   await eachJournalEntry(layout.journal, bytes.toString('utf8', from, whole), fold.seq, false, (entry) => fold.add(entry));
+  if (!fold.keepable) return { fold, keep: () => {} };
   // What is kept is the fold as it is now: a reader that goes on to change it keeps nothing wrong.
   const line = JSON.stringify(fold);
   return { fold, keep: () => writeCache(layout.dir, bytes.subarray(0, whole), line) };
