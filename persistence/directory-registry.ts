@@ -6,7 +6,7 @@ import { runLayout, type RunLayout } from './layout.ts';
 import { createRunRecord, ensureRegistry, findRun, listRunIds, readRunMeta } from './registry.ts';
 import { readJournal, openJournal } from './journal.ts';
 import { readSnapshot } from './snapshot-file.ts';
-import { foldJournalCached } from './status-cache.ts';
+import { readForStatusFromFiles } from './status-read.ts';
 import { acquireRunLock, readLockHolder } from './run-lock.ts';
 import { readJsonRecord } from './record-file.ts';
 import { writeJsonDurable } from './durable-file.ts';
@@ -91,9 +91,9 @@ export class DirectoryRegistry implements Registry {
     return after > 0 ? entries.slice(after) : entries;
   }
 
-  /** From the run's status-cache.json while it describes the journal's first bytes (see status-cache.ts). */
-  async foldJournal(runId: string) {
-    return foldJournalCached(await findRun(this.root, runId));
+  /** Through the run's status-cache.json (see status-read.ts). */
+  async readForStatus(runId: string) {
+    return readForStatusFromFiles(await findRun(this.root, runId), runId);
   }
 
   private readonly journalStamps = new Map<string, { stamp: string; lastSeq: number }>();

@@ -42,11 +42,12 @@ export interface Registry {
   /** Journal entries with seq > `after` (default 0), oldest first; damaged is RegistryCorruptError. */
   readJournal(runId: string, options?: { after?: number; whileWritten?: boolean }): Promise<JournalEntry[]>;
   /**
-   * The fold of the journal's whole entries (what status needs of it; see journal-fold.ts), as a
-   * fold of readJournal's entries gives it, and a way to keep it for the next reader to fold on
-   * from (a no-op where nothing is kept). Damaged is RegistryCorruptError.
+   * What `status` reads of a run, as readSnapshot, readJournal (its whole entries, folded: see
+   * journal-fold.ts) and readMeta give it, checked against each other (quarantine.ts
+   * checkRecords), and `keep`, which a registry may use to keep what it read for the next reader
+   * (a no-op where nothing is kept). Damaged is RegistryCorruptError.
    */
-  foldJournal(runId: string): Promise<FoldedJournal>;
+  readForStatus(runId: string): Promise<StatusRead>;
 
   /** Takes the run's single-writer ownership (RunLockedError naming the holder); see RunSession. */
   openRun(runId: string): Promise<RunSession>;
@@ -123,9 +124,11 @@ export const EFFECTS = {
   handoff: (kind: 'local' | 'git-branch' | 'github-pr') => (kind === 'local' ? 'handoff/handoff' : `handoff/handoff-${kind}`),
 } as const;
 
-/** A journal's fold, and `keep`: call it once the run's records proved sound (it writes nothing otherwise). */
-export interface FoldedJournal {
+/** What status reads of a run; call `keep` once the run proved sound (nothing is kept otherwise). */
+export interface StatusRead {
+  snapshot: SnapshotEnvelope | null;
   fold: JournalFold;
+  meta: RunMeta;
   keep(): void;
 }
 

@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import type { Output } from '../output.ts';
 import { formatStatus, quarantinedView, statusView, type RunLog, type StatusExtras, type StatusView } from '../status-view.ts';
 import type { TaskRecord } from '../../machines/types.ts';
-import { checkRecords, refuseQuarantinedRun } from '../../persistence/quarantine.ts';
+import { refuseQuarantinedRun } from '../../persistence/quarantine.ts';
 import { RegistryCorruptError, SharedRecordCorruptError } from '../../persistence/errors.ts';
 import { actionFactsOf, registryFlag } from '../action-facts.ts';
 import { describeEntry } from '../journal-words.ts';
@@ -34,11 +34,9 @@ async function status(registry: Registry, runId: string, json: boolean, output: 
   let view: StatusView;
   try {
     await refuseQuarantinedRun(registry, runId);
-    const stored = await registry.readSnapshot(runId);
-    // Read after the snapshot, so it is never behind it; only whole entries count (a live run's journal grows as it is read).
-    const { fold: journal, keep } = await registry.foldJournal(runId);
-    checkRecords({ snapshot: registry.recordName(runId, 'snapshot'), journal: registry.recordName(runId, 'journal') }, runId, stored, journal);
-    const meta = await registry.readMeta(runId);
+    // The snapshot, the journal's fold (only its whole entries: a live run's journal grows as it is
+    // read) and the intake record, checked against each other.
+    const { snapshot: stored, fold: journal, meta, keep } = await registry.readForStatus(runId);
     const tasks = journal.tasks();
     const placed = runnerPlaced(meta, journal);
     const extras = await statusExtras(registry, placed.meta, stored, tasks, placed.host);

@@ -3,9 +3,9 @@ import type pg from 'pg';
 import type { BatchProgress, BatchRecord } from '../batch-store.ts';
 import type { CancelRequest } from '../cancel-request.ts';
 import { RegistryUnusableError, type RegistryCorruptError } from '../errors.ts';
-import { JournalFold } from '../journal-fold.ts';
+import { readForStatusThrough } from '../status-read.ts';
 import type { HolderIsLive, Lease, LeaseClaim, LeaseOutcome } from '../lease.ts';
-import type { EffectKey, FoldedJournal, Registry, RunOwner, RunSession, RunSummary } from '../port.ts';
+import type { EffectKey, Registry, StatusRead, RunOwner, RunSession, RunSummary } from '../port.ts';
 import type { QuarantineRecord } from '../quarantine.ts';
 import type { JournalEntry, RunMeta, SnapshotEnvelope } from '../records.ts';
 import * as batches from './batches.ts';
@@ -108,9 +108,9 @@ export class PgRegistry implements Registry {
     return records.readJournal(this.ctx.pool, this.location, runId, options.after ?? 0);
   }
 
-  /** Folded afresh each time: a database reads on from a seq without help. */
-  async foldJournal(runId: string): Promise<FoldedJournal> {
-    return { fold: JournalFold.of(await this.readJournal(runId)), keep: () => {} };
+  /** Read afresh each time: a database reads a run's rows without help. */
+  readForStatus(runId: string): Promise<StatusRead> {
+    return readForStatusThrough(this, runId);
   }
 
   openRun(runId: string): Promise<RunSession> {

@@ -14,6 +14,7 @@ const runDir = (sb: Sandbox, id: string) => join(sb.registry, 'runs', id);
 const cachePath = (sb: Sandbox, id: string) => join(runDir(sb, id), CACHE);
 const journalPath = (sb: Sandbox, id: string) => join(runDir(sb, id), 'journal.jsonl');
 const sha256 = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
+const linesOf = (path: string) => readFileSync(path, 'utf8').split('\n').filter(Boolean);
 
 /** A finished run that went round the fix loop once: implementer, fixer, reviewer, two epochs. */
 async function finishedRun(): Promise<{ sb: Sandbox; id: string }> {
@@ -42,15 +43,23 @@ function uncached(sb: Sandbox, id: string): { text: string; json: string } {
   return { text: text!.stdout, json: json!.stdout };
 }
 
-/** The cache as written: its header line and its fold. */
-function readCache(sb: Sandbox, id: string): { header: Record<string, any>; fold: Record<string, any> } {
-  const [header, fold] = readFileSync(cachePath(sb, id), 'utf8').split('\n');
-  return { header: JSON.parse(header!), fold: JSON.parse(fold!) };
+/** The cache as written: its header line, the journal's fold and the checked records. */
+interface Cache {
+  header: Record<string, any>;
+  fold: Record<string, any>;
+  records: Record<string, any>;
 }
 
-function writeCache(sb: Sandbox, id: string, header: Record<string, any>, fold: Record<string, any>): void {
-  const line = JSON.stringify(fold);
-  writeFileSync(cachePath(sb, id), `${JSON.stringify({ ...header, fold: sha256(line) })}\n${line}`);
+function readCache(sb: Sandbox, id: string): Cache {
+  const [header, fold, records] = readFileSync(cachePath(sb, id), 'utf8').split('\n');
+  return { header: JSON.parse(header!), fold: JSON.parse(fold!), records: JSON.parse(records!) };
+}
+
+/** Writes a cache whose lines hash as its header says (whatever they hold). */
+function writeCache(sb: Sandbox, id: string, { header, fold, records }: Cache): void {
+  const [foldLine, recordsLine] = [JSON.stringify(fold), JSON.stringify(records)];
+  const kept = { ...header, fold: { ...header.fold, line: sha256(foldLine) }, records: { ...header.records, line: sha256(recordsLine) } };
+  writeFileSync(cachePath(sb, id), `${JSON.stringify(kept)}\n${foldLine}\n${recordsLine}`);
 }
 
 describe('the status cache', () => {
@@ -62,8 +71,9 @@ describe('the status cache', () => {
 
     const cold = await statusOutputs(sb, id);
     const journal = readFileSync(journalPath(sb, id));
-    const { header, fold } = readCache(sb, id);
-    expect(header).toMatchObject({ format: 'buran status cache', bytes: journal.length, journal: sha256(journal) });
+    const cache = readCache(sb, id);
+    const { header, fold } = cache;
+    expect(header).toMatchObject({ format: 'buran status cache', fold: { bytes: journal.length, journal: sha256(journal) } });
     expect(fold.seq).toBe(journal.toString().split('\n').filter(Boolean).length);
     const warm = await statusOutputs(sb, id);
     expect(cold).toEqual(none);
@@ -74,7 +84,7 @@ describe('the status cache', () => {
     // A task is kept as its nine fields: task_id, role, attempt, epoch, retry, status, …
     const task = fold.records.find((r: unknown[]) => r[1] === 'fixer');
     task[5] = 'timed_out';
-    writeCache(sb, id, header, fold);
+    writeCache(sb, id, cache);
     const fixer = JSON.parse((await statusOutputs(sb, id)).json).tasks.find((t: { role: string }) => t.role === 'fixer');
     expect(fixer.status).toBe('timed_out');
   }, 60_000);
@@ -82,7 +92,7 @@ describe('the status cache', () => {
   it('reads on from the cache as the journal grows, and reads a journal rewritten at the same length whole', async () => {
     const { sb, id } = await finishedRun();
     const journal = journalPath(sb, id);
-    const lines = readFileSync(journal, 'utf8').split('\n').filter(Boolean);
+    const lines = linesOf(journal);
     // The journal as it was part way, then grown back line by line to the end.
     writeFileSync(journal, `${lines.slice(0, 9).join('\n')}\n`);
     rmSync(join(runDir(sb, id), 'snapshot.json'));
@@ -103,23 +113,48 @@ describe('the status cache', () => {
     const rewritten = await statusOutputs(sb, id);
     expect(rewritten).toEqual(uncached(sb, id));
     expect(JSON.parse(rewritten.json).tasks.find((t: { role: string }) => t.role === 'reviewer').verdict).toBe('FAIL');
-    expect(readCache(sb, id).header.journal).toBe(sha256(after));
+    expect(readCache(sb, id).header.fold.journal).toBe(sha256(after));
   }, 90_000);
+
+  it('takes run.json and the snapshot from it only while each is the very bytes it was checked from', async () => {
+    const { sb, id } = await finishedRun();
+    const none = uncached(sb, id);
+    await statusOutputs(sb, id);
+    const cache = readCache(sb, id);
+    expect(cache.header.records).toMatchObject({ meta: sha256(readFileSync(join(runDir(sb, id), 'run.json'))), snapshot: sha256(readFileSync(join(runDir(sb, id), 'snapshot.json'))) });
+
+    // Proof the records come from the cache: a value changed there alone is what status shows.
+    writeCache(sb, id, { ...cache, records: { ...cache.records, meta: { ...cache.records.meta, workspace: '/kept/elsewhere' } } });
+    expect(JSON.parse((await statusOutputs(sb, id)).json).workspace.path).toBe('/kept/elsewhere');
+
+    // run.json with other bytes (the same value, spaced otherwise) is checked again, and shown as it is.
+    const meta = join(runDir(sb, id), 'run.json');
+    writeFileSync(meta, JSON.stringify(JSON.parse(readFileSync(meta, 'utf8'))));
+    expect(await statusOutputs(sb, id)).toEqual(none);
+    expect(readCache(sb, id).header.records.meta).toBe(sha256(readFileSync(meta)));
+
+    // A damaged record behind a warm cache is damaged: the cache hides nothing.
+    const snapshot = join(runDir(sb, id), 'snapshot.json');
+    writeFileSync(snapshot, readFileSync(snapshot, 'utf8').replace('"schema_version":', '"schema_version":"x","was":'));
+    const damaged = await buran(['status', id, '--json', '--registry', sb.registry]);
+    expect(damaged.code).toBe(5);
+    expect(JSON.parse(damaged.stdout)).toMatchObject({ state: 'quarantined', blocker: { code: 'registry_corrupt' } });
+  }, 60_000);
 
   it('counts only whole lines of a journal being appended to', async () => {
     const { sb, id } = await finishedRun();
     const journal = journalPath(sb, id);
     const text = readFileSync(journal, 'utf8');
-    const count = text.split('\n').filter(Boolean).length;
+    const count = linesOf(journal).length;
     const next = `${JSON.stringify({ seq: count + 1, at: new Date().toISOString(), type: 'lease.release_failed', message: 'disk full' })}\n`;
     const without = uncached(sb, id);
     // Half of the next line is there: status reads up to the line before it.
     appendFileSync(journal, next.slice(0, 20));
     expect(await statusOutputs(sb, id)).toEqual(without);
-    expect(readCache(sb, id).header.bytes).toBe(text.length);
+    expect(readCache(sb, id).header.fold.bytes).toBe(text.length);
     appendFileSync(journal, next.slice(20));
     expect(await statusOutputs(sb, id)).toEqual(uncached(sb, id));
-    expect(readCache(sb, id).header.bytes).toBe(text.length + next.length);
+    expect(readCache(sb, id).header.fold.bytes).toBe(text.length + next.length);
     expect(readCache(sb, id).fold.seq).toBe(count + 1);
   }, 60_000);
 
@@ -145,14 +180,15 @@ describe('the status cache', () => {
     const damages: Array<[string, () => void]> = [
       ['cut short', () => writeFileSync(cachePath(sb, id), readFileSync(cachePath(sb, id)).subarray(0, 200))],
       ['not JSON', () => writeFileSync(cachePath(sb, id), 'garbage\n{')],
-      ['a fold that is not the one hashed', () => {
+      ['lines that are not the ones hashed', () => {
         const text = readFileSync(cachePath(sb, id), 'utf8');
-        writeFileSync(cachePath(sb, id), text.replace('"ready_for_manual_review"', '"failed_execution"'));
+        writeFileSync(cachePath(sb, id), text.replaceAll('"ready_for_manual_review"', '"failed_execution"'));
       }],
-      ['another format', () => writeCache(sb, id, { ...good.header, format: 'some other cache' }, good.fold)],
-      ['a fold made by other code', () => writeCache(sb, id, { ...good.header, code: sha256('another build') }, good.fold)],
-      ['a fold of another shape', () => writeCache(sb, id, good.header, { ...good.fold, records: [['t1']] })],
-      ['longer than the journal', () => writeCache(sb, id, { ...good.header, bytes: good.header.bytes + 10 }, good.fold)],
+      ['another format', () => writeCache(sb, id, { ...good, header: { ...good.header, format: 'some other cache' } })],
+      ['a fold made by other code', () => writeCache(sb, id, { ...good, header: { ...good.header, fold: { ...good.header.fold, code: sha256('other code') } } })],
+      ['a fold of another shape', () => writeCache(sb, id, { ...good, fold: { ...good.fold, records: [['t1']] } })],
+      ['longer than the journal', () => writeCache(sb, id, { ...good, header: { ...good.header, fold: { ...good.header.fold, bytes: good.header.fold.bytes + 10 } } })],
+      ['records kept by another build', () => writeCache(sb, id, { ...good, header: { ...good.header, records: { ...good.header.records, build: sha256('another build') } } })],
       ['a symbolic link to a file elsewhere', () => { rmSync(cachePath(sb, id)); symlinkSync(outside, cachePath(sb, id)); }],
       ['a FIFO', () => { rmSync(cachePath(sb, id)); execFileSync('mkfifo', [cachePath(sb, id)]); }],
     ];
@@ -174,7 +210,7 @@ describe('the status cache', () => {
   it('is not written for a run whose records are damaged', async () => {
     const { sb, id } = await finishedRun();
     const journal = journalPath(sb, id);
-    const lines = readFileSync(journal, 'utf8').split('\n').filter(Boolean);
+    const lines = linesOf(journal);
     // The snapshot is ahead of a journal cut short: the run is reported quarantined, its folder as it was.
     writeFileSync(journal, `${lines.slice(0, 5).join('\n')}\n`);
     const status = await buran(['status', id, '--json', '--registry', sb.registry]);
