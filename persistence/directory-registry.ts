@@ -6,6 +6,7 @@ import { runLayout, type RunLayout } from './layout.ts';
 import { createRunRecord, ensureRegistry, findRun, listRunIds, readRunMeta } from './registry.ts';
 import { readJournal, openJournal } from './journal.ts';
 import { readSnapshot } from './snapshot-file.ts';
+import { readForStatusFromFiles } from './status-read.ts';
 import { acquireRunLock, readLockHolder } from './run-lock.ts';
 import { readJsonRecord } from './record-file.ts';
 import { writeJsonDurable } from './durable-file.ts';
@@ -88,6 +89,11 @@ export class DirectoryRegistry implements Registry {
     const entries = await readJournal(path, { whileWritten: options.whileWritten });
     this.journalStamps.set(path, { stamp, lastSeq: entries.length });
     return after > 0 ? entries.slice(after) : entries;
+  }
+
+  /** Through the run's status-cache.json (see status-read.ts). */
+  async readForStatus(runId: string) {
+    return readForStatusFromFiles(await findRun(this.root, runId), runId);
   }
 
   private readonly journalStamps = new Map<string, { stamp: string; lastSeq: number }>();

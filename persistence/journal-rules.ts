@@ -1,4 +1,5 @@
 import type { JournalEntry } from './journal-entries.ts';
+import { JournalFold } from './journal-fold.ts';
 
 export { STATE_ENTRY_TYPES } from './journal-entry-types.ts';
 
@@ -12,28 +13,5 @@ export function sameStep(a: { type: string; [k: string]: unknown }, b: { type: s
  * does not start where the previous one of the same actor ended. Null when consistent.
  */
 export function findContradiction(entries: readonly JournalEntry[]): string | null {
-  let run: string | undefined;
-  const tasks = new Map<string, string | null>();
-  for (const e of entries) {
-    switch (e.type) {
-      case 'run.created':
-        if (run !== undefined) return `seq ${e.seq}: a second run.created`;
-        run = e.to;
-        break;
-      case 'run.transition':
-        if (run === undefined) return `seq ${e.seq}: a run transition before run.created`;
-        if (e.from !== run) return `seq ${e.seq}: run transition from ${e.from}, but the run was in ${run}`;
-        run = e.to;
-        break;
-      case 'task.transition': {
-        const from = tasks.has(e.task_id) ? tasks.get(e.task_id)! : null;
-        if (e.from !== from) return `seq ${e.seq}: task ${e.task_id} transition from ${String(e.from)}, but it was in ${String(from)}`;
-        tasks.set(e.task_id, e.to);
-        break;
-      }
-      default:
-        break;
-    }
-  }
-  return null;
+  return JournalFold.of(entries).contradiction;
 }

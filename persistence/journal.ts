@@ -2,7 +2,7 @@ import { closeSync, fdatasync, fstatSync, ftruncateSync, openSync, writeSync } f
 import { promisify } from 'node:util';
 import { readRecordText } from './record-file.ts';
 import { RegistryCorruptError } from './errors.ts';
-import { isJournalEntryType } from './journal-entry-types.ts';
+import { isJournalEntryType, JOURNAL_ENTRY_TYPES } from './journal-entry-types.ts';
 import type { JournalDraft, JournalEntry } from './journal-entries.ts';
 
 export type { JournalDraft } from './journal-entries.ts';
@@ -30,39 +30,56 @@ export async function readJournal(path: string, options: { whileWritten?: boolea
   if (text === null) return [];
   // A reader following a live run may catch an append half-way: it reads up to the last full line.
   if (options.whileWritten) text = text.slice(0, text.lastIndexOf('\n') + 1);
+  const entries: JournalEntry[] = [];
+  await eachJournalEntry(path, text, 0, options.full === true, (entry) => entries.push(entry));
+  return entries;
+}
+
+/**
+ * Checks the lines of `text` as readJournal does and hands on each entry, in order. `after` is
+ * how many lines of the journal came before `text` (their entries numbered 1 to `after`): lines
+ * are named and numbered on from there.
+ */
+export async function eachJournalEntry(
+  path: string, text: string, after: number, fullCheck: boolean, each: (entry: JournalEntry) => void,
+): Promise<void> {
   // The entry shapes (zod) are loaded only for a full check or to say what is wrong with a line:
   // a reader of a sound journal never builds them.
-  const full = options.full === true ? await entrySchema() : null;
-  const entries: JournalEntry[] = [];
+  const full = fullCheck ? await entrySchema() : null;
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!;
+    const number = after + i + 1;
     if (line === '') {
       if (i === lines.length - 1) break;
-      throw new RegistryCorruptError(path, `line ${i + 1} is empty`);
+      throw new RegistryCorruptError(path, `line ${number} is empty`);
     }
     let raw: unknown;
     try {
       raw = JSON.parse(line);
     } catch {
-      throw new RegistryCorruptError(path, `line ${i + 1} is not valid JSON`);
+      throw new RegistryCorruptError(path, `line ${number} is not valid JSON`);
     }
     // The hot loop of status: a direct check of the envelope and the type costs a fraction of a
     // schema parse per line on a long journal.
     if (!hasEnvelope(raw) || (full !== null && !full.safeParse(raw).success)) {
       const parsed = (full ?? (await entrySchema())).safeParse(raw);
       const issue = parsed.success ? 'invalid entry' : parsed.error.issues.map((x) => `${x.path.join('.') || 'entry'}: ${x.message}`)[0];
-      throw new RegistryCorruptError(path, `line ${i + 1}: ${issue}`);
+      throw new RegistryCorruptError(path, `line ${number}: ${issue}`);
     }
-    if (raw.seq !== entries.length + 1) {
-      throw new RegistryCorruptError(path, `line ${i + 1} has seq ${raw.seq}, expected ${entries.length + 1}`);
-    }
-    entries.push(raw);
+    if (raw.seq !== number) throw new RegistryCorruptError(path, `line ${number} has seq ${raw.seq}, expected ${number}`);
+    each(raw);
   }
-  return entries;
 }
 
 const entrySchema = async () => (await import('./journal-entries.ts')).JournalEntrySchema;
+
+/**
+ * What decides whether a line is read (the line checks and the known entry types), as text: a
+ * cache of what was read from a journal keeps it, so a build that reads lines otherwise reads
+ * the journal again.
+ */
+export const lineRules = (): string => [eachJournalEntry, hasEnvelope, ...JOURNAL_ENTRY_TYPES].map(String).join('\n');
 
 function hasEnvelope(raw: unknown): raw is JournalEntry {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return false;

@@ -1,4 +1,5 @@
-import { closeSync, constants, fstatSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync, type Stats } from 'node:fs';
+import type { Stats } from 'node:fs';
+import { readCacheFile, startCacheFile } from './cache-file.ts';
 import { join } from 'node:path';
 import type { RunSummary } from './port.ts';
 
@@ -99,17 +100,12 @@ export class ListCache {
  * never an error.
  */
 export function readListCache(root: string): ListCache {
+  const bytes = readCacheFile(join(root, LIST_CACHE_FILE));
   let parsed: unknown;
-  let fd: number | undefined;
   try {
-    // Non-blocking and no symlink: a FIFO or a link in its place is no cache, and never hangs `list`.
-    fd = openSync(join(root, LIST_CACHE_FILE), constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW);
-    if (!fstatSync(fd).isFile()) return new ListCache();
-    parsed = JSON.parse(readFileSync(fd, 'utf8'));
+    parsed = bytes === null ? null : JSON.parse(bytes.toString('utf8'));
   } catch {
     return new ListCache();
-  } finally {
-    if (fd !== undefined) closeQuietly(fd);
   }
   if (typeof parsed !== 'object' || parsed === null) return new ListCache();
   const { format, version, runs } = parsed as Record<string, unknown>;
@@ -118,10 +114,9 @@ export function readListCache(root: string): ListCache {
 }
 
 /**
- * A new cache being written: a temp file beside the cache, renamed over it by `commit`. The temp
- * file's own change time, `since`, is taken before any snapshot is read for it: only a snapshot
- * that last changed strictly before `since` may be cached (one changed in the same clock tick as
- * it was read could change again within that tick and keep its identity).
+ * A new cache being written (see cache-file.ts). Its `since` is taken before any snapshot is read
+ * for it: only a snapshot that last changed strictly before `since` may be cached (one changed in
+ * the same clock tick as it was read could change again within that tick and keep its identity).
  */
 export interface ListCacheWriter {
   readonly since: number;
@@ -134,71 +129,15 @@ export interface ListCacheWriter {
  * another user's): `list` then works without one.
  */
 export function startListCache(root: string): ListCacheWriter | null {
-  // Unique enough without node:crypto (a module `list` would load for this alone): a name taken
-  // already fails the exclusive create, and that list just keeps no cache.
-  const temp = join(root, `.${LIST_CACHE_FILE}.${process.pid}.${Date.now().toString(36)}.tmp`);
-  let fd: number;
-  let since: number;
-  try {
-    fd = openSync(temp, 'wx', 0o644);
-  } catch {
-    return null;
-  }
-  try {
-    since = fstatSync(fd).ctimeMs;
-  } catch {
-    closeQuietly(fd);
-    removeQuietly(temp);
-    return null;
-  }
-  let fdOpen = true;
-  let done = false;
-  const close = () => {
-    if (!fdOpen) return;
-    fdOpen = false;
-    closeQuietly(fd);
-  };
-  const abandon = () => {
-    if (done) return;
-    done = true;
-    close();
-    removeQuietly(temp);
-  };
+  const file = startCacheFile(root, LIST_CACHE_FILE);
+  if (file === null) return null;
   return {
-    since,
-    abandon,
+    since: file.since,
+    abandon: () => file.abandon(),
     commit(entries) {
-      if (done) return;
-      try {
-        // No fsync: a cache torn by a power cut fails to parse and is rebuilt; a lost rename
-        // leaves the older cache, whose rows are still checked one by one.
-        const runs: unknown[] = [];
-        for (const [id, entry] of entries) runs.push(id, ...entry);
-        writeFileSync(fd, JSON.stringify({ format: FORMAT, version: VERSION, runs }));
-        fdOpen = false;
-        closeSync(fd);
-        renameSync(temp, join(root, LIST_CACHE_FILE));
-        done = true;
-      } catch {
-        // A cache that cannot be written is no cache: the listing is right without it.
-        abandon();
-      }
+      const runs: unknown[] = [];
+      for (const [id, entry] of entries) runs.push(id, ...entry);
+      file.commit(JSON.stringify({ format: FORMAT, version: VERSION, runs }));
     },
   };
-}
-
-function closeQuietly(fd: number): void {
-  try {
-    closeSync(fd);
-  } catch {
-    // already closed
-  }
-}
-
-function removeQuietly(path: string): void {
-  try {
-    unlinkSync(path);
-  } catch {
-    // gone already
-  }
 }

@@ -1,5 +1,6 @@
 import type { Lease, LeaseClaim, LeaseOutcome, HolderIsLive } from './lease.ts';
 import type { JournalDraft } from './journal.ts';
+import type { JournalFold } from './journal-fold.ts';
 import type { JournalEntry, RunMeta, SnapshotEnvelope } from './records.ts';
 import type { BatchProgress, BatchRecord } from './batch-store.ts';
 import type { QuarantineRecord } from './quarantine.ts';
@@ -40,6 +41,13 @@ export interface Registry {
   readSnapshot(runId: string): Promise<SnapshotEnvelope | null>;
   /** Journal entries with seq > `after` (default 0), oldest first; damaged is RegistryCorruptError. */
   readJournal(runId: string, options?: { after?: number; whileWritten?: boolean }): Promise<JournalEntry[]>;
+  /**
+   * What `status` reads of a run, as readSnapshot, readJournal (its whole entries, folded: see
+   * journal-fold.ts) and readMeta give it, checked against each other (quarantine.ts
+   * checkRecords), and `keep`, which a registry may use to keep what it read for the next reader
+   * (a no-op where nothing is kept). Damaged is RegistryCorruptError.
+   */
+  readForStatus(runId: string): Promise<StatusRead>;
 
   /** Takes the run's single-writer ownership (RunLockedError naming the holder); see RunSession. */
   openRun(runId: string): Promise<RunSession>;
@@ -115,6 +123,14 @@ export const EFFECTS = {
   setupRunning: 'setup/running',
   handoff: (kind: 'local' | 'git-branch' | 'github-pr') => (kind === 'local' ? 'handoff/handoff' : `handoff/handoff-${kind}`),
 } as const;
+
+/** What status reads of a run; call `keep` once the run proved sound (nothing is kept otherwise). */
+export interface StatusRead {
+  snapshot: SnapshotEnvelope | null;
+  fold: JournalFold;
+  meta: RunMeta;
+  keep(): void;
+}
 
 /** The process that holds a run: its host and, on that host, its pid and kernel start time. */
 export interface RunOwner {

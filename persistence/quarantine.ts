@@ -2,7 +2,7 @@ import { open, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readIfExists } from './durable-file.ts';
 import { RegistryCorruptError } from './errors.ts';
-import { findContradiction } from './journal-rules.ts';
+import { JournalFold } from './journal-fold.ts';
 import type { JournalEntry, SnapshotEnvelope } from './records.ts';
 import type { RunLayout } from './layout.ts';
 import type { Registry } from './port.ts';
@@ -68,18 +68,17 @@ export async function refuseQuarantinedRun(registry: Pick<Registry, 'readQuarant
 
 /**
  * The checks that span records: the snapshot is the run's and not ahead of the journal, and the
- * journal agrees with itself. `where` names the records in messages.
+ * journal agrees with itself (given as its entries, or their fold). `where` names the records in messages.
  */
 export function checkRecords(
-  where: { snapshot: string; journal: string }, runId: string, envelope: SnapshotEnvelope | null, entries: readonly JournalEntry[],
+  where: { snapshot: string; journal: string }, runId: string, envelope: SnapshotEnvelope | null, journal: readonly JournalEntry[] | JournalFold,
 ): void {
   if (envelope !== null && envelope.run_id !== runId) {
     throw new RegistryCorruptError(where.snapshot, `belongs to run ${envelope.run_id}, not ${runId}`);
   }
-  const lastSeq = entries.length;
-  if (envelope !== null && envelope.seq > lastSeq) {
-    throw new RegistryCorruptError(where.journal, `the snapshot records seq ${envelope.seq} but the journal ends at ${lastSeq}`);
+  const fold = journal instanceof JournalFold ? journal : JournalFold.of(journal);
+  if (envelope !== null && envelope.seq > fold.seq) {
+    throw new RegistryCorruptError(where.journal, `the snapshot records seq ${envelope.seq} but the journal ends at ${fold.seq}`);
   }
-  const contradiction = findContradiction(entries);
-  if (contradiction !== null) throw new RegistryCorruptError(where.journal, `the journal contradicts itself: ${contradiction}`);
+  if (fold.contradiction !== null) throw new RegistryCorruptError(where.journal, `the journal contradicts itself: ${fold.contradiction}`);
 }

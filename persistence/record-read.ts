@@ -10,6 +10,15 @@ import { RegistryCorruptError } from './errors.ts';
  * a regular file is RegistryCorruptError naming the file; other errors (EACCES) are thrown as they are.
  */
 export function readRecordFile(path: string): { text: string; stats: Stats } | null {
+  return readRecordWith(path, (fd) => readFileSync(fd, 'utf8'), (text, stats) => ({ text, stats }));
+}
+
+/** readRecordFile's bytes, as they are (a journal read for its hash). */
+export function readRecordBytes(path: string): Buffer | null {
+  return readRecordWith(path, (fd) => readFileSync(fd), (bytes) => bytes);
+}
+
+function readRecordWith<T, R>(path: string, read: (fd: number) => T, result: (data: T, stats: Stats) => R): R | null {
   let fd: number;
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
@@ -24,7 +33,7 @@ export function readRecordFile(path: string): { text: string; stats: Stats } | n
   try {
     const stats = fstatSync(fd);
     if (!stats.isFile()) throw new RegistryCorruptError(path, `is ${stats.isDirectory() ? 'a folder' : stats.isFIFO() ? 'a FIFO' : 'not a regular file'}, not a file`);
-    return { text: readFileSync(fd, 'utf8'), stats };
+    return result(read(fd), stats);
   } finally {
     closeSync(fd);
   }

@@ -66,8 +66,12 @@ async function makeFolder(path: string, depth: number): Promise<void> {
 export async function readRunMeta(layout: RunLayout): Promise<RunMeta> {
   const text = await readRecordText(layout.meta);
   if (text === null) throw new RegistryCorruptError(layout.meta, 'missing');
-  return parseRecordLoading(layout.meta, text, async () => (await import('./records.ts')).RunMetaSchema);
+  return parseRunMeta(layout.meta, text);
 }
+
+/** run.json's text checked against its schema (loaded now); damaged is RegistryCorruptError naming `path`. */
+export const parseRunMeta = (path: string, text: string): Promise<RunMeta> =>
+  parseRecordLoading(path, text, async () => (await import('./records.ts')).RunMetaSchema);
 
 // Kept in a module of its own, free of record schemas: `list` needs it and little else.
 export { listRunIds } from './run-ids.ts';

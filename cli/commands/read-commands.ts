@@ -1,4 +1,3 @@
-import { taskHistory } from '../../persistence/task-history.ts';
 import type { Registry } from '../../persistence/port.ts';
 import { hostFiles, withRegistry } from '../registry-access.ts';
 import { initialContext } from '../../machines/run-rules.ts';
@@ -11,13 +10,14 @@ import { dirname, join } from 'node:path';
 import type { Output } from '../output.ts';
 import { formatStatus, quarantinedView, statusView, type RunLog, type StatusExtras, type StatusView } from '../status-view.ts';
 import type { TaskRecord } from '../../machines/types.ts';
-import { checkRecords, refuseQuarantinedRun } from '../../persistence/quarantine.ts';
+import { refuseQuarantinedRun } from '../../persistence/quarantine.ts';
 import { RegistryCorruptError, SharedRecordCorruptError } from '../../persistence/errors.ts';
 import { actionFactsOf, registryFlag } from '../action-facts.ts';
 import { describeEntry } from '../journal-words.ts';
 import { TERMINAL_STATES } from '../../machines/states.ts';
 import { mayHoldSecrets, redactDeep, secretValues } from '../../adapters/redact.ts';
-import type { JournalEntry } from '../../persistence/records.ts';
+import type { JournalEntryOf } from '../../persistence/journal-entries.ts';
+import type { JournalFold } from '../../persistence/journal-fold.ts';
 
 /**
  * `buran status ID`: read-only; a run whose records fail validation is reported quarantined (exit 5).
@@ -34,19 +34,19 @@ async function status(registry: Registry, runId: string, json: boolean, output: 
   let view: StatusView;
   try {
     await refuseQuarantinedRun(registry, runId);
-    const stored = await registry.readSnapshot(runId);
-    const entries = await registry.readJournal(runId);
-    checkRecords({ snapshot: registry.recordName(runId, 'snapshot'), journal: registry.recordName(runId, 'journal') }, runId, stored, entries);
-    const meta = await registry.readMeta(runId);
-    const tasks = taskHistory(entries);
-    const placed = runnerPlaced(meta, entries);
+    // The snapshot, the journal's fold (only its whole entries: a live run's journal grows as it is
+    // read) and the intake record, checked against each other.
+    const { snapshot: stored, fold: journal, meta, keep } = await registry.readForStatus(runId);
+    const tasks = journal.tasks();
+    const placed = runnerPlaced(meta, journal);
     const extras = await statusExtras(registry, placed.meta, stored, tasks, placed.host);
-    const journalState = stored === null ? lastRunState(entries) : null;
+    const journalState = stored === null ? journal.lastState : null;
     view = journalState === null
       ? statusView(stored ?? notYetDriven(meta), tasks, extras, await actionFactsOf(meta, registry, process.cwd()))
-      : snapshotMissingView(meta, entries, journalState, extras, registryFlag(registry.location, process.cwd()));
+      : snapshotMissingView(meta, journal, journalState, extras, registryFlag(registry.location, process.cwd()));
     view.retry_of = meta.retry_of;
     if (extras.problem) view = { ...view, problems: [...(view.problems ?? []), extras.problem] };
+    keep();
   } catch (error) {
     if (!(error instanceof RegistryCorruptError)) throw error;
     view = quarantinedView(runId, error);
@@ -90,13 +90,11 @@ const LEASE_PROBLEM = 'the lease table is damaged';
  * A submitted run's workspace is where its runner host put it, as the journal says: the last
  * worktree made, on the last host that claimed the run (a path of that host's disk).
  */
-function runnerPlaced(meta: RunMeta, entries: readonly JournalEntry[]): { meta: RunMeta; host?: string } {
+function runnerPlaced(meta: RunMeta, journal: JournalFold): { meta: RunMeta; host?: string } {
   if (meta.runner !== true) return { meta };
-  const last = <T extends JournalEntry['type']>(type: T) =>
-    [...entries].reverse().find((e): e is Extract<JournalEntry, { type: T }> => e.type === type);
-  const ready = last('workspace.ready');
-  const claimed = last('fleet.claimed');
-  if (ready === undefined) return { meta };
+  const ready = journal.lastReady as JournalEntryOf<'workspace.ready'> | null;
+  const claimed = journal.lastClaimed as JournalEntryOf<'fleet.claimed'> | null;
+  if (ready === null) return { meta };
   return { meta: { ...meta, workspace: ready.path }, ...(claimed ? { host: claimed.host } : {}) };
 }
 
@@ -159,25 +157,15 @@ function runLogs(layout: RunLayout, tasks: TaskRecord[]): RunLog[] {
 
 const isPlainName = (name: string) => /^[A-Za-z0-9_-][A-Za-z0-9._-]*$/.test(name) && name !== '.' && name !== '..';
 
-/** The state the journal last recorded for the run (its top state path), or null before its first step. */
-function lastRunState(entries: readonly JournalEntry[]): string | null {
-  for (let i = entries.length - 1; i >= 0; i--) {
-    const e = entries[i]!;
-    if ((e.type === 'run.transition' || e.type === 'run.created') && typeof e.to === 'string') return e.to;
-  }
-  return null;
-}
-
 // The snapshot is gone but the journal says how far the run got: that is reported, with what is not known.
-function snapshotMissingView(meta: RunMeta, entries: readonly JournalEntry[], path: string, extras: StatusExtras, flag: string): StatusView {
+function snapshotMissingView(meta: RunMeta, journal: JournalFold, path: string, extras: StatusExtras, flag: string): StatusView {
   const state = path.split('.')[0]!;
-  const epoch = entries.filter((e) => e.type === 'run.transition' && String(e.to).split('.')[0] === 'verification' && String(e.from).split('.')[0] !== 'verification').length;
   const base = notYetDriven(meta);
   const envelope: SnapshotEnvelope = {
-    ...base, state, seq: entries.length, updated_at: entries.at(-1)!.at,
-    snapshot: { ...base.snapshot, value: path, context: { ...(base.snapshot.context as object), epoch } as never },
+    ...base, state, seq: journal.seq, updated_at: journal.at!,
+    snapshot: { ...base.snapshot, value: path, context: { ...(base.snapshot.context as object), epoch: journal.epochs } as never },
   };
-  const view = statusView(envelope, taskHistory(entries), extras);
+  const view = statusView(envelope, journal.tasks(), extras);
   return {
     ...view,
     current_task: null,

@@ -3,8 +3,9 @@ import type pg from 'pg';
 import type { BatchProgress, BatchRecord } from '../batch-store.ts';
 import type { CancelRequest } from '../cancel-request.ts';
 import { RegistryUnusableError, type RegistryCorruptError } from '../errors.ts';
+import { readForStatusThrough } from '../status-read.ts';
 import type { HolderIsLive, Lease, LeaseClaim, LeaseOutcome } from '../lease.ts';
-import type { EffectKey, Registry, RunOwner, RunSession, RunSummary } from '../port.ts';
+import type { EffectKey, Registry, StatusRead, RunOwner, RunSession, RunSummary } from '../port.ts';
 import type { QuarantineRecord } from '../quarantine.ts';
 import type { JournalEntry, RunMeta, SnapshotEnvelope } from '../records.ts';
 import * as batches from './batches.ts';
@@ -105,6 +106,11 @@ export class PgRegistry implements Registry {
   readJournal(runId: string, options: { after?: number; whileWritten?: boolean } = {}): Promise<JournalEntry[]> {
     // Appends commit whole: a reader following a live run never sees half of one (whileWritten needs nothing).
     return records.readJournal(this.ctx.pool, this.location, runId, options.after ?? 0);
+  }
+
+  /** Read afresh each time: a database reads a run's rows without help. */
+  readForStatus(runId: string): Promise<StatusRead> {
+    return readForStatusThrough(this, runId);
   }
 
   openRun(runId: string): Promise<RunSession> {

@@ -8,6 +8,7 @@ import { EFFECTS, type Registry } from '../../persistence/port.ts';
 import { created, envelopeFor, metaFor, moved, packetFor } from './registry-fixtures.ts';
 import { RegistryProcess, type RegistryOpener } from './registry-process.ts';
 import { sharedRecordsContract } from './registry-contract-shared.ts';
+import { statusReadContract } from './registry-contract-status.ts';
 
 export interface RegistryFactory {
   /** A fresh, empty registry, and the address that opens it again (here or in another process). */
@@ -287,5 +288,6 @@ export function registryContract(name: string, factory: RegistryFactory): void {
   });
 
   sharedRecordsContract(name, { fresh, withRun, child, open: (address) => factory.open(address) });
+  statusReadContract(name, () => withRun());
 
 }
