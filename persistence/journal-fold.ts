@@ -9,8 +9,8 @@ import type { JournalEntry } from './journal-entries.ts';
  * Folding a journal's first entries and then the rest gives exactly what folding it whole gives,
  * and a fold written out (`toJSON`) and read back (`fromJSON`) folds on as the one it was: so
  * status keeps the fold of a journal's prefix (status-cache.json) and reads only what came after.
- * Entries are checked only by their envelope (seq, at, type), so a field may hold any JSON value:
- * JSON gives every one back as it was, but for undefined (see `keepable`).
+ * Entries are checked only by their envelope (seq, at, type), so a field may hold any JSON value
+ * (JSON gives each back as it was); an entry without a field the fold keys on is refused (`add`).
  *
  * Everything the fold does is inside this class: the status cache is keyed by the class's own
  * source text, so a fold written by a build that folded differently is never read.
@@ -34,7 +34,6 @@ export class JournalFold {
   // Each task from its task.transition entries, and what its worker.finished entries said of its agent.
   private readonly records = new Map<unknown, TaskRecord>();
   private readonly agents = new Map<unknown, Record<string, unknown>>();
-  private exact = true;
 
   private static readonly SETTLED = new Set(['completed', 'failed', 'blocked', 'timed_out', 'cancelled', 'interrupted']);
 
@@ -45,8 +44,13 @@ export class JournalFold {
     return fold;
   }
 
-  /** Folds in the next entry. */
-  add(e: JournalEntry): void {
+  /**
+   * Folds in the next entry; false (nothing folded) for one that lacks what its type requires and
+   * the fold keys on (a task's id, the state it went to): a reader reports that line as corrupt.
+   */
+  add(e: JournalEntry): boolean {
+    if ((e.type === 'task.transition' && (typeof e.task_id !== 'string' || typeof e.to !== 'string'))
+      || (e.type === 'worker.finished' && typeof e.task_id !== 'string')) return false;
     this.seq = e.seq;
     this.at = e.at;
     if (this.contradiction === null) this.contradiction = this.contradicts(e);
@@ -58,11 +62,9 @@ export class JournalFold {
         if (e.type === 'run.transition' && top(e.to) === 'verification' && top(e.from) !== 'verification') this.epochs++;
         break;
       case 'task.transition':
-        if (e.task_id === undefined || e.to === undefined) this.exact = false;
         this.addTransition(e);
         break;
       case 'worker.finished':
-        if (e.task_id === undefined) this.exact = false;
         this.addAgent(e);
         break;
       case 'workspace.ready':
@@ -74,6 +76,7 @@ export class JournalFold {
       default:
         break;
     }
+    return true;
   }
 
   /** Every worker task, in the order the journal first named them (fresh objects). */
@@ -131,15 +134,6 @@ export class JournalFold {
     if (e.resumed_session !== undefined) agent.resumed_session = e.resumed_session;
     // A report with none of these changes no task (most: a plain command reports none).
     if (Object.keys(agent).length > 0) this.agents.set(e.task_id, agent);
-  }
-
-  /**
-   * False once an entry left something JSON cannot give back as it was (a task id or a task's
-   * state that is undefined: a malformed entry the envelope check lets through). Such a fold is
-   * not kept: the journal is folded whole each time.
-   */
-  get keepable(): boolean {
-    return this.exact;
   }
 
   /**

@@ -31,7 +31,7 @@ export async function readJournal(path: string, options: { whileWritten?: boolea
   // A reader following a live run may catch an append half-way: it reads up to the last full line.
   if (options.whileWritten) text = text.slice(0, text.lastIndexOf('\n') + 1);
   const entries: JournalEntry[] = [];
-  await eachJournalEntry(path, text, 0, options.full === true, (entry) => entries.push(entry));
+  await eachJournalEntry(path, text, 0, options.full === true, (entry) => { entries.push(entry); });
   return entries;
 }
 
@@ -41,7 +41,7 @@ export async function readJournal(path: string, options: { whileWritten?: boolea
  * are named and numbered on from there.
  */
 export async function eachJournalEntry(
-  path: string, text: string, after: number, fullCheck: boolean, each: (entry: JournalEntry) => void,
+  path: string, text: string, after: number, fullCheck: boolean, each: (entry: JournalEntry) => boolean | void,
 ): Promise<void> {
   // The entry shapes (zod) are loaded only for a full check or to say what is wrong with a line:
   // a reader of a sound journal never builds them.
@@ -62,14 +62,18 @@ export async function eachJournalEntry(
     }
     // The hot loop of status: a direct check of the envelope and the type costs a fraction of a
     // schema parse per line on a long journal.
-    if (!hasEnvelope(raw) || (full !== null && !full.safeParse(raw).success)) {
-      const parsed = (full ?? (await entrySchema())).safeParse(raw);
-      const issue = parsed.success ? 'invalid entry' : parsed.error.issues.map((x) => `${x.path.join('.') || 'entry'}: ${x.message}`)[0];
-      throw new RegistryCorruptError(path, `line ${number}: ${issue}`);
-    }
+    if (!hasEnvelope(raw) || (full !== null && !full.safeParse(raw).success)) throw await entryProblem(path, number, raw, full);
     if (raw.seq !== number) throw new RegistryCorruptError(path, `line ${number} has seq ${raw.seq}, expected ${number}`);
-    each(raw);
+    // A reader that finds an entry it cannot use (a field its shape requires is not there) has
+    // found corruption the light check let through: the shape says what is wrong.
+    if (each(raw) === false) throw await entryProblem(path, number, raw, full);
   }
+}
+
+async function entryProblem(path: string, number: number, raw: unknown, full: Awaited<ReturnType<typeof entrySchema>> | null): Promise<RegistryCorruptError> {
+  const parsed = (full ?? (await entrySchema())).safeParse(raw);
+  const issue = parsed.success ? 'invalid entry' : parsed.error.issues.map((x) => `${x.path.join('.') || 'entry'}: ${x.message}`)[0];
+  return new RegistryCorruptError(path, `line ${number}: ${issue}`);
 }
 
 const entrySchema = async () => (await import('./journal-entries.ts')).JournalEntrySchema;

@@ -11,6 +11,13 @@ import { readStatusCache, recordsLine, sha256, writeStatusCache } from './status
 import type { RunLayout } from './layout.ts';
 import type { Registry, StatusRead } from './port.ts';
 import type { RunMeta, SnapshotEnvelope } from './records.ts';
+import { readLockHolder } from './run-lock.ts';
+import { isAlive } from './process-identity.ts';
+
+const drivenNow = async (lock: string) => {
+  const holder = await readLockHolder(lock).catch(() => null);
+  return holder !== null && holder.pid > 0 && isAlive(holder);
+};
 
 /** Through the port's own reads: for a registry that keeps nothing for status (PostgreSQL). */
 export async function readForStatusThrough(
@@ -48,6 +55,11 @@ export async function readForStatusFromFiles(layout: RunLayout, runId: string): 
   const from = cached?.bytes ?? 0;
   const fold = cached?.fold ?? new JournalFold();
   if (from < whole) await eachJournalEntry(layout.journal, journal.toString('utf8', from, whole), fold.seq, false, (entry) => fold.add(entry));
+  // Half a line is an append under way while a driver holds the run; with none, it is what a
+  // resume would refuse (a write cut short by a crash): the run is reported as it would be.
+  if (whole < journal.length && !(await drivenNow(layout.lock))) {
+    throw new RegistryCorruptError(layout.journal, `line ${fold.seq + 1} is not valid JSON`);
+  }
   checkRecords({ snapshot: layout.snapshot, journal: layout.journal }, runId, snapshot, fold);
 
   const metaBytes = readRecordBytes(layout.meta);
@@ -57,9 +69,9 @@ export async function readForStatusFromFiles(layout: RunLayout, runId: string): 
   const meta = metaKept ? (checked.meta.value as RunMeta) : await parseRunMeta(layout.meta, metaBytes.toString('utf8'));
 
   // What is kept is taken now, as it was read: nothing the caller does to these values reaches it.
-  const foldChanged = from < whole && fold.keepable;
+  const foldChanged = from < whole;
   const changed = foldChanged || !snapshotKept || !metaKept;
-  const foldLine = changed && fold.keepable && whole > 0 ? JSON.stringify(fold) : null;
+  const foldLine = changed && whole > 0 ? JSON.stringify(fold) : null;
   const records = changed ? { meta: metaHash, snapshot: snapshotHash, line: recordsLine(meta, snapshot) } : null;
   const keep = () => {
     if (!changed) return;

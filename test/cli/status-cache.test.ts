@@ -141,15 +141,22 @@ describe('the status cache', () => {
     expect(JSON.parse(damaged.stdout)).toMatchObject({ state: 'quarantined', blocker: { code: 'registry_corrupt' } });
   }, 60_000);
 
-  it('counts only whole lines of a journal being appended to', async () => {
+  it('counts only whole lines of a journal a live driver is appending to; with no driver, half a line is what resume refuses', async () => {
     const { sb, id } = await finishedRun();
     const journal = journalPath(sb, id);
     const text = readFileSync(journal, 'utf8');
     const count = linesOf(journal).length;
     const next = `${JSON.stringify({ seq: count + 1, at: new Date().toISOString(), type: 'lease.release_failed', message: 'disk full' })}\n`;
     const without = uncached(sb, id);
-    // Half of the next line is there: status reads up to the line before it.
     appendFileSync(journal, next.slice(0, 20));
+    // No one drives the run: the cut-short line is corruption, as resume would find it.
+    const torn = await buran(['status', id, '--json', '--registry', sb.registry]);
+    expect(torn.code).toBe(5);
+    expect(JSON.parse(torn.stdout)).toMatchObject({ state: 'quarantined', blocker: { code: 'registry_corrupt' } });
+    expect(torn.stdout).toContain(`line ${count + 1} is not valid JSON`);
+    // A live process holds the run's lock (this test's): half of the next line is an append under
+    // way, and status reads up to the line before it.
+    writeFileSync(join(runDir(sb, id), 'lock'), JSON.stringify({ pid: process.pid, start: null }));
     expect(await statusOutputs(sb, id)).toEqual(without);
     expect(readCache(sb, id).header.fold.bytes).toBe(text.length);
     appendFileSync(journal, next.slice(20));
@@ -158,15 +165,19 @@ describe('the status cache', () => {
     expect(readCache(sb, id).fold.seq).toBe(count + 1);
   }, 60_000);
 
-  it('keeps no fold of a journal whose entries JSON could not give back as they were', async () => {
+  it('reports a task entry without its task id as corrupt, as resume would, and keeps the cache as it was', async () => {
     const { sb, id } = await finishedRun();
     await statusOutputs(sb, id);
     const kept = readCache(sb, id);
     const count = kept.fold.seq;
-    // A worker report with no task id: its envelope is sound, so status reads it, but a kept fold
-    // would give the id back as null, not undefined.
+    // Its envelope is sound, so the line check lets it through; status cannot use it (it keys tasks by id).
     appendFileSync(journalPath(sb, id), `${JSON.stringify({ seq: count + 1, at: new Date().toISOString(), type: 'worker.finished', kind: 'exited', cost_usd: 2 })}\n`);
-    expect(await statusOutputs(sb, id)).toEqual(uncached(sb, id));
+    const status = await buran(['status', id, '--json', '--registry', sb.registry]);
+    expect(status.code, status.stderr).toBe(5);
+    expect(JSON.parse(status.stdout)).toMatchObject({ state: 'quarantined', blocker: { code: 'registry_corrupt' } });
+    expect(status.stdout).toContain(`line ${count + 1}: task_id`);
+    const resume = await buran(['resume', id, '--json', '--registry', sb.registry]);
+    expect(resume.code).toBe(5);
     expect(readCache(sb, id)).toEqual(kept);
   }, 60_000);
 

@@ -26,7 +26,8 @@ function resumed(entries: JournalEntry[], cut: number): JournalFold {
 }
 
 const ODD = journal([
-  // An agent's report before its task is named, and odd ids and states a full check would refuse.
+  // An agent's report before its task is named, and odd states a full check would refuse; entries
+  // of a task whose id is not a string are refused by the fold itself (and left out of it).
   { type: 'worker.finished', task_id: 't2', kind: 'exited', session_id: 's-early' },
   { type: 'run.created', from: null, to: 'packet_received', event: 'xstate.init' },
   { type: 'run.transition', from: 'packet_received', to: 'running.awaiting', event: 'go' },
@@ -57,25 +58,25 @@ describe('the journal fold', () => {
     expect(whole).toMatchObject({ seq: 19, lastState: 'verification.running_commands', epochs: 2, lastReady: { path: '/w/2' }, lastClaimed: { host: 'h1' } });
     expect(JSON.parse(whole.tasks)).toEqual([
       { task_id: 't1', role: 'implementer', attempt: 1, epoch: 0, retry: 0, status: 'completed', decision: 'accepted', code: null, verdict: null, cost_usd: null, turns: 4, agent_outcome: 'success', resumed_session: 'r1' },
-      { task_id: 7, role: 'fixer', attempt: 1, epoch: 0, retry: 0, status: 'failed', decision: 'none', code: 'worker_failed', verdict: null },
       { task_id: 't2', role: 'reviewer', attempt: 1, epoch: 1, retry: 0, status: 'completed', decision: 'none', code: null, verdict: 'PASS', session_id: 's-early' },
     ]);
     for (let cut = 0; cut <= ODD.length; cut++) expect(seen(resumed(ODD, cut)), `cut after ${cut}`).toEqual(whole);
   });
 
-  it('is not kept once an entry left what JSON cannot give back (a task id or state that is undefined)', () => {
-    const entries = journal([
-      { type: 'run.created', from: null, to: 'running', event: 'go' },
-      { type: 'task.transition', task_id: 'a', from: null, to: 'dispatched' },
+  it('refuses, folding nothing, an entry without what its type requires and the fold keys on', () => {
+    const fold = JournalFold.of(journal([{ type: 'run.created', from: null, to: 'running', event: 'go' }]));
+    const before = JSON.stringify(fold);
+    for (const body of [
+      { type: 'task.transition', from: null, to: 'dispatched' },
       { type: 'task.transition', task_id: 'a', from: 'dispatched' },
-      { type: 'task.transition', task_id: 'a', to: 'failed' },
-    ]);
-    // Left without a state, the task's next transition from nothing (undefined) agrees with it.
-    expect(JournalFold.of(entries).contradiction).toBeNull();
-    expect(JournalFold.of(entries.slice(0, 2)).keepable).toBe(true);
-    expect(JournalFold.of(entries.slice(0, 3)).keepable).toBe(false);
-    expect(JournalFold.of(journal([{ type: 'worker.finished', kind: 'exited', cost_usd: 1 }])).keepable).toBe(false);
-    expect(JournalFold.of(ODD).keepable).toBe(true);
+      { type: 'task.transition', task_id: 7, from: null, to: 'dispatched' },
+      { type: 'worker.finished', kind: 'exited', cost_usd: 1 },
+    ]) {
+      expect(fold.add({ seq: 2, at: at(2), ...body } as JournalEntry), JSON.stringify(body)).toBe(false);
+      expect(JSON.stringify(fold)).toBe(before);
+    }
+    expect(fold.add({ seq: 2, at: at(2), type: 'task.transition', task_id: 'a', from: null, to: 'dispatched' } as JournalEntry)).toBe(true);
+    expect(fold.seq).toBe(2);
   });
 
   it('finds what findContradiction finds, and reads back nothing that is not a fold', () => {
