@@ -86,7 +86,9 @@ export class DirectoryRegistry implements Registry {
     const stamp = info ? `${info.size}:${info.mtimeMs}` : 'none';
     const seen = this.journalStamps.get(path);
     if (after > 0 && seen !== undefined && seen.stamp === stamp && seen.lastSeq === after) return [];
-    const entries = await readJournal(path, { whileWritten: options.whileWritten });
+    // Every entry against its type's shape: a reader goes on to use its fields (status folds
+    // through readForStatus, which refuses what it cannot use).
+    const entries = await readJournal(path, { whileWritten: options.whileWritten, full: true });
     this.journalStamps.set(path, { stamp, lastSeq: entries.length });
     return after > 0 ? entries.slice(after) : entries;
   }

@@ -21,9 +21,9 @@ export interface Journal {
 
 /**
  * Reads every line; a bad line, an entry type the journal does not know, or a gap in the numbers
- * is corruption. `full` checks every entry against its type's shape (what a driver relies on);
- * without it, the envelope and the type are checked, which is what a reader needs at a fraction
- * of the cost on a long journal.
+ * is corruption. `full` checks every entry against its type's shape (what a driver, `status`,
+ * `events` and the inspector rely on: they use the fields); without it, the envelope and the type
+ * only (list's summary of a changed run, which reads no field a malformed entry could break).
  */
 export async function readJournal(path: string, options: { whileWritten?: boolean; full?: boolean } = {}): Promise<JournalEntry[]> {
   let text = await readRecordText(path);

@@ -19,7 +19,8 @@ import { lineRules } from './journal.ts';
  */
 export const STATUS_CACHE_FILE = 'status-cache.json';
 
-const FORMAT = 'buran status cache';
+// Version 2: the fold covers lines checked against their types' shapes (version 1 checked envelopes only).
+const FORMAT = 'buran status cache 2';
 
 /** sha256 in hex. */
 export const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');

@@ -54,7 +54,9 @@ export async function readForStatusFromFiles(layout: RunLayout, runId: string): 
   const cached = cache.fold(journal, whole);
   const from = cached?.bytes ?? 0;
   const fold = cached?.fold ?? new JournalFold();
-  if (from < whole) await eachJournalEntry(layout.journal, journal.toString('utf8', from, whole), fold.seq, false, (entry) => fold.add(entry));
+  // New lines are checked against their types' shapes, as resume and events check them: status
+  // never calls a run sound that they would refuse (a run read before loads no schema).
+  if (from < whole) await eachJournalEntry(layout.journal, journal.toString('utf8', from, whole), fold.seq, true, (entry) => fold.add(entry));
   // Half a line is an append under way while a driver holds the run; with none, it is what a
   // resume would refuse (a write cut short by a crash): the run is reported as it would be.
   if (whole < journal.length && !(await drivenNow(layout.lock))) {

@@ -105,7 +105,8 @@ export class PgRegistry implements Registry {
 
   readJournal(runId: string, options: { after?: number; whileWritten?: boolean } = {}): Promise<JournalEntry[]> {
     // Appends commit whole: a reader following a live run never sees half of one (whileWritten needs nothing).
-    return records.readJournal(this.ctx.pool, this.location, runId, options.after ?? 0);
+    // Every entry against its type's shape, as the directory registry reads it.
+    return records.readJournal(this.ctx.pool, this.location, runId, options.after ?? 0, true);
   }
 
   /** Read afresh each time: a database reads a run's rows without help. */

@@ -73,7 +73,7 @@ describe('the status cache', () => {
     const journal = readFileSync(journalPath(sb, id));
     const cache = readCache(sb, id);
     const { header, fold } = cache;
-    expect(header).toMatchObject({ format: 'buran status cache', fold: { bytes: journal.length, journal: sha256(journal) } });
+    expect(header).toMatchObject({ format: 'buran status cache 2', fold: { bytes: journal.length, journal: sha256(journal) } });
     expect(fold.seq).toBe(journal.toString().split('\n').filter(Boolean).length);
     const warm = await statusOutputs(sb, id);
     expect(cold).toEqual(none);
@@ -165,20 +165,25 @@ describe('the status cache', () => {
     expect(readCache(sb, id).fold.seq).toBe(count + 1);
   }, 60_000);
 
-  it('reports a task entry without its task id as corrupt, as resume would, and keeps the cache as it was', async () => {
+  it('reports an entry its type does not allow as corrupt, as resume and events do, and keeps the cache as it was', async () => {
     const { sb, id } = await finishedRun();
     await statusOutputs(sb, id);
     const kept = readCache(sb, id);
     const count = kept.fold.seq;
-    // Its envelope is sound, so the line check lets it through; status cannot use it (it keys tasks by id).
-    appendFileSync(journalPath(sb, id), `${JSON.stringify({ seq: count + 1, at: new Date().toISOString(), type: 'worker.finished', kind: 'exited', cost_usd: 2 })}\n`);
-    const status = await buran(['status', id, '--json', '--registry', sb.registry]);
-    expect(status.code, status.stderr).toBe(5);
-    expect(JSON.parse(status.stdout)).toMatchObject({ state: 'quarantined', blocker: { code: 'registry_corrupt' } });
-    expect(status.stdout).toContain(`line ${count + 1}: task_id`);
-    const resume = await buran(['resume', id, '--json', '--registry', sb.registry]);
-    expect(resume.code).toBe(5);
-    expect(readCache(sb, id)).toEqual(kept);
+    const journal = readFileSync(journalPath(sb, id));
+    // Each envelope is sound; a task report without its task id (what status keys tasks on), and a
+    // lease failure without its message (a field status never reads).
+    for (const [entry, field] of [[{ type: 'worker.finished', kind: 'exited', cost_usd: 2 }, 'task_id'], [{ type: 'lease.release_failed' }, 'message']] as const) {
+      // resume set the run aside for the entry before: the marker goes, to read this one afresh.
+      rmSync(join(runDir(sb, id), 'quarantine.json'), { force: true });
+      writeFileSync(journalPath(sb, id), Buffer.concat([journal, Buffer.from(`${JSON.stringify({ seq: count + 1, at: new Date().toISOString(), ...entry })}\n`)]));
+      for (const command of [['status', id, '--json'], ['events', id, '--json'], ['resume', id, '--json']]) {
+        const out = await buran([...command, '--registry', sb.registry]);
+        expect(out.code, `${command[0]}: ${out.stderr}`).toBe(5);
+        expect(out.stdout, command[0]).toContain(`line ${count + 1}: ${field}`);
+      }
+      expect(readCache(sb, id)).toEqual(kept);
+    }
   }, 60_000);
 
   it('ignores and rebuilds a damaged, foreign, stale-coded, linked or odd cache', async () => {
